@@ -1,0 +1,1 @@
+//! MTProto crypto (in progress).

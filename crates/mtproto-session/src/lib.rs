@@ -1,0 +1,1 @@
+//! MTProto session (in progress).

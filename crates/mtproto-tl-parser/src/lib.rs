@@ -1,0 +1,1 @@
+//! TL schema parser (in progress).

@@ -1,0 +1,97 @@
+//! TL runtime for MTProto.
+//!
+//! Encoding cannot fail: every value writes itself into a `Vec<u8>`.
+//! Decoding is bounded: a [`Reader`] checks every length against the bytes
+//! left before it allocates, limits nesting, and reports typed errors with
+//! the byte offset. `gzip_packed` is inflated transparently (with a size cap)
+//! wherever a boxed object is expected.
+//!
+//! Boxed values (a constructor id then the fields) implement [`Serialize`] and
+//! [`Deserialize`]; the fields alone implement [`BareSerialize`] and
+//! [`BareDeserialize`].
+
+pub mod error;
+mod primitives;
+pub mod reader;
+
+pub use error::{DecodeError, DecodeErrorKind, Result};
+pub use primitives::{
+    deflate, write_tl_bytes, Bare, RawObject, RawVec, BOOL_FALSE_ID, BOOL_TRUE_ID, GZIP_PACKED_ID,
+    VECTOR_ID,
+};
+pub use reader::{Limits, Reader};
+
+/// A value that can write its boxed TL form.
+pub trait Serialize {
+    /// Appends the serialized form to `out`.
+    fn serialize(&self, out: &mut Vec<u8>);
+
+    /// Serializes into a fresh buffer.
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.serialize(&mut out);
+        out
+    }
+}
+
+/// A value that can read its boxed TL form.
+pub trait Deserialize: Sized {
+    /// The fewest bytes one value can occupy on the wire; used to reject
+    /// vector counts the input cannot hold.
+    const MIN_LEN: usize = 4;
+
+    /// Reads one value from `r`.
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self>;
+
+    /// Decodes a whole buffer: exactly one value, no trailing bytes.
+    fn from_bytes(buf: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(buf);
+        let v = Self::deserialize(&mut r)?;
+        r.finish()?;
+        Ok(v)
+    }
+}
+
+/// A constructor's fields without its id (TL's bare form, `%T`).
+pub trait BareSerialize {
+    /// Appends the bare serialized form to `out`.
+    fn serialize_bare(&self, out: &mut Vec<u8>);
+}
+
+/// Reads a constructor's fields without its id.
+pub trait BareDeserialize: Sized {
+    /// Reads the bare form from `r`.
+    fn deserialize_bare(r: &mut Reader<'_>) -> Result<Self>;
+}
+
+/// A TL constructor or function with a fixed id.
+pub trait Identifiable {
+    /// The 32-bit constructor id.
+    const CONSTRUCTOR_ID: u32;
+}
+
+/// A TL function: a request whose answer decodes as `Return`.
+pub trait RemoteCall: Serialize {
+    /// The type of the answer.
+    type Return: Deserialize;
+}
+
+/// Reads the body of a `gzip_packed` (its id already consumed), inflates it
+/// within `r.limits().max_gzip_size`, and decodes exactly one value from the
+/// inflated bytes with `decode`.
+pub fn read_gzip_packed<T>(
+    r: &mut Reader<'_>,
+    decode: impl FnOnce(&mut Reader<'_>) -> Result<T>,
+) -> Result<T> {
+    let start = r.offset();
+    let packed = r.read_tl_bytes()?;
+    let inflated = primitives::inflate(packed, r.limits().max_gzip_size)
+        .map_err(|kind| DecodeError::new(kind, start))?;
+    let mut inner = Reader::with_limits(&inflated, r.limits());
+    for _ in 0..r.depth() {
+        inner.enter()?;
+    }
+    let v = decode(&mut inner)?;
+    inner.finish()?;
+    Ok(v)
+}

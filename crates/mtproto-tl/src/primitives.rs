@@ -1,0 +1,272 @@
+//! Serialization of TL's built-in types.
+
+use std::io::Read;
+
+use crate::{
+    BareDeserialize, BareSerialize, DecodeErrorKind, Deserialize, Reader, Result, Serialize,
+};
+
+/// Id of the boxed `Vector t` constructor (`vector#1cb5c415`).
+pub const VECTOR_ID: u32 = 0x1cb5_c415;
+/// Id of `boolTrue`.
+pub const BOOL_TRUE_ID: u32 = 0x9972_75b5;
+/// Id of `boolFalse`.
+pub const BOOL_FALSE_ID: u32 = 0xbc79_9737;
+/// Id of `gzip_packed#3072cfa1 packed_data:bytes = Object`.
+pub const GZIP_PACKED_ID: u32 = 0x3072_cfa1;
+
+impl Serialize for i32 {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+impl Deserialize for i32 {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        r.read_i32()
+    }
+}
+
+impl Serialize for u32 {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+impl Deserialize for u32 {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        r.read_u32()
+    }
+}
+
+impl Serialize for i64 {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+impl Deserialize for i64 {
+    const MIN_LEN: usize = 8;
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        r.read_i64()
+    }
+}
+
+impl Serialize for f64 {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+impl Deserialize for f64 {
+    const MIN_LEN: usize = 8;
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(f64::from_le_bytes(r.take_array()?))
+    }
+}
+
+/// `int128` and `int256` travel as raw bytes in wire order.
+impl<const N: usize> Serialize for [u8; N] {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self);
+    }
+}
+impl<const N: usize> Deserialize for [u8; N] {
+    const MIN_LEN: usize = N;
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        r.take_array()
+    }
+}
+
+/// `Bool`: boxed, `boolTrue` or `boolFalse`.
+impl Serialize for bool {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        let id = if *self { BOOL_TRUE_ID } else { BOOL_FALSE_ID };
+        id.serialize(out);
+    }
+}
+impl Deserialize for bool {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        let start = r.offset();
+        match r.read_u32()? {
+            BOOL_TRUE_ID => Ok(true),
+            BOOL_FALSE_ID => Ok(false),
+            GZIP_PACKED_ID => crate::read_gzip_packed(r, bool::deserialize),
+            id => Err(crate::DecodeError::new(
+                DecodeErrorKind::UnknownConstructor {
+                    id,
+                    expected: "Bool",
+                },
+                start,
+            )),
+        }
+    }
+}
+
+/// Writes the TL `bytes`/`string` encoding of `data`.
+pub fn write_tl_bytes(data: &[u8], out: &mut Vec<u8>) {
+    let len = data.len();
+    let header = if len < 254 {
+        out.push(len as u8);
+        1
+    } else {
+        // Lengths beyond 2^24 - 1 cannot be expressed; TL has no such objects.
+        out.push(254);
+        out.extend_from_slice(&(len as u32).to_le_bytes()[..3]);
+        4
+    };
+    out.extend_from_slice(data);
+    let pad = (header + len).next_multiple_of(4) - (header + len);
+    out.extend_from_slice(&[0u8; 3][..pad]);
+}
+
+/// `bytes`: decoding copies the payload exactly once.
+impl Serialize for Vec<u8> {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        write_tl_bytes(self, out);
+    }
+}
+impl Deserialize for Vec<u8> {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(r.read_tl_bytes()?.to_vec())
+    }
+}
+
+/// `string`: UTF-8 text in the `bytes` encoding.
+impl Serialize for String {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        write_tl_bytes(self.as_bytes(), out);
+    }
+}
+impl Deserialize for String {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        let start = r.offset();
+        let raw = r.read_tl_bytes()?;
+        match core::str::from_utf8(raw) {
+            Ok(s) => Ok(s.to_owned()),
+            Err(_) => Err(crate::DecodeError::new(DecodeErrorKind::InvalidUtf8, start)),
+        }
+    }
+}
+
+/// Boxed `Vector<T>`: `vector#1cb5c415`, a count, then the elements.
+impl<T: Serialize> Serialize for Vec<T> {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        VECTOR_ID.serialize(out);
+        write_elements(self, out);
+    }
+}
+impl<T: Deserialize> Deserialize for Vec<T> {
+    const MIN_LEN: usize = 8;
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        let start = r.offset();
+        match r.read_u32()? {
+            VECTOR_ID => read_elements(r),
+            GZIP_PACKED_ID => crate::read_gzip_packed(r, Vec::<T>::deserialize),
+            id => Err(crate::DecodeError::new(
+                DecodeErrorKind::UnknownConstructor {
+                    id,
+                    expected: "Vector",
+                },
+                start,
+            )),
+        }
+    }
+}
+
+fn write_elements<T: Serialize>(items: &[T], out: &mut Vec<u8>) {
+    (items.len() as i32).serialize(out);
+    for item in items {
+        item.serialize(out);
+    }
+}
+
+fn read_elements<T: Deserialize>(r: &mut Reader<'_>) -> Result<Vec<T>> {
+    let count = r.read_vector_len(T::MIN_LEN)?;
+    r.enter()?;
+    let mut items = Vec::with_capacity(count);
+    for _ in 0..count {
+        items.push(T::deserialize(r)?);
+    }
+    r.leave();
+    Ok(items)
+}
+
+/// Bare `vector<T>`: a count then the elements, with no constructor id.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct RawVec<T>(pub Vec<T>);
+
+impl<T: Serialize> Serialize for RawVec<T> {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        write_elements(&self.0, out);
+    }
+}
+impl<T: Deserialize> Deserialize for RawVec<T> {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        read_elements(r).map(RawVec)
+    }
+}
+
+/// A constructor used bare (`%T`, or a lowercase constructor name as a type):
+/// serialized without its id.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct Bare<T>(pub T);
+
+impl<T: BareSerialize> Serialize for Bare<T> {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        self.0.serialize_bare(out);
+    }
+}
+impl<T: BareDeserialize> Deserialize for Bare<T> {
+    const MIN_LEN: usize = 0;
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        T::deserialize_bare(r).map(Bare)
+    }
+}
+
+/// A TL `Object` whose type is not known statically (`rpc_result`'s result,
+/// a `message` body, a generic `!X` query decoded without its type): the raw
+/// bytes, up to the end of the enclosing bounded reader.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct RawObject(pub Vec<u8>);
+
+impl Serialize for RawObject {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0);
+    }
+}
+impl Deserialize for RawObject {
+    const MIN_LEN: usize = 0;
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(RawObject(r.take_rest().to_vec()))
+    }
+}
+impl crate::RemoteCall for RawObject {
+    type Return = RawObject;
+}
+
+/// Inflates a gzip stream, refusing to produce more than `limit` bytes.
+pub(crate) fn inflate(
+    packed: &[u8],
+    limit: usize,
+) -> core::result::Result<Vec<u8>, DecodeErrorKind> {
+    let mut out = Vec::with_capacity(packed.len().saturating_mul(4).min(limit));
+    let decoder = flate2::read::GzDecoder::new(packed);
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    decoder
+        .take(cap)
+        .read_to_end(&mut out)
+        .map_err(|_| DecodeErrorKind::Gzip)?;
+    if out.len() > limit {
+        return Err(DecodeErrorKind::GzipTooLarge { limit });
+    }
+    Ok(out)
+}
+
+/// Compresses `data` as a gzip stream (for building `gzip_packed`).
+pub fn deflate(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(data);
+    enc.finish().unwrap_or_default()
+}

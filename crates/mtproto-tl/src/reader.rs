@@ -1,0 +1,229 @@
+//! A bounded, zero-copy reader over a byte slice.
+
+use crate::error::{DecodeError, DecodeErrorKind, Result};
+
+/// Limits applied while decoding untrusted input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum nesting of boxed objects and vectors.
+    pub max_depth: u32,
+    /// Maximum size of one inflated `gzip_packed` payload, in bytes.
+    pub max_gzip_size: usize,
+}
+
+impl Limits {
+    /// The defaults: depth 64, gzip payloads up to 16 MiB.
+    pub const DEFAULT: Limits = Limits {
+        max_depth: 64,
+        max_gzip_size: 16 << 20,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// A reader over a byte slice that shrinks as it is consumed.
+///
+/// Every read checks the bytes left before touching them, so no decoder can
+/// read past the end, and no length prefix can make it allocate more than the
+/// input holds.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    depth: u32,
+    limits: Limits,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `buf` with the default [`Limits`].
+    pub fn new(buf: &'a [u8]) -> Self {
+        Self::with_limits(buf, Limits::DEFAULT)
+    }
+
+    /// A reader over `buf` with explicit limits.
+    pub fn with_limits(buf: &'a [u8], limits: Limits) -> Self {
+        Self {
+            buf,
+            pos: 0,
+            depth: 0,
+            limits,
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Current nesting depth.
+    pub fn depth(&self) -> u32 {
+        self.depth
+    }
+
+    /// Byte offset of the next read.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// Bytes left to read.
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// The unread bytes, without consuming them.
+    pub fn rest(&self) -> &'a [u8] {
+        &self.buf[self.pos..]
+    }
+
+    /// An error of `kind` at the current offset.
+    pub fn error(&self, kind: DecodeErrorKind) -> DecodeError {
+        DecodeError::new(kind, self.pos)
+    }
+
+    /// Takes the next `n` bytes, or fails without consuming anything.
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.remaining() {
+            return Err(self.error(DecodeErrorKind::UnexpectedEof {
+                needed: n - self.remaining(),
+            }));
+        }
+        let out = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(out)
+    }
+
+    /// Takes the next `N` bytes as an array.
+    pub fn take_array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let s = self.take(N)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(s);
+        Ok(out)
+    }
+
+    /// Takes everything left.
+    pub fn take_rest(&mut self) -> &'a [u8] {
+        let out = &self.buf[self.pos..];
+        self.pos = self.buf.len();
+        out
+    }
+
+    /// Reads a little-endian `u32` (a constructor id, for example).
+    pub fn read_u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.take_array()?))
+    }
+
+    /// Reads a little-endian `i32`.
+    pub fn read_i32(&mut self) -> Result<i32> {
+        Ok(i32::from_le_bytes(self.take_array()?))
+    }
+
+    /// Reads a little-endian `i64`.
+    pub fn read_i64(&mut self) -> Result<i64> {
+        Ok(i64::from_le_bytes(self.take_array()?))
+    }
+
+    /// Reads the next `u32` without consuming it.
+    pub fn peek_u32(&self) -> Result<u32> {
+        let rest = self.rest();
+        if rest.len() < 4 {
+            return Err(self.error(DecodeErrorKind::UnexpectedEof {
+                needed: 4 - rest.len(),
+            }));
+        }
+        Ok(u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]))
+    }
+
+    /// Reads the payload of a TL `bytes`/`string`: a 1-byte length (0..=253),
+    /// or 254 followed by a 3-byte little-endian length, then the data, then
+    /// zero to three bytes of padding up to a multiple of four. Borrows.
+    pub fn read_tl_bytes(&mut self) -> Result<&'a [u8]> {
+        let start = self.pos;
+        let first = self.take(1)?[0];
+        let (len, header) = if first == 254 {
+            let l = self.take(3)?;
+            (
+                usize::from(l[0]) | usize::from(l[1]) << 8 | usize::from(l[2]) << 16,
+                4,
+            )
+        } else if first == 255 {
+            self.pos = start;
+            return Err(self.error(DecodeErrorKind::InvalidLength(255)));
+        } else {
+            (usize::from(first), 1)
+        };
+        // Length is checked against what is left before anything is sliced.
+        let padded = (header + len).next_multiple_of(4) - header;
+        if padded > self.remaining() {
+            let remaining = self.remaining();
+            self.pos = start;
+            return Err(self.error(DecodeErrorKind::LengthTooLarge { len, remaining }));
+        }
+        let data = &self.buf[self.pos..self.pos + len];
+        self.pos += padded;
+        Ok(data)
+    }
+
+    /// A reader bounded to the next `len` bytes; this reader skips past them.
+    /// The sub-reader keeps the depth and limits and reports offsets relative
+    /// to its own start.
+    pub fn sub(&mut self, len: usize) -> Result<Reader<'a>> {
+        let bytes = self.take(len)?;
+        Ok(Reader {
+            buf: bytes,
+            pos: 0,
+            depth: self.depth,
+            limits: self.limits,
+        })
+    }
+
+    /// Enters one level of nesting, failing past `limits.max_depth`.
+    /// Pair with [`Reader::leave`].
+    pub fn enter(&mut self) -> Result<()> {
+        if self.depth >= self.limits.max_depth {
+            return Err(self.error(DecodeErrorKind::DepthLimitExceeded {
+                limit: self.limits.max_depth,
+            }));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Leaves one level of nesting.
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Reads a vector element count and checks that the input can hold that
+    /// many elements of at least `min_elem_len` bytes each.
+    pub fn read_vector_len(&mut self, min_elem_len: usize) -> Result<usize> {
+        let start = self.pos;
+        let raw = self.read_i32()?;
+        let count = usize::try_from(raw)
+            .map_err(|_| DecodeError::new(DecodeErrorKind::InvalidLength(i64::from(raw)), start))?;
+        let fits = match min_elem_len {
+            0 => count <= self.remaining().max(1) * 8,
+            n => count
+                .checked_mul(n)
+                .is_some_and(|need| need <= self.remaining()),
+        };
+        if !fits {
+            return Err(DecodeError::new(
+                DecodeErrorKind::VectorTooLong { count },
+                start,
+            ));
+        }
+        Ok(count)
+    }
+
+    /// Fails unless every byte has been consumed.
+    pub fn finish(&self) -> Result<()> {
+        match self.remaining() {
+            0 => Ok(()),
+            remaining => Err(self.error(DecodeErrorKind::TrailingBytes { remaining })),
+        }
+    }
+}

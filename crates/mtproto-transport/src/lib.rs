@@ -1,0 +1,1 @@
+//! MTProto transport (in progress).
