@@ -1,0 +1,309 @@
+//! Runtime primitives against the padding examples of `tl_objects.json`
+//! (bytes/string serialization, checked with Telethon), and the decoder's
+//! bounds: truncation, oversized lengths, vector counts, depth, gzip caps.
+#![allow(clippy::unwrap_used)]
+
+use mtproto_tl::{
+    deflate, read_gzip_packed, Bare, BareDeserialize, DecodeErrorKind, Deserialize, Limits,
+    RawObject, RawVec, Reader, Result, Serialize, GZIP_PACKED_ID,
+};
+
+fn hex(s: &str) -> Vec<u8> {
+    hex::decode(s).unwrap()
+}
+
+/// The input rule of the vectors: byte i = (7*i + 1) mod 256.
+fn rule_bytes(len: usize) -> Vec<u8> {
+    (0..len).map(|i| ((7 * i + 1) % 256) as u8).collect()
+}
+
+/// (input length, length header as serialized, total serialized length),
+/// restated from `tl_objects.json` `bytes_serialization`.
+const BYTES_CASES: &[(usize, &str, usize)] = &[
+    (0, "", 4),
+    (1, "01", 4),
+    (2, "02", 4),
+    (3, "03", 4),
+    (4, "04", 8),
+    (7, "07", 8),
+    (253, "fd", 256),
+    (254, "fefe0000", 260),
+    (255, "feff0000", 260),
+    (256, "fe000100", 260),
+    (300, "fe2c0100", 304),
+];
+
+#[test]
+fn bytes_padding_matches_telethon() {
+    for &(len, header, total) in BYTES_CASES {
+        let data = rule_bytes(len);
+        let header = if len == 0 { hex("00") } else { hex(header) };
+        let mut expected = header.clone();
+        expected.extend_from_slice(&data);
+        expected.resize(total, 0);
+        let got = data.to_bytes();
+        assert_eq!(got, expected, "bytes of length {len}");
+        assert_eq!(got.len() % 4, 0);
+        assert_eq!(
+            Vec::<u8>::from_bytes(&got).unwrap(),
+            data,
+            "decode length {len}"
+        );
+    }
+    // Spot-check exact full encodings given in the file.
+    assert_eq!(rule_bytes(4).to_bytes(), hex("0401080f16000000"));
+    assert_eq!(rule_bytes(7).to_bytes(), hex("0701080f161d242b"));
+}
+
+#[test]
+fn strings_match_telethon() {
+    let cases = [
+        ("", "00000000"),
+        ("a", "01610000"),
+        ("abc", "03616263"),
+        ("Hello, world!", "0d48656c6c6f2c20776f726c64210000"),
+        ("Привет", "0cd09fd180d0b8d0b2d0b5d182000000"),
+        ("😀", "04f09f9880000000"),
+    ];
+    for (s, h) in cases {
+        assert_eq!(s.to_string().to_bytes(), hex(h), "{s:?}");
+        assert_eq!(String::from_bytes(&hex(h)).unwrap(), s);
+    }
+}
+
+#[test]
+fn primitives_exact_bytes() {
+    assert_eq!(0x0102_0304i32.to_bytes(), hex("04030201"));
+    assert_eq!((-1i64).to_bytes(), hex("ffffffffffffffff"));
+    assert_eq!(1.5f64.to_bytes(), hex("000000000000f83f"));
+    assert_eq!(true.to_bytes(), hex("b5757299"));
+    assert_eq!(false.to_bytes(), hex("379779bc"));
+    assert_eq!(
+        vec![1i64, 2].to_bytes(),
+        hex("15c4b51c0200000001000000000000000200000000000000")
+    );
+    assert_eq!(RawVec(vec![7i32]).to_bytes(), hex("0100000007000000"));
+    let n: [u8; 16] = core::array::from_fn(|i| i as u8);
+    assert_eq!(n.to_bytes(), (0..16).collect::<Vec<u8>>());
+    assert!(bool::from_bytes(&hex("b5757299")).unwrap());
+    assert!(!bool::from_bytes(&hex("379779bc")).unwrap());
+    assert_eq!(
+        Vec::<i64>::from_bytes(&hex("15c4b51c0200000001000000000000000200000000000000")).unwrap(),
+        vec![1, 2]
+    );
+}
+
+#[test]
+fn truncated_input_is_a_typed_error_with_offset() {
+    let e = i64::from_bytes(&[1, 2, 3]).unwrap_err();
+    assert_eq!(e.kind, DecodeErrorKind::UnexpectedEof { needed: 5 });
+    assert_eq!(e.offset, 0);
+    // 0x10 bytes declared, 3 present.
+    let e = Vec::<u8>::from_bytes(&hex("10616263")).unwrap_err();
+    assert!(
+        matches!(
+            e.kind,
+            DecodeErrorKind::LengthTooLarge {
+                len: 16,
+                remaining: 3
+            }
+        ),
+        "{e:?}"
+    );
+    // Long form declaring 16 MiB - 1 with nothing after it must not allocate.
+    let e = Vec::<u8>::from_bytes(&hex("feffffff")).unwrap_err();
+    assert!(
+        matches!(e.kind, DecodeErrorKind::LengthTooLarge { .. }),
+        "{e:?}"
+    );
+    // 255 is not a valid first length byte.
+    assert!(Vec::<u8>::from_bytes(&hex("ff000000")).is_err());
+}
+
+#[test]
+fn trailing_bytes_rejected() {
+    let e = i32::from_bytes(&hex("0100000000")).unwrap_err();
+    assert_eq!(e.kind, DecodeErrorKind::TrailingBytes { remaining: 1 });
+    assert_eq!(e.offset, 4);
+}
+
+#[test]
+fn invalid_utf8_and_bool() {
+    assert_eq!(
+        String::from_bytes(&hex("02c32800")).unwrap_err().kind,
+        DecodeErrorKind::InvalidUtf8
+    );
+    let e = bool::from_bytes(&hex("01020304")).unwrap_err();
+    assert!(matches!(
+        e.kind,
+        DecodeErrorKind::UnknownConstructor {
+            id: 0x0403_0201,
+            expected: "Bool"
+        }
+    ));
+}
+
+#[test]
+fn vector_count_sanity() {
+    // count = 2^31 - 1 longs, with 8 bytes of input: rejected before allocating.
+    let e = Vec::<i64>::from_bytes(&hex("15c4b51cffffff7f0000000000000000")).unwrap_err();
+    assert!(
+        matches!(
+            e.kind,
+            DecodeErrorKind::VectorTooLong { count: 0x7fff_ffff }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.offset, 4);
+    // Negative count.
+    let e = Vec::<i32>::from_bytes(&hex("15c4b51cffffffff")).unwrap_err();
+    assert_eq!(e.kind, DecodeErrorKind::InvalidLength(-1));
+    // Wrong vector id.
+    let e = Vec::<i32>::from_bytes(&hex("0000000000000000")).unwrap_err();
+    assert!(matches!(
+        e.kind,
+        DecodeErrorKind::UnknownConstructor {
+            expected: "Vector",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn nesting_depth_is_bounded() {
+    // Vector<Vector<...<int>>> nested 100 deep, empty at the bottom.
+    let mut buf = Vec::new();
+    for _ in 0..100 {
+        buf.extend_from_slice(&hex("15c4b51c01000000"));
+    }
+    buf.extend_from_slice(&hex("15c4b51c00000000"));
+    // Decode as a deeply nested type through a recursive helper.
+    #[derive(Debug)]
+    struct Nest;
+    impl Deserialize for Nest {
+        fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+            Vec::<Nest>::deserialize(r).map(|_| Nest)
+        }
+    }
+    let e = Nest::from_bytes(&buf).unwrap_err();
+    assert_eq!(
+        e.kind,
+        DecodeErrorKind::DepthLimitExceeded {
+            limit: Limits::DEFAULT.max_depth
+        }
+    );
+    // With a higher limit it decodes.
+    let mut r = Reader::with_limits(
+        &buf,
+        Limits {
+            max_depth: 200,
+            ..Limits::DEFAULT
+        },
+    );
+    Nest::deserialize(&mut r).unwrap();
+    r.finish().unwrap();
+}
+
+fn gzip_packed(inner: &[u8]) -> Vec<u8> {
+    let mut out = GZIP_PACKED_ID.to_bytes();
+    deflate(inner).serialize(&mut out);
+    out
+}
+
+#[test]
+fn gzip_packed_is_transparent() {
+    let inner = vec![5i64; 1000].to_bytes();
+    let packed = gzip_packed(&inner);
+    assert!(packed.len() < inner.len() / 4);
+    assert_eq!(Vec::<i64>::from_bytes(&packed).unwrap(), vec![5i64; 1000]);
+    let packed_bool = gzip_packed(&true.to_bytes());
+    assert!(bool::from_bytes(&packed_bool).unwrap());
+}
+
+#[test]
+fn gzip_bomb_is_capped() {
+    // 64 MiB of zeros inflates past the 16 MiB default cap.
+    let bomb = deflate(&vec![0u8; 64 << 20]);
+    let mut buf = Vec::new();
+    bomb.serialize(&mut buf);
+    let mut r = Reader::new(&buf);
+    let e = read_gzip_packed(&mut r, RawObject::deserialize).unwrap_err();
+    assert_eq!(e.kind, DecodeErrorKind::GzipTooLarge { limit: 16 << 20 });
+    // A smaller cap applies too.
+    let small = deflate(&[0u8; 100]).to_bytes();
+    let mut r = Reader::with_limits(
+        &small,
+        Limits {
+            max_gzip_size: 99,
+            ..Limits::DEFAULT
+        },
+    );
+    assert!(matches!(
+        read_gzip_packed(&mut r, RawObject::deserialize)
+            .unwrap_err()
+            .kind,
+        DecodeErrorKind::GzipTooLarge { limit: 99 }
+    ));
+    // Garbage is a typed error.
+    let garbage = vec![1u8, 2, 3, 4, 5].to_bytes();
+    let mut r = Reader::new(&garbage);
+    assert_eq!(
+        read_gzip_packed(&mut r, RawObject::deserialize)
+            .unwrap_err()
+            .kind,
+        DecodeErrorKind::Gzip
+    );
+}
+
+#[test]
+fn large_bytes_roundtrip() {
+    let data: Vec<u8> = (0..(1usize << 20)).map(|i| (i * 31 % 251) as u8).collect();
+    let enc = data.to_bytes();
+    assert_eq!(&enc[..4], &hex("fe000010")[..]);
+    assert_eq!(enc.len(), 4 + (1 << 20));
+    assert_eq!(Vec::<u8>::from_bytes(&enc).unwrap(), data);
+}
+
+#[test]
+fn bare_wrapper_and_sub_reader() {
+    #[derive(Debug, PartialEq)]
+    struct Pair(i32, i32);
+    impl BareDeserialize for Pair {
+        fn deserialize_bare(r: &mut Reader<'_>) -> Result<Self> {
+            Ok(Pair(r.read_i32()?, r.read_i32()?))
+        }
+    }
+    let buf = hex("0100000002000000");
+    assert_eq!(Bare::<Pair>::from_bytes(&buf).unwrap().0, Pair(1, 2));
+    let mut r = Reader::new(&buf);
+    let mut sub = r.sub(4).unwrap();
+    assert_eq!(sub.read_i32().unwrap(), 1);
+    assert!(
+        sub.read_i32().is_err(),
+        "a sub-reader never reads past its bound"
+    );
+    assert_eq!(r.read_i32().unwrap(), 2);
+}
+
+/// Random garbage never panics, for every primitive decoder.
+#[test]
+fn garbage_never_panics() {
+    let mut state = 0x1234_5678_9abc_def0u64;
+    for len in 0..2000usize {
+        let buf: Vec<u8> = (0..len % 97)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        let _ = Vec::<u8>::from_bytes(&buf);
+        let _ = String::from_bytes(&buf);
+        let _ = Vec::<Vec<i64>>::from_bytes(&buf);
+        let _ = Vec::<String>::from_bytes(&buf);
+        let _ = bool::from_bytes(&buf);
+        let _ = RawVec::<i32>::from_bytes(&buf);
+        let _ = <[u8; 32]>::from_bytes(&buf);
+    }
+}
