@@ -1,0 +1,1 @@
+//! The auth-key handshake: client and server roles (in progress).

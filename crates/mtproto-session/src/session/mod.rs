@@ -1,0 +1,1 @@
+//! The encrypted session (in progress).
