@@ -1,1 +1,48 @@
-//! MTProto crypto (in progress).
+//! # mtproto-crypto
+//!
+//! Every cryptographic step MTProto 2.0 needs, for the client and the server
+//! side, as a sans-IO library:
+//!
+//! * [`ige`]: AES-256-IGE (and AES-128-IGE) in place, Telegram's 32-byte IV convention;
+//! * [`packet`]: [`AuthKey`], `msg_key`, the MTProto 2.0 KDF, packet encryption and
+//!   checked decryption in both directions (plus the MTProto 1.0 KDF for key binding);
+//! * [`rsa`]: public-key fingerprints, PEM loading, textbook RSA, `RSA_PAD` and its
+//!   inverse, the legacy `SHA1(data) + data + padding` scheme, private keys;
+//! * [`pq`]: factorization of the 64-bit `pq` proof of work;
+//! * [`dh`]: Diffie-Hellman parameter and `g_a`/`g_b` checks, constant-time modular
+//!   exponentiation, temporary AES key/IV from nonces, `server_salt`, the SHA-1
+//!   wrapped handshake payloads;
+//! * [`sha`]: SHA-1 / SHA-256 over several slices.
+//!
+//! The crate never draws randomness itself: every function that needs random
+//! bytes takes them as an argument or takes a caller-supplied
+//! `rand::RngCore + rand::CryptoRng`, so every step can be replayed from a
+//! transcript. Secrets (keys, nonces, DH exponents) never appear in `Debug`
+//! output or error messages, and no input makes the library panic.
+//!
+//! ## Hazmat: IGE is not authenticated
+//!
+//! AES-IGE provides confidentiality only. A modified ciphertext decrypts to
+//! garbage without any error from [`ige`]. Integrity in MTProto comes from the
+//! `msg_key` check in [`packet::decrypt_in_place`] (SHA-256 over the decrypted
+//! plaintext, compared in constant time) and from the hashes inside the
+//! handshake payloads ([`dh::decrypt_answer_with_hash`], [`rsa::RsaPrivateKey::rsa_pad_decrypt`]).
+//! Never act on IGE output that has not passed such a check.
+//!
+//! ## Big numbers
+//!
+//! Public-key operations and primality tests on public values use `num-bigint`.
+//! Exponentiations with a secret exponent (the DH `b`/`a`, the RSA private
+//! exponent) use `crypto-bigint`'s constant-time Montgomery exponentiation.
+
+#![forbid(unsafe_code)]
+
+pub mod dh;
+pub mod ige;
+pub mod packet;
+mod pem;
+pub mod pq;
+pub mod rsa;
+pub mod sha;
+
+pub use packet::{AesKeyIv, AuthKey, Direction, PacketError};

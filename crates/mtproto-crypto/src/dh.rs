@@ -1,0 +1,1 @@
+//! dh (in progress).

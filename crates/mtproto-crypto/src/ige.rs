@@ -1,0 +1,176 @@
+//! AES-IGE (Infinite Garble Extension), encryption and decryption in place.
+//!
+//! **Hazmat: IGE is not authenticated.** Flipping ciphertext bits garbles the
+//! plaintext unpredictably but is not detected here; MTProto detects tampering
+//! through `msg_key` (see [`crate::packet`]) or the SHA-1 / SHA-256 hashes carried
+//! inside the handshake payloads.
+//!
+//! IV convention (Telegram and OpenSSL `AES_ige_encrypt`): the IV is 32 bytes;
+//! `iv[0..16]` plays the role of the "previous ciphertext block" (XORed into the
+//! first plaintext block before the block cipher) and `iv[16..32]` the role of
+//! the "previous plaintext block" (XORed into the first block-cipher output):
+//!
+//! ```text
+//! c_i = E(p_i ^ c_{i-1}) ^ p_{i-1}        p_i = D(c_i ^ p_{i-1}) ^ c_{i-1}
+//! ```
+//!
+//! Both directions are inherently sequential, so the speed limit is the latency
+//! of one AES block operation per 16 bytes. The chaining state lives in two
+//! `u128` registers and the block is never heap-allocated.
+
+use aes::cipher::generic_array::GenericArray;
+use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+use aes::{Aes128, Aes256, Aes256Dec, Aes256Enc};
+use core::fmt;
+
+/// AES block size in bytes.
+pub const BLOCK_LEN: usize = 16;
+
+/// Error returned by the IGE functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IgeError {
+    /// The data length is not a multiple of the 16-byte AES block.
+    NotBlockAligned {
+        /// The offending length.
+        len: usize,
+    },
+}
+
+impl fmt::Display for IgeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IgeError::NotBlockAligned { len } => {
+                write!(f, "AES-IGE data length {len} is not a multiple of 16")
+            }
+        }
+    }
+}
+
+impl std::error::Error for IgeError {}
+
+#[inline(always)]
+fn split_iv(iv: &[u8; 32]) -> (u128, u128) {
+    let mut a = [0u8; 16];
+    let mut b = [0u8; 16];
+    a.copy_from_slice(&iv[..16]);
+    b.copy_from_slice(&iv[16..]);
+    (u128::from_ne_bytes(a), u128::from_ne_bytes(b))
+}
+
+#[inline(always)]
+fn check_len(len: usize) -> Result<(), IgeError> {
+    if len % BLOCK_LEN == 0 {
+        Ok(())
+    } else {
+        Err(IgeError::NotBlockAligned { len })
+    }
+}
+
+#[inline(always)]
+fn load(chunk: &[u8]) -> u128 {
+    let mut a = [0u8; 16];
+    a.copy_from_slice(chunk);
+    u128::from_ne_bytes(a)
+}
+
+/// IGE-encrypts `data` in place with an already keyed block cipher
+/// (any `BlockEncrypt` with 16-byte blocks, e.g. [`aes::Aes256Enc`] or [`aes::Aes128`]).
+///
+/// Errors if `data.len()` is not a multiple of 16; `data` is then left untouched.
+#[inline]
+pub fn encrypt_with<C>(cipher: &C, iv: &[u8; 32], data: &mut [u8]) -> Result<(), IgeError>
+where
+    C: BlockEncrypt<BlockSize = aes::cipher::consts::U16>,
+{
+    check_len(data.len())?;
+    let (mut prev_c, mut prev_p) = split_iv(iv);
+    for chunk in data.chunks_exact_mut(BLOCK_LEN) {
+        let p = load(chunk);
+        let mut block = GenericArray::from((p ^ prev_c).to_ne_bytes());
+        cipher.encrypt_block(&mut block);
+        let c = u128::from_ne_bytes(block.into()) ^ prev_p;
+        chunk.copy_from_slice(&c.to_ne_bytes());
+        prev_c = c;
+        prev_p = p;
+    }
+    Ok(())
+}
+
+/// IGE-decrypts `data` in place with an already keyed block cipher
+/// (any `BlockDecrypt` with 16-byte blocks, e.g. [`aes::Aes256Dec`] or [`aes::Aes128`]).
+///
+/// Errors if `data.len()` is not a multiple of 16; `data` is then left untouched.
+#[inline]
+pub fn decrypt_with<C>(cipher: &C, iv: &[u8; 32], data: &mut [u8]) -> Result<(), IgeError>
+where
+    C: BlockDecrypt<BlockSize = aes::cipher::consts::U16>,
+{
+    check_len(data.len())?;
+    let (mut prev_c, mut prev_p) = split_iv(iv);
+    for chunk in data.chunks_exact_mut(BLOCK_LEN) {
+        let c = load(chunk);
+        let mut block = GenericArray::from((c ^ prev_p).to_ne_bytes());
+        cipher.decrypt_block(&mut block);
+        let p = u128::from_ne_bytes(block.into()) ^ prev_c;
+        chunk.copy_from_slice(&p.to_ne_bytes());
+        prev_c = c;
+        prev_p = p;
+    }
+    Ok(())
+}
+
+/// AES-256-IGE encryption in place (the MTProto cipher).
+pub fn encrypt(data: &mut [u8], key: &[u8; 32], iv: &[u8; 32]) -> Result<(), IgeError> {
+    check_len(data.len())?;
+    encrypt_with(&Aes256Enc::new(key.into()), iv, data)
+}
+
+/// AES-256-IGE decryption in place (the MTProto cipher).
+pub fn decrypt(data: &mut [u8], key: &[u8; 32], iv: &[u8; 32]) -> Result<(), IgeError> {
+    check_len(data.len())?;
+    decrypt_with(&Aes256Dec::new(key.into()), iv, data)
+}
+
+/// AES-128-IGE encryption in place (not used by MTProto; matches OpenSSL's test vectors).
+pub fn encrypt_128(data: &mut [u8], key: &[u8; 16], iv: &[u8; 32]) -> Result<(), IgeError> {
+    check_len(data.len())?;
+    encrypt_with(&Aes128::new(key.into()), iv, data)
+}
+
+/// AES-128-IGE decryption in place (not used by MTProto; matches OpenSSL's test vectors).
+pub fn decrypt_128(data: &mut [u8], key: &[u8; 16], iv: &[u8; 32]) -> Result<(), IgeError> {
+    check_len(data.len())?;
+    decrypt_with(&Aes128::new(key.into()), iv, data)
+}
+
+/// A keyed AES-256 context holding both key schedules, for callers that run
+/// IGE repeatedly with the same key.
+#[derive(Clone)]
+pub struct Aes256Ige {
+    cipher: Aes256,
+}
+
+impl fmt::Debug for Aes256Ige {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Aes256Ige { .. }")
+    }
+}
+
+impl Aes256Ige {
+    /// Expands `key` into the encryption and decryption key schedules.
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: Aes256::new(key.into()),
+        }
+    }
+
+    /// IGE-encrypts `data` in place.
+    pub fn encrypt(&self, iv: &[u8; 32], data: &mut [u8]) -> Result<(), IgeError> {
+        encrypt_with(&self.cipher, iv, data)
+    }
+
+    /// IGE-decrypts `data` in place.
+    pub fn decrypt(&self, iv: &[u8; 32], data: &mut [u8]) -> Result<(), IgeError> {
+        decrypt_with(&self.cipher, iv, data)
+    }
+}

@@ -1,0 +1,1 @@
+//! PEM/DER (in progress).

@@ -1,0 +1,1 @@
+//! pq (in progress).
