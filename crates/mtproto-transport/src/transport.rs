@@ -171,8 +171,8 @@ impl Transport {
         t
     }
 
-    /// A server transport for a connection whose client speaks `kind` (see [`detect`]
-    /// (crate::detect)). The server consumes the client's tag or 64-byte obfuscated init
+    /// A server transport for a connection whose client speaks `kind` (see
+    /// [`detect`](crate::detect)). The server consumes the client's tag or 64-byte obfuscated init
     /// from the first bytes passed to [`decode`](Self::decode) and sends no header.
     /// `rng` provides padding for padded intermediate.
     pub fn server(
