@@ -150,7 +150,7 @@ impl Framing {
                 }
                 // "(length >> 2) | (1 << 7); i.e. the most significant bit must be set."
                 let flag = if quick_ack { 0x80u8 } else { 0 };
-                out.reserve(4 + len);
+                out.reserve(len.saturating_add(4));
                 // "If the packet length divided by four is smaller than 127: Length: ...
                 // encoded as a single byte"
                 if words < 0x7f {
@@ -174,7 +174,7 @@ impl Framing {
                         len: len as u64,
                         max,
                     })?;
-                out.reserve(4 + len + 15);
+                out.reserve(len.saturating_add(4 + 15));
                 let at = out.len();
                 out.put_u32_le(0);
                 out.put_slice(payload);
@@ -203,7 +203,7 @@ impl Framing {
                         len: len as u64,
                         max,
                     })?;
-                out.reserve(12 + len);
+                out.reserve(len.saturating_add(12));
                 let at = out.len();
                 out.put_u32_le(total);
                 // "Seqno: the TCP sequence number for this TCP connection ... the first
@@ -425,4 +425,54 @@ fn decode_full(
         data,
         quick_ack: false,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn remote_error_detection_boundaries() {
+        let neg = (-404i32).to_le_bytes();
+        assert_eq!(
+            check_remote_error(&neg, false),
+            Err(TransportError::Remote(-404))
+        );
+        // positive value or other lengths: a payload
+        assert_eq!(check_remote_error(&404i32.to_le_bytes(), false), Ok(()));
+        let mut eight = neg.to_vec();
+        eight.extend_from_slice(&[0; 4]);
+        assert_eq!(check_remote_error(&eight, false), Ok(()));
+        // padded: 4 + up to 15 padding bytes
+        assert_eq!(
+            check_remote_error(&eight, true),
+            Err(TransportError::Remote(-404))
+        );
+        let mut twenty = neg.to_vec();
+        twenty.extend_from_slice(&[0; 16]);
+        assert_eq!(check_remote_error(&twenty, true), Ok(()));
+        assert_eq!(check_remote_error(&[0xff; 3], true), Ok(()));
+    }
+
+    #[test]
+    fn need_reserves_only_the_rest() {
+        let mut b = BytesMut::from(&[1u8, 2][..]);
+        assert!(!need(&mut b, 100));
+        assert!(b.capacity() >= 100);
+        assert!(need(&mut b, 2));
+    }
+
+    #[test]
+    fn abridged_max_words_is_enforced_on_encode() {
+        let mut f = Framing::Abridged;
+        let mut rng = rand::rngs::mock::StepRng::new(0, 0);
+        let mut out = BytesMut::new();
+        let big = vec![0u8; 4 * (ABRIDGED_MAX_WORDS + 1)];
+        assert!(matches!(
+            f.encode(Role::Client, &big, false, usize::MAX, &mut rng, &mut out),
+            Err(TransportError::FrameTooLarge { .. })
+        ));
+        assert!(out.is_empty());
+    }
 }
