@@ -40,9 +40,12 @@
 pub mod dh;
 pub mod ige;
 pub mod packet;
-mod pem;
+pub mod pem;
 pub mod pq;
+mod prime;
 pub mod rsa;
 pub mod sha;
+
+pub use pem::PemError;
 
 pub use packet::{AesKeyIv, AuthKey, Direction, PacketError};

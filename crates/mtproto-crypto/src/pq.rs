@@ -1,1 +1,296 @@
-//! pq (in progress).
+//! Factorization of the handshake's `pq` (auth_key.html step 3): "pq is a
+//! representation of a natural number (in binary big endian format). This
+//! number is the product of two different odd prime numbers. Normally, pq is
+//! less than or equal to 2^63-1."
+//!
+//! Any `u64` is accepted, including values above 2^63. Pollard's rho in
+//! Brent's variant runs on 64-bit Montgomery arithmetic (u128 products),
+//! primality is decided by a deterministic Miller-Rabin for `u64`, and the
+//! work is capped so that every input returns in bounded time.
+
+use core::fmt;
+
+/// Why `pq` could not be split into two primes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PqError {
+    /// pq is 0 or 1.
+    TooSmall,
+    /// pq is prime.
+    Prime,
+    /// pq has more than two prime factors.
+    TooManyFactors,
+    /// The byte string is empty or longer than 8 significant bytes.
+    BadEncoding,
+    /// No factor found within the work bound (not expected for valid input).
+    GaveUp,
+}
+
+impl fmt::Display for PqError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PqError::TooSmall => "pq is 0 or 1",
+            PqError::Prime => "pq is prime",
+            PqError::TooManyFactors => "pq has more than two prime factors",
+            PqError::BadEncoding => "pq must be 1..=8 significant big-endian bytes",
+            PqError::GaveUp => "pq factorization exceeded its work bound",
+        })
+    }
+}
+
+impl std::error::Error for PqError {}
+
+/// Montgomery arithmetic modulo an odd `n` (R = 2^64). Values are kept in [0, n).
+#[derive(Clone, Copy)]
+struct Mont {
+    n: u64,
+    /// n^-1 mod 2^64
+    ninv: u64,
+    /// R mod n (Montgomery form of 1)
+    one: u64,
+    /// R^2 mod n
+    r2: u64,
+}
+
+impl Mont {
+    fn new(n: u64) -> Self {
+        // Newton iteration: each step doubles the number of correct low bits (n odd).
+        let mut inv = n;
+        for _ in 0..5 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(n.wrapping_mul(inv)));
+        }
+        let one = ((1u128 << 64) % n as u128) as u64;
+        let r2 = ((one as u128 * one as u128) % n as u128) as u64;
+        Mont {
+            n,
+            ninv: inv,
+            one,
+            r2,
+        }
+    }
+
+    /// REDC for t < n * 2^64: returns t * 2^-64 mod n in [0, n).
+    #[inline(always)]
+    fn redc(&self, t: u128) -> u64 {
+        let lo = t as u64;
+        let hi = (t >> 64) as u64;
+        let m = lo.wrapping_mul(self.ninv);
+        let mn_hi = ((m as u128 * self.n as u128) >> 64) as u64;
+        // t - m*n is divisible by 2^64 and its low word is 0, so only the high words matter.
+        let (r, borrow) = hi.overflowing_sub(mn_hi);
+        if borrow {
+            r.wrapping_add(self.n)
+        } else {
+            r
+        }
+    }
+
+    #[inline(always)]
+    fn mul(&self, a: u64, b: u64) -> u64 {
+        self.redc(a as u128 * b as u128)
+    }
+
+    #[inline(always)]
+    fn add(&self, a: u64, b: u64) -> u64 {
+        // a, b < n
+        let (s, carry) = a.overflowing_add(b);
+        if carry || s >= self.n {
+            s.wrapping_sub(self.n)
+        } else {
+            s
+        }
+    }
+
+    fn to_mont(&self, a: u64) -> u64 {
+        self.mul(a % self.n, self.r2)
+    }
+
+    fn pow(&self, mut base: u64, mut e: u64) -> u64 {
+        let mut acc = self.one;
+        while e > 0 {
+            if e & 1 == 1 {
+                acc = self.mul(acc, base);
+            }
+            base = self.mul(base, base);
+            e >>= 1;
+        }
+        acc
+    }
+}
+
+const SMALL_PRIMES: [u64; 15] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47];
+
+/// Deterministic primality test for any `u64` (Miller-Rabin with the
+/// bases 2, 3, 5, ..., 37, which is exact below 3.3 * 10^24).
+pub fn is_prime_u64(n: u64) -> bool {
+    if n < 2 {
+        return false;
+    }
+    for p in SMALL_PRIMES {
+        if n == p {
+            return true;
+        }
+        if n % p == 0 {
+            return false;
+        }
+    }
+    let m = Mont::new(n);
+    let s = (n - 1).trailing_zeros();
+    let d = (n - 1) >> s;
+    let minus_one = m.n - m.one; // Montgomery form of n - 1
+    'bases: for a in [2u64, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37] {
+        let mut x = m.pow(m.to_mont(a), d);
+        if x == m.one || x == minus_one {
+            continue;
+        }
+        for _ in 1..s {
+            x = m.mul(x, x);
+            if x == minus_one {
+                continue 'bases;
+            }
+        }
+        return false;
+    }
+    true
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    if a == 0 {
+        return b;
+    }
+    if b == 0 {
+        return a;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            core::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+/// Total rho steps allowed per attempt; a 64-bit semiprime needs ~2^16.
+const MAX_STEPS: u64 = 1 << 22;
+/// Gcd batch size.
+const BATCH: u64 = 128;
+
+/// One Pollard-Brent run with f(y) = y^2 + c (Montgomery domain). Returns a
+/// nontrivial factor, or None if this (c, start) pair failed or ran out of steps.
+fn brent(n: u64, c: u64, start: u64) -> Option<u64> {
+    let m = Mont::new(n);
+    let c = m.to_mont(c);
+    let f = |y: u64| m.add(m.mul(y, y), c);
+    let mut y = m.to_mont(start);
+    let mut x = y;
+    let mut ys = y;
+    let mut q = m.one;
+    let mut g = 1u64;
+    let mut r = 1u64;
+    let mut steps = 0u64;
+    while g == 1 {
+        x = y;
+        for _ in 0..r {
+            y = f(y);
+        }
+        let mut k = 0;
+        while k < r && g == 1 {
+            ys = y;
+            let lim = BATCH.min(r - k);
+            for _ in 0..lim {
+                y = f(y);
+                let diff = if x > y { x - y } else { y - x };
+                q = m.mul(q, diff);
+            }
+            g = gcd(q, n);
+            k += lim;
+        }
+        steps += 2 * r;
+        if g == 1 && steps > MAX_STEPS {
+            return None;
+        }
+        r <<= 1;
+    }
+    if g == n {
+        // The batch overshot (or hit q = 0): redo it one step at a time from
+        // the batch's start; at most BATCH steps.
+        g = 1;
+        for _ in 0..=BATCH {
+            ys = f(ys);
+            let diff = if x > ys { x - ys } else { ys - x };
+            g = gcd(diff, n);
+            if g != 1 {
+                break;
+            }
+        }
+    }
+    if g == 1 || g == n {
+        None
+    } else {
+        Some(g)
+    }
+}
+
+/// Pollard-Brent returning a nontrivial factor of composite odd `n`.
+fn find_factor(n: u64) -> Option<u64> {
+    for c in 1..8u64 {
+        if let Some(d) = brent(n, c, 2) {
+            if d != 1 && d != n {
+                return Some(d);
+            }
+        }
+    }
+    None
+}
+
+/// Splits `pq` into primes `(p, q)` with `p <= q` and `p * q == pq`.
+///
+/// Errors for 0, 1, primes, products of three or more primes, and (never
+/// observed) inputs that exceed the work bound.
+pub fn factorize(pq: u64) -> Result<(u64, u64), PqError> {
+    if pq < 2 {
+        return Err(PqError::TooSmall);
+    }
+    if is_prime_u64(pq) {
+        return Err(PqError::Prime);
+    }
+    let d = SMALL_PRIMES
+        .iter()
+        .copied()
+        .find(|p| pq % p == 0)
+        .map(Some)
+        .unwrap_or_else(|| find_factor(pq))
+        .ok_or(PqError::GaveUp)?;
+    let e = pq / d;
+    if !is_prime_u64(d) || !is_prime_u64(e) {
+        return Err(PqError::TooManyFactors);
+    }
+    Ok((d.min(e), d.max(e)))
+}
+
+/// Parses a big-endian `pq` (as carried in the TL `bytes` field).
+pub fn pq_from_be_bytes(bytes: &[u8]) -> Result<u64, PqError> {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    let sig = bytes.get(start..).unwrap_or(&[]);
+    if bytes.is_empty() || sig.len() > 8 {
+        return Err(PqError::BadEncoding);
+    }
+    Ok(sig.iter().fold(0u64, |acc, &b| (acc << 8) | b as u64))
+}
+
+/// Big-endian bytes of `x` without leading zero bytes (how p and q are sent).
+pub fn to_be_bytes_trimmed(x: u64) -> Vec<u8> {
+    let b = x.to_be_bytes();
+    let skip = (x.leading_zeros() / 8) as usize;
+    b.get(skip.min(7)..).unwrap_or(&b).to_vec()
+}
+
+/// [`factorize`] on TL bytes: returns p and q as trimmed big-endian bytes.
+pub fn factorize_be(pq: &[u8]) -> Result<(Vec<u8>, Vec<u8>), PqError> {
+    let (p, q) = factorize(pq_from_be_bytes(pq)?)?;
+    Ok((to_be_bytes_trimmed(p), to_be_bytes_trimmed(q)))
+}
