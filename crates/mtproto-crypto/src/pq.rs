@@ -100,7 +100,7 @@ impl Mont {
         }
     }
 
-    fn to_mont(&self, a: u64) -> u64 {
+    fn enter(&self, a: u64) -> u64 {
         self.mul(a % self.n, self.r2)
     }
 
@@ -138,7 +138,7 @@ pub fn is_prime_u64(n: u64) -> bool {
     let d = (n - 1) >> s;
     let minus_one = m.n - m.one; // Montgomery form of n - 1
     'bases: for a in [2u64, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37] {
-        let mut x = m.pow(m.to_mont(a), d);
+        let mut x = m.pow(m.enter(a), d);
         if x == m.one || x == minus_one {
             continue;
         }
@@ -183,9 +183,9 @@ const BATCH: u64 = 128;
 /// nontrivial factor, or None if this (c, start) pair failed or ran out of steps.
 fn brent(n: u64, c: u64, start: u64) -> Option<u64> {
     let m = Mont::new(n);
-    let c = m.to_mont(c);
+    let c = m.enter(c);
     let f = |y: u64| m.add(m.mul(y, y), c);
-    let mut y = m.to_mont(start);
+    let mut y = m.enter(start);
     let mut x = y;
     let mut ys = y;
     let mut q = m.one;
@@ -203,7 +203,7 @@ fn brent(n: u64, c: u64, start: u64) -> Option<u64> {
             let lim = BATCH.min(r - k);
             for _ in 0..lim {
                 y = f(y);
-                let diff = if x > y { x - y } else { y - x };
+                let diff = x.abs_diff(y);
                 q = m.mul(q, diff);
             }
             g = gcd(q, n);
@@ -221,7 +221,7 @@ fn brent(n: u64, c: u64, start: u64) -> Option<u64> {
         g = 1;
         for _ in 0..=BATCH {
             ys = f(ys);
-            let diff = if x > ys { x - ys } else { ys - x };
+            let diff = x.abs_diff(ys);
             g = gcd(diff, n);
             if g != 1 {
                 break;

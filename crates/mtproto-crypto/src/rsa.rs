@@ -98,7 +98,7 @@ pub fn tl_bytes(data: &[u8], out: &mut Vec<u8>) {
     };
     out.extend_from_slice(data);
     let pad = (4 - (header + len) % 4) % 4;
-    out.extend(core::iter::repeat_n(0u8, pad));
+    out.resize(out.len() + pad, 0);
 }
 
 /// Fingerprint bytes as on the wire: the last 8 bytes of
