@@ -13,6 +13,36 @@
 pub mod error;
 mod primitives;
 pub mod reader;
+pub mod support;
+
+/// The MTProto service layer (`tl-schema/mtproto.tl`): auth-key creation,
+/// service messages, and the core `rpc_result`, `message`, `msg_container`,
+/// `msg_copy` and `gzip_packed` constructors.
+///
+/// Submodules: `types` (a struct per constructor), `enums` (an enum per
+/// boxed type), `functions` (a struct per method); plus `LAYER`,
+/// `name_for_id` and `decode_and_reencode`.
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    clippy::match_single_binding
+)]
+pub mod mtproto {
+    include!(concat!(env!("OUT_DIR"), "/mtproto.rs"));
+}
+
+/// The Telegram API (`tl-schema/api.tl`, a subset of layer 228 by default;
+/// set `MTPROTO_TL_SCHEMA_DIR` at build time to generate a full schema).
+/// Same layout as [`mtproto`]; namespaces are nested modules
+/// (`api::functions::messages::SetTyping`).
+#[allow(
+    clippy::large_enum_variant,
+    clippy::too_many_arguments,
+    clippy::match_single_binding
+)]
+pub mod api {
+    include!(concat!(env!("OUT_DIR"), "/api.rs"));
+}
 
 pub use error::{DecodeError, DecodeErrorKind, Result};
 pub use primitives::{

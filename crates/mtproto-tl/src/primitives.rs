@@ -99,6 +99,19 @@ impl Deserialize for bool {
     }
 }
 
+/// A boxed field (used to break recursive types) encodes as its content.
+impl<T: Serialize + ?Sized> Serialize for Box<T> {
+    fn serialize(&self, out: &mut Vec<u8>) {
+        (**self).serialize(out);
+    }
+}
+impl<T: Deserialize> Deserialize for Box<T> {
+    const MIN_LEN: usize = T::MIN_LEN;
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
+        T::deserialize(r).map(Box::new)
+    }
+}
+
 /// Writes the TL `bytes`/`string` encoding of `data`.
 pub fn write_tl_bytes(data: &[u8], out: &mut Vec<u8>) {
     let len = data.len();

@@ -1,0 +1,82 @@
+//! Helpers the generated code calls. They are public so that generated code
+//! (and hand-written types following the same conventions) can use them.
+
+use crate::{
+    BareDeserialize, BareSerialize, DecodeError, DecodeErrorKind, Deserialize, Identifiable,
+    Reader, Result, Serialize,
+};
+
+/// Writes `T::CONSTRUCTOR_ID` then the bare form of `value`.
+pub fn write_boxed<T: Identifiable + BareSerialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    out.extend_from_slice(&T::CONSTRUCTOR_ID.to_le_bytes());
+    value.serialize_bare(out);
+}
+
+/// Reads a boxed value whose id must be `T::CONSTRUCTOR_ID`; a `gzip_packed`
+/// wrapper is inflated transparently. `name` (the TL name) is reported when
+/// the id does not match.
+pub fn read_boxed<T: Identifiable + BareDeserialize>(
+    r: &mut Reader<'_>,
+    name: &'static str,
+) -> Result<T> {
+    let start = r.offset();
+    let id = r.read_u32()?;
+    if id == T::CONSTRUCTOR_ID {
+        r.enter()?;
+        let v = T::deserialize_bare(r)?;
+        r.leave();
+        return Ok(v);
+    }
+    if id == crate::GZIP_PACKED_ID {
+        return crate::read_gzip_packed(r, |r| read_boxed::<T>(r, name));
+    }
+    Err(unknown_constructor(id, name, start))
+}
+
+/// An [`DecodeErrorKind::UnknownConstructor`] error at `offset`.
+pub fn unknown_constructor(id: u32, expected: &'static str, offset: usize) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::UnknownConstructor { id, expected }, offset)
+}
+
+/// Writes an `int` length, then whatever `body` writes, back-filling the
+/// length (the `message msg_id:long seqno:int bytes:int body:Object` layout).
+pub fn write_len_prefixed(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
+    let at = out.len();
+    out.extend_from_slice(&[0u8; 4]);
+    body(out);
+    let len = out.len().saturating_sub(at + 4);
+    let len = i32::try_from(len).unwrap_or(i32::MAX);
+    if let Some(slot) = out.get_mut(at..at + 4) {
+        slot.copy_from_slice(&len.to_le_bytes());
+    }
+}
+
+/// Reads an `int` length, then exactly one `T` from a reader bounded to that
+/// many bytes.
+pub fn read_len_prefixed<T: Deserialize>(r: &mut Reader<'_>) -> Result<T> {
+    let start = r.offset();
+    let raw = r.read_i32()?;
+    let len = usize::try_from(raw)
+        .map_err(|_| DecodeError::new(DecodeErrorKind::InvalidLength(i64::from(raw)), start))?;
+    if len > r.remaining() {
+        return Err(DecodeError::new(
+            DecodeErrorKind::LengthTooLarge {
+                len,
+                remaining: r.remaining(),
+            },
+            start,
+        ));
+    }
+    let body_start = r.offset();
+    let mut sub = r.sub(len)?;
+    let v =
+        T::deserialize(&mut sub).map_err(|e| DecodeError::new(e.kind, body_start + e.offset))?;
+    sub.finish()
+        .map_err(|e| DecodeError::new(e.kind, body_start + e.offset))?;
+    Ok(v)
+}
+
+/// Decodes exactly one `T` from `buf` and serializes it again.
+pub fn reencode<T: Serialize + Deserialize>(buf: &[u8]) -> Result<Vec<u8>> {
+    Ok(T::from_bytes(buf)?.to_bytes())
+}
