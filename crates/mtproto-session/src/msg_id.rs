@@ -71,17 +71,45 @@ impl MsgIdGenerator {
         self.offset_secs = msg_id_secs(server_msg_id).saturating_sub(local);
     }
 
+    /// Replaces the offset with one learned from `server_msg_id` received at
+    /// local time `now`. When the correction moves time backwards, the
+    /// monotonic floor is reset to the corrected clock: the identifiers above
+    /// it were rejected by the server as "too high" (bad_msg_notification 17),
+    /// so it never recorded them, and keeping the floor would make every new
+    /// identifier inherit the wrong clock.
+    pub fn resync(&mut self, now: Timestamp, server_msg_id: i64) {
+        let before = self.offset_secs;
+        self.sync_with_server_msg_id(now, server_msg_id);
+        if self.offset_secs < before {
+            self.last = 0;
+        }
+    }
+
+    /// Forgets the monotonic floor (for a new session: "Client message
+    /// identifiers must increase monotonically (within a single session)").
+    pub fn reset(&mut self) {
+        self.last = 0;
+    }
+
     /// The next identifier: strictly greater than every earlier one, with
     /// the residue modulo 4 that `kind` requires.
     pub fn next(&mut self, now: Timestamp) -> i64 {
-        let residue = match self.kind {
+        let kind = self.kind;
+        self.next_of_kind(now, kind)
+    }
+
+    /// Like [`MsgIdGenerator::next`] with an explicit kind (a server sends
+    /// both responses, `% 4 == 1`, and other messages, `% 4 == 3`, from one
+    /// increasing sequence).
+    pub fn next_of_kind(&mut self, now: Timestamp, kind: MsgIdKind) -> i64 {
+        let residue = match kind {
             MsgIdKind::Client => 0,
             MsgIdKind::ServerResponse => 1,
             MsgIdKind::ServerOther => 3,
         };
         let mut id = (raw_msg_id(now, self.offset_secs) & !3) | residue;
         if id <= self.last {
-            id = ((self.last & !3) + 4) | residue;
+            id = (self.last & !3).wrapping_add(4) | residue;
         }
         self.last = id;
         id

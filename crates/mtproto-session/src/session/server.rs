@@ -1,0 +1,543 @@
+//! The server role: enough of an MTProto server for in-memory tests.
+
+use std::collections::VecDeque;
+
+use mtproto_crypto::packet::{decrypt_in_place, encrypt_into_rng, Direction};
+use mtproto_crypto::AuthKey;
+use mtproto_tl::{DecodeError, Reader};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+use super::replay::ReplayWindow;
+use super::wire::{self, InnerMessage, W};
+use super::{in_time_window, Config, IncomingError, RpcError};
+use crate::msg_id::{msg_id_secs, MsgIdGenerator, MsgIdKind};
+use crate::Timestamp;
+
+/// A fault the test server injects into its handling of the next client
+/// packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer the next packet with `bad_msg_notification` carrying this
+    /// `error_code` (about the packet's top-level msg_id) instead of
+    /// processing it.
+    BadMsgNotification(i32),
+    /// Silently drop the next packet (as if it was lost).
+    Drop,
+}
+
+/// Counters of a [`ServerSession`], for tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServerStats {
+    /// Packets that decrypted correctly.
+    pub packets_received: u64,
+    /// Requests handed to the caller through `poll_request`.
+    pub requests_received: u64,
+    /// Content-related msg_ids the client acknowledged.
+    pub acks_received: u64,
+    /// `ping`s answered.
+    pub pings: u64,
+    /// `ping_delay_disconnect`s answered.
+    pub keepalive_pings: u64,
+    /// The `disconnect_delay` of the latest `ping_delay_disconnect`.
+    pub last_disconnect_delay: Option<i32>,
+    /// `new_session_created` notifications sent.
+    pub new_sessions: u64,
+    /// `bad_server_salt` notifications sent.
+    pub bad_salts_sent: u64,
+    /// `bad_msg_notification`s sent.
+    pub bad_msgs_sent: u64,
+    /// Messages ignored as duplicates.
+    pub duplicates: u64,
+    /// msgs_state_info answers received from the client.
+    pub state_infos_received: u64,
+    /// msg_resend_req received from the client.
+    pub resend_reqs_received: u64,
+}
+
+struct Out {
+    body: Vec<u8>,
+    content: bool,
+    response: bool,
+}
+
+/// A test MTProto server session: decrypts client packets (x = 0),
+/// answers with x = 8, tracks the client's session_id, answers pings and
+/// get_future_salts itself, hands other requests to the caller
+/// ([`poll_request`](Self::poll_request) / [`respond`](Self::respond)), and
+/// injects faults on demand.
+pub struct ServerSession {
+    key: AuthKey,
+    config: Config,
+    rng: ChaCha20Rng,
+    salt: i64,
+    /// (valid_since, valid_until, salt), server time.
+    future_salts: Vec<(i32, i32, i64)>,
+    msg_ids: MsgIdGenerator,
+    content_count: i32,
+    client_session: Option<i64>,
+    replay: ReplayWindow,
+    requests_in: VecDeque<(i64, Vec<u8>)>,
+    standalone: VecDeque<Out>,
+    outbox: VecDeque<Out>,
+    pending_acks: Vec<i64>,
+    faults: VecDeque<Fault>,
+    stats: ServerStats,
+}
+
+impl core::fmt::Debug for ServerSession {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ServerSession")
+            .field("auth_key_id", &self.key.id_u64())
+            .field("client_session", &self.client_session)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerSession {
+    /// A server session on `key` issuing `salt`, with randomness from `seed`.
+    pub fn new(key: AuthKey, salt: i64, config: Config, seed: [u8; 32]) -> Self {
+        let replay = ReplayWindow::new(config.replay_window);
+        Self {
+            key,
+            config,
+            rng: ChaCha20Rng::from_seed(seed),
+            salt,
+            future_salts: Vec::new(),
+            msg_ids: MsgIdGenerator::new(MsgIdKind::ServerOther),
+            content_count: 0,
+            client_session: None,
+            replay,
+            requests_in: VecDeque::new(),
+            standalone: VecDeque::new(),
+            outbox: VecDeque::new(),
+            pending_acks: Vec::new(),
+            faults: VecDeque::new(),
+            stats: ServerStats::default(),
+        }
+    }
+
+    /// The salt the server currently expects.
+    pub fn salt(&self) -> i64 {
+        self.salt
+    }
+
+    /// The client's session_id, once a packet arrived.
+    pub fn client_session_id(&self) -> Option<i64> {
+        self.client_session
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &ServerStats {
+        &self.stats
+    }
+
+    /// Fault: switches to `salt`; the old one is refused from now on.
+    pub fn rotate_salt(&mut self, salt: i64) {
+        self.salt = salt;
+    }
+
+    /// Fault: the server's clock runs `secs` ahead of the `now` it is given
+    /// (negative: behind).
+    pub fn set_clock_skew(&mut self, secs: i64) {
+        self.msg_ids.set_time_offset(secs);
+    }
+
+    /// Queues a fault for the next client packet.
+    pub fn inject_fault(&mut self, fault: Fault) {
+        self.faults.push_back(fault);
+    }
+
+    /// Adds a salt served by get_future_salts and accepted from
+    /// `valid_since` to `valid_until` (server unixtime).
+    pub fn add_future_salt(&mut self, valid_since: i32, valid_until: i32, salt: i64) {
+        self.future_salts.push((valid_since, valid_until, salt));
+    }
+
+    /// Queues a server-initiated, content-related message (an update).
+    pub fn push_update(&mut self, body: Vec<u8>) {
+        self.outbox.push_back(Out {
+            body,
+            content: true,
+            response: false,
+        });
+    }
+
+    /// Queues any message body as is (tests: unknown answers, raw service
+    /// messages). `response` selects msg_id % 4 == 1 rather than 3.
+    pub fn push_raw(&mut self, body: Vec<u8>, content_related: bool, response: bool) {
+        self.outbox.push_back(Out {
+            body,
+            content: content_related,
+            response,
+        });
+    }
+
+    /// The next request the client sent: its msg_id and its body (inflated
+    /// if it came `gzip_packed`).
+    #[must_use]
+    pub fn poll_request(&mut self) -> Option<(i64, Vec<u8>)> {
+        self.requests_in.pop_front()
+    }
+
+    /// Answers the request `req_msg_id` with `rpc_result`: the result
+    /// object's bytes (sent `gzip_packed` when longer than the gzip
+    /// threshold and smaller packed), or an `rpc_error`.
+    pub fn respond(&mut self, req_msg_id: i64, result: Result<Vec<u8>, RpcError>) {
+        let object = match result {
+            Ok(bytes) => wire::maybe_gzip(bytes, self.config.gzip_threshold),
+            Err(e) => wire::write_rpc_error(e.code, &e.message),
+        };
+        // service_messages: the response "serves as acknowledgment of the
+        // other party's receipt of the req_msg_id message".
+        self.pending_acks.retain(|id| *id != req_msg_id);
+        self.outbox.push_back(Out {
+            body: wire::write_rpc_result(req_msg_id, &object),
+            content: true,
+            response: true,
+        });
+    }
+
+    /// Nothing is time-driven in the test server yet; present for symmetry
+    /// with the client.
+    pub fn handle_timeout(&mut self, _now: Timestamp) {}
+
+    fn server_secs(&self, now: Timestamp) -> i64 {
+        i64::try_from(now.as_secs())
+            .unwrap_or(i64::MAX)
+            .saturating_add(self.msg_ids.time_offset())
+    }
+
+    fn salt_ok(&self, salt: i64, now: Timestamp) -> bool {
+        let t = self.server_secs(now);
+        salt == self.salt
+            || self.future_salts.iter().any(|(since, until, s)| {
+                *s == salt && i64::from(*since) <= t && t < i64::from(*until)
+            })
+    }
+
+    fn notify_bad_msg(&mut self, bad_msg_id: i64, bad_seqno: i32, code: i32) {
+        self.stats.bad_msgs_sent += 1;
+        // Sent top-level, not inside a container.
+        self.standalone.push_back(Out {
+            body: W::new(wire::BAD_MSG_NOTIFICATION)
+                .i64(bad_msg_id)
+                .i32(bad_seqno)
+                .i32(code)
+                .0,
+            content: false,
+            response: true,
+        });
+    }
+
+    /// Decrypts and processes one client packet received at `now`.
+    pub fn handle_incoming(&mut self, now: Timestamp, packet: &[u8]) -> Result<(), IncomingError> {
+        let mut buf = packet.to_vec();
+        let msg = decrypt_in_place(&self.key, Direction::ClientToServer, &mut buf)?;
+        self.stats.packets_received += 1;
+        if let Some(f) = self.faults.pop_front() {
+            match f {
+                Fault::Drop => return Ok(()),
+                Fault::BadMsgNotification(code) => {
+                    self.notify_bad_msg(msg.msg_id, msg.seq_no, code);
+                    return Ok(());
+                }
+            }
+        }
+        // "18: incorrect two lower order msg_id bits (the server expects
+        // client message msg_id to be divisible by 4)"
+        if msg.msg_id % 4 != 0 {
+            self.notify_bad_msg(msg.msg_id, msg.seq_no, 18);
+            return Ok(());
+        }
+        // "16: msg_id too low", "17: msg_id too high" — against the server's
+        // own clock (the window of description, "Important Checks").
+        if !in_time_window(msg.msg_id, now, self.msg_ids.time_offset()) {
+            let code = if msg_id_secs(msg.msg_id) < self.server_secs(now) {
+                16
+            } else {
+                17
+            };
+            self.notify_bad_msg(msg.msg_id, msg.seq_no, code);
+            return Ok(());
+        }
+        // "48: incorrect server salt (in this case, the bad_server_salt
+        // response is received with the correct salt, and the message is to
+        // be re-sent with it)". Top-level, as Telegram sends it.
+        if !self.salt_ok(msg.salt, now) {
+            self.stats.bad_salts_sent += 1;
+            self.standalone.push_back(Out {
+                body: W::new(wire::BAD_SERVER_SALT)
+                    .i64(msg.msg_id)
+                    .i32(msg.seq_no)
+                    .i32(48)
+                    .i64(self.salt)
+                    .0,
+                content: false,
+                response: true,
+            });
+            return Ok(());
+        }
+        if self.client_session != Some(msg.session_id) {
+            self.client_session = Some(msg.session_id);
+            self.replay.clear();
+            self.content_count = 0;
+            self.pending_acks.clear();
+            self.outbox.clear();
+            self.stats.new_sessions += 1;
+            let first = first_msg_id(msg.msg_id, msg.body);
+            let unique_id = self.rng.next_u64() as i64;
+            self.outbox.push_back(Out {
+                body: W::new(wire::NEW_SESSION_CREATED)
+                    .i64(first)
+                    .i64(unique_id)
+                    .i64(self.salt)
+                    .0,
+                content: true,
+                response: false,
+            });
+        }
+        if !self.replay.insert(msg.msg_id) {
+            self.stats.duplicates += 1;
+            return Ok(());
+        }
+        let top = InnerMessage {
+            msg_id: msg.msg_id,
+            seqno: msg.seq_no,
+            body: msg.body,
+        };
+        self.dispatch(now, top, true, 0);
+        Ok(())
+    }
+
+    fn dispatch(&mut self, now: Timestamp, m: InnerMessage<'_>, top: bool, depth: u8) {
+        let mut r = Reader::new(m.body);
+        if self.dispatch_inner(now, m, &mut r, top, depth).is_err() {
+            // A body that does not decode: "64: invalid container" for a
+            // container, otherwise the message is ignored.
+            if top {
+                self.notify_bad_msg(m.msg_id, m.seqno, 64);
+            }
+        }
+    }
+
+    fn dispatch_inner(
+        &mut self,
+        now: Timestamp,
+        m: InnerMessage<'_>,
+        r: &mut Reader<'_>,
+        top: bool,
+        depth: u8,
+    ) -> Result<(), DecodeError> {
+        if depth == 0 && m.seqno & 1 == 1 {
+            self.pending_acks.push(m.msg_id);
+        }
+        match r.read_u32()? {
+            wire::MSG_CONTAINER if top => {
+                let inner = wire::parse_container(r)?;
+                r.finish()?;
+                for im in inner {
+                    if im.msg_id % 4 != 0 || im.msg_id >= m.msg_id || !self.replay.insert(im.msg_id)
+                    {
+                        self.stats.duplicates += 1;
+                        continue;
+                    }
+                    self.dispatch(now, im, false, 0);
+                }
+            }
+            wire::MSG_CONTAINER => {}
+            wire::GZIP_PACKED if depth < 2 => {
+                let inflated = wire::read_gzip(r)?;
+                let im = InnerMessage {
+                    msg_id: m.msg_id,
+                    seqno: m.seqno,
+                    body: &inflated,
+                };
+                self.dispatch(now, im, false, depth + 1);
+            }
+            wire::GZIP_PACKED => {}
+            wire::PING => {
+                let ping_id = r.read_i64()?;
+                self.stats.pings += 1;
+                self.pong(m.msg_id, ping_id);
+            }
+            wire::PING_DELAY_DISCONNECT => {
+                let ping_id = r.read_i64()?;
+                let delay = r.read_i32()?;
+                self.stats.keepalive_pings += 1;
+                self.stats.last_disconnect_delay = Some(delay);
+                self.pong(m.msg_id, ping_id);
+            }
+            wire::MSGS_ACK => {
+                let ids = wire::read_long_vector(r)?;
+                self.stats.acks_received += ids.len() as u64;
+            }
+            wire::GET_FUTURE_SALTS => {
+                let num = r.read_i32()?;
+                let n = usize::try_from(num).unwrap_or(0).min(64);
+                let t = i32::try_from(self.server_secs(now)).unwrap_or(i32::MAX);
+                let salts: Vec<(i32, i32, i64)> =
+                    self.future_salts.iter().copied().take(n).collect();
+                let mut w = W::new(wire::FUTURE_SALTS)
+                    .i64(m.msg_id)
+                    .i32(t)
+                    .i32(salts.len() as i32);
+                for (since, until, salt) in salts {
+                    w = w.i32(since).i32(until).i64(salt);
+                }
+                self.pending_acks.retain(|id| *id != m.msg_id);
+                self.outbox.push_back(Out {
+                    body: w.0,
+                    content: false,
+                    response: true,
+                });
+            }
+            wire::MSGS_STATE_REQ => {
+                let ids = wire::read_long_vector(r)?;
+                let info: Vec<u8> = ids.iter().map(|id| self.replay.state_of(*id)).collect();
+                self.outbox.push_back(Out {
+                    body: W::new(wire::MSGS_STATE_INFO).i64(m.msg_id).bytes(&info).0,
+                    content: false,
+                    response: true,
+                });
+            }
+            wire::MSGS_STATE_INFO => self.stats.state_infos_received += 1,
+            wire::MSG_RESEND_REQ => self.stats.resend_reqs_received += 1,
+            _ => {
+                self.stats.requests_received += 1;
+                self.requests_in.push_back((m.msg_id, m.body.to_vec()));
+            }
+        }
+        Ok(())
+    }
+
+    fn pong(&mut self, ping_msg_id: i64, ping_id: i64) {
+        // service_messages: "pong#347773c5 msg_id:long ping_id:long";
+        // "These messages do not require acknowledgments."
+        self.pending_acks.retain(|id| *id != ping_msg_id);
+        self.outbox.push_back(Out {
+            body: W::new(wire::PONG).i64(ping_msg_id).i64(ping_id).0,
+            content: false,
+            response: true,
+        });
+    }
+
+    fn next_seqno(&mut self, content: bool) -> i32 {
+        let s = self.content_count.wrapping_mul(2);
+        if content {
+            self.content_count = self.content_count.wrapping_add(1);
+            s.wrapping_add(1)
+        } else {
+            s
+        }
+    }
+
+    fn next_id(&mut self, now: Timestamp, response: bool) -> i64 {
+        let kind = if response {
+            MsgIdKind::ServerResponse
+        } else {
+            MsgIdKind::ServerOther
+        };
+        self.msg_ids.next_of_kind(now, kind)
+    }
+
+    /// The next packet for the client: a top-level notification on its
+    /// own, or the queued answers, updates and acks (in a container when
+    /// there is more than one).
+    #[must_use]
+    pub fn poll_transmit(&mut self, now: Timestamp) -> Option<Vec<u8>> {
+        if let Some(out) = self.standalone.pop_front() {
+            let id = self.next_id(now, out.response);
+            let seq = self.next_seqno(out.content);
+            return self.seal(now, id, seq, &out.body);
+        }
+        self.client_session?;
+        let mut items: Vec<Out> = Vec::new();
+        while items.len() + 1 < self.config.max_container_messages.min(1020) {
+            match self.outbox.pop_front() {
+                Some(o) => items.push(o),
+                None => break,
+            }
+        }
+        if !self.pending_acks.is_empty() {
+            let n = self.pending_acks.len().min(wire::MAX_IDS_PER_CONSTRUCTOR);
+            let ids: Vec<i64> = self.pending_acks.drain(..n).collect();
+            items.push(Out {
+                body: wire::write_id_vector(wire::MSGS_ACK, &ids),
+                content: false,
+                response: false,
+            });
+        }
+        if items.is_empty() {
+            return None;
+        }
+        if items.len() == 1 {
+            let o = items.pop()?;
+            let id = self.next_id(now, o.response);
+            let seq = self.next_seqno(o.content);
+            return self.seal(now, id, seq, &o.body);
+        }
+        let mut body = Vec::new();
+        body.extend_from_slice(&wire::MSG_CONTAINER.to_le_bytes());
+        body.extend_from_slice(&(items.len() as u32).to_le_bytes());
+        for o in &items {
+            let id = self.next_id(now, o.response);
+            let seq = self.next_seqno(o.content);
+            wire::write_message(&mut body, id, seq, &o.body);
+        }
+        let cid = self.next_id(now, false);
+        let cseq = self.next_seqno(false);
+        self.seal(now, cid, cseq, &body)
+    }
+
+    /// Encrypts one message of this server session for `session_id`
+    /// (tests use it to craft packets: wrong session, replayed ids).
+    pub fn craft_packet(
+        &mut self,
+        session_id: i64,
+        msg_id: i64,
+        seqno: i32,
+        body: &[u8],
+    ) -> Option<Vec<u8>> {
+        let mut plain = Vec::with_capacity(32 + body.len());
+        plain.extend_from_slice(&self.salt.to_le_bytes());
+        plain.extend_from_slice(&session_id.to_le_bytes());
+        plain.extend_from_slice(&msg_id.to_le_bytes());
+        plain.extend_from_slice(&seqno.to_le_bytes());
+        plain.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        plain.extend_from_slice(body);
+        let mut out = Vec::new();
+        encrypt_into_rng(
+            &self.key,
+            Direction::ServerToClient,
+            &plain,
+            &mut self.rng,
+            &mut out,
+        )
+        .ok()?;
+        Some(out)
+    }
+
+    /// A fresh server msg_id at `now` (response parity if `response`).
+    pub fn next_msg_id(&mut self, now: Timestamp, response: bool) -> i64 {
+        self.next_id(now, response)
+    }
+
+    fn seal(&mut self, _now: Timestamp, msg_id: i64, seqno: i32, body: &[u8]) -> Option<Vec<u8>> {
+        let session = self.client_session.unwrap_or(0);
+        self.craft_packet(session, msg_id, seqno, body)
+    }
+}
+
+/// The lowest msg_id in a packet (the container's contents, or the message).
+fn first_msg_id(msg_id: i64, body: &[u8]) -> i64 {
+    let mut r = Reader::new(body);
+    if r.read_u32().ok() == Some(wire::MSG_CONTAINER) {
+        if let Ok(inner) = wire::parse_container(&mut r) {
+            if let Some(min) = inner.iter().map(|m| m.msg_id).min() {
+                return min.min(msg_id);
+            }
+        }
+    }
+    msg_id
+}
