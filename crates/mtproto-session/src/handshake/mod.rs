@@ -1,1 +1,393 @@
-//! The auth-key handshake: client and server roles (in progress).
+//! The auth-key handshake (core.telegram.org/mtproto/auth_key), client and
+//! server roles, as sans-IO state machines.
+//!
+//! Two layers:
+//!
+//! - **Typed states** ([`client`], [`server`]): each state is a struct whose
+//!   handler consumes it and returns the next state plus the TL body to send,
+//!   so calling the steps out of order does not compile.
+//! - **Drivers** ([`ClientHandshake`], [`ServerHandshake`]): feed one incoming
+//!   unencrypted message (the bytes inside the transport frame), get the next
+//!   outgoing unencrypted message or the final outcome. Calls in the wrong
+//!   state return [`ErrorKind::OutOfOrder`].
+//!
+//! Nothing here reads a clock or the OS RNG: every call takes `now` and an
+//! RNG. The bytes are drawn in a fixed, documented order so a transcript
+//! replays exactly.
+//!
+//! ## Client randomness, in order
+//!
+//! 1. `start`: `nonce` (16 bytes).
+//! 2. `resPQ`: `new_nonce` (32), then a 224-byte RSA_PAD block: its first
+//!    `192 - len(p_q_inner_data)` bytes are the random padding and bytes
+//!    `192..224` the first `temp_key`. Should `key_aes_encrypted >= n`, every
+//!    further `temp_key` is 32 fresh bytes (spec: "the previous steps starting
+//!    from the generation of new random temp_key are repeated").
+//! 3. `server_DH_params_ok`: `b` (256, big-endian), then 16 bytes of which the
+//!    first `0..=15` pad `data_with_hash` to a multiple of 16.
+//! 4. `dh_gen_retry`: as 3. again.
+//!
+//! ## Server randomness, in order
+//!
+//! 1. `req_pq_multi`: `server_nonce` (16); then per prime 4 bytes (a 31-bit
+//!    odd candidate, then the next prime upwards) for `p`, then for `q`
+//!    (redrawn while equal to `p`, at most 16 times).
+//! 2. `req_DH_params`: `a` (256), redrawn while `g_a` fails the range check
+//!    (at most 16 times), then 16 bytes of `answer_with_hash` padding.
+//! 3. `set_client_DH_params`: nothing.
+
+pub mod client;
+mod dh;
+pub mod envelope;
+mod error;
+pub mod server;
+pub mod wire;
+
+pub use envelope::{decode_plain, encode_plain, PlainMessage};
+pub use error::{DhCheck, EnvelopeError, ErrorKind, HandshakeError, RsaScheme, Step};
+pub use mtproto_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
+pub use mtproto_crypto::AuthKey;
+pub use wire::PqInnerVariant;
+
+use std::collections::VecDeque;
+
+use rand::{CryptoRng, RngCore};
+
+use crate::msg_id::{raw_msg_id, MsgIdGenerator, MsgIdKind};
+use crate::Timestamp;
+
+/// Default bound on `dh_gen_retry` answers the client accepts.
+pub const DEFAULT_MAX_RETRIES: u32 = 5;
+
+/// Client-side handshake options.
+#[derive(Clone, Debug)]
+pub struct HandshakeConfig {
+    /// RSA public keys we trust; the first fingerprint in `resPQ` that matches
+    /// one of them is used.
+    pub rsa_keys: Vec<RsaPublicKey>,
+    /// Which `p_q_inner_data` to send (permanent or temporary key, with or
+    /// without the DC id).
+    pub inner: PqInnerVariant,
+    /// How many `dh_gen_retry` answers to accept before giving up.
+    pub max_retries: u32,
+}
+
+impl HandshakeConfig {
+    /// A permanent key for DC `dc` (`p_q_inner_data_dc`). Add 10000 for test
+    /// DCs and negate for media DCs, as the spec says.
+    pub fn new(rsa_keys: Vec<RsaPublicKey>, dc: i32) -> Self {
+        Self {
+            rsa_keys,
+            inner: PqInnerVariant::Dc { dc },
+            max_retries: DEFAULT_MAX_RETRIES,
+        }
+    }
+
+    /// Sends `p_q_inner_data` without a DC id (what older clients send).
+    pub fn without_dc(rsa_keys: Vec<RsaPublicKey>) -> Self {
+        Self {
+            rsa_keys,
+            inner: PqInnerVariant::Plain,
+            max_retries: DEFAULT_MAX_RETRIES,
+        }
+    }
+
+    /// Turns this into a temporary-key handshake (`p_q_inner_data_temp_dc`, or
+    /// `p_q_inner_data_temp` without a DC) valid for `expires_in` seconds.
+    pub fn temporary(mut self, expires_in: i32) -> Self {
+        self.inner = match self.inner {
+            PqInnerVariant::Dc { dc } | PqInnerVariant::TempDc { dc, .. } => {
+                PqInnerVariant::TempDc { dc, expires_in }
+            }
+            PqInnerVariant::Plain | PqInnerVariant::Temp { .. } => {
+                PqInnerVariant::Temp { expires_in }
+            }
+        };
+        self
+    }
+}
+
+/// The result of a successful client handshake.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HandshakeOutcome {
+    /// The new authorization key.
+    pub auth_key: AuthKey,
+    /// The first server salt: `substr(new_nonce, 0, 8) XOR substr(server_nonce, 0, 8)`
+    /// read as a little-endian `long`.
+    pub server_salt: i64,
+    /// `server_time - local now` in seconds, measured when
+    /// `server_DH_params_ok` was processed.
+    pub time_offset: i32,
+    /// `Some(expires_in)` if this is a temporary key.
+    pub expires_in: Option<i32>,
+    /// Fingerprint of the RSA key that was used.
+    pub rsa_fingerprint: i64,
+}
+
+impl core::fmt::Debug for HandshakeOutcome {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HandshakeOutcome")
+            .field("auth_key", &self.auth_key)
+            .field("time_offset", &self.time_offset)
+            .field("expires_in", &self.expires_in)
+            .field("rsa_fingerprint", &self.rsa_fingerprint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where outgoing plain messages get their `msg_id`.
+pub trait MsgIdSource {
+    /// The `msg_id` for the next outgoing message at local time `now`.
+    fn next_msg_id(&mut self, now: Timestamp) -> i64;
+}
+
+impl MsgIdSource for MsgIdGenerator {
+    fn next_msg_id(&mut self, now: Timestamp) -> i64 {
+        self.next(now)
+    }
+}
+
+/// Replays recorded message ids in order (for transcripts); once they run out
+/// it falls back to `unixtime * 2^32` of `now` with the low two bits cleared.
+#[derive(Clone, Debug, Default)]
+pub struct FixedMsgIds(pub VecDeque<i64>);
+
+impl FixedMsgIds {
+    /// Replays `ids` in order.
+    pub fn new(ids: impl IntoIterator<Item = i64>) -> Self {
+        Self(ids.into_iter().collect())
+    }
+}
+
+impl MsgIdSource for FixedMsgIds {
+    fn next_msg_id(&mut self, now: Timestamp) -> i64 {
+        self.0
+            .pop_front()
+            .unwrap_or_else(|| raw_msg_id(now, 0) & !3)
+    }
+}
+
+/// What the client driver wants done next.
+#[allow(clippy::large_enum_variant)] // returned once per message; boxing buys nothing
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// Send these bytes (a whole unencrypted message) to the server.
+    Send(Vec<u8>),
+    /// The handshake is complete.
+    Done(HandshakeOutcome),
+}
+
+enum ClientState {
+    Idle(Box<HandshakeConfig>),
+    ResPq(Box<client::AwaitingResPq>),
+    ServerDh(Box<client::AwaitingServerDhParams>),
+    DhGen(Box<client::AwaitingDhGen>),
+    Finished,
+}
+
+/// The client handshake driver: unencrypted messages in, unencrypted
+/// messages out. See the module docs for the randomness order.
+pub struct ClientHandshake<M: MsgIdSource = MsgIdGenerator> {
+    state: ClientState,
+    msg_ids: M,
+}
+
+impl ClientHandshake<MsgIdGenerator> {
+    /// A client handshake with a fresh client msg_id generator.
+    pub fn new(config: HandshakeConfig) -> Self {
+        Self::with_msg_ids(config, MsgIdGenerator::new(MsgIdKind::Client))
+    }
+}
+
+impl<M: MsgIdSource> ClientHandshake<M> {
+    /// A client handshake whose outgoing msg_ids come from `msg_ids`.
+    pub fn with_msg_ids(config: HandshakeConfig, msg_ids: M) -> Self {
+        Self {
+            state: ClientState::Idle(Box::new(config)),
+            msg_ids,
+        }
+    }
+
+    /// Builds the first message (`req_pq_multi`). Draws the 16-byte nonce.
+    pub fn start<R: RngCore + CryptoRng>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+    ) -> Result<Vec<u8>, HandshakeError> {
+        match core::mem::replace(&mut self.state, ClientState::Finished) {
+            ClientState::Idle(config) => {
+                let (next, body) = client::start(*config, rng);
+                self.state = ClientState::ResPq(Box::new(next));
+                Ok(encode_plain(self.msg_ids.next_msg_id(now), &body))
+            }
+            other => {
+                self.state = other;
+                Err(HandshakeError::new(Step::ReqPq, ErrorKind::OutOfOrder))
+            }
+        }
+    }
+
+    /// Feeds one incoming unencrypted message. Any error ends the handshake
+    /// (the caller should reconnect and start over, as the spec recommends).
+    pub fn feed<R: RngCore + CryptoRng>(
+        &mut self,
+        incoming: &[u8],
+        rng: &mut R,
+        now: Timestamp,
+    ) -> Result<ClientEvent, HandshakeError> {
+        let state = core::mem::replace(&mut self.state, ClientState::Finished);
+        let step = match &state {
+            ClientState::ResPq(_) => Step::ResPq,
+            ClientState::ServerDh(_) => Step::ServerDhParams,
+            ClientState::DhGen(_) => Step::DhGenAnswer,
+            ClientState::Idle(_) | ClientState::Finished => {
+                self.state = state;
+                return Err(HandshakeError::new(Step::ResPq, ErrorKind::OutOfOrder));
+            }
+        };
+        let msg = decode_plain(incoming)
+            .map_err(|e| HandshakeError::new(step, ErrorKind::Envelope(e)))?;
+        let (next, body) = match state {
+            ClientState::ResPq(s) => {
+                let (n, b) = (*s).handle_res_pq(msg.body, rng)?;
+                (ClientState::ServerDh(Box::new(n)), b)
+            }
+            ClientState::ServerDh(s) => {
+                let (n, b) = (*s).handle_server_dh_params(msg.body, rng, now)?;
+                (ClientState::DhGen(Box::new(n)), b)
+            }
+            ClientState::DhGen(s) => match (*s).handle_dh_gen(msg.body, rng)? {
+                client::DhGenResult::Done(outcome) => return Ok(ClientEvent::Done(outcome)),
+                client::DhGenResult::Retry(n, b) => (ClientState::DhGen(Box::new(n)), b),
+            },
+            ClientState::Idle(_) | ClientState::Finished => {
+                return Err(HandshakeError::new(step, ErrorKind::OutOfOrder))
+            }
+        };
+        self.state = next;
+        Ok(ClientEvent::Send(encode_plain(
+            self.msg_ids.next_msg_id(now),
+            &body,
+        )))
+    }
+
+    /// Whether the handshake has finished (successfully or not).
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, ClientState::Finished)
+    }
+}
+
+/// What the server driver wants done next.
+#[allow(clippy::large_enum_variant)] // returned once per message; boxing buys nothing
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// Send these bytes (a whole unencrypted message) to the client.
+    Send(Vec<u8>),
+    /// Send `reply` (the `dh_gen_ok` message); the handshake is complete.
+    Done {
+        /// The final unencrypted message for the client.
+        reply: Vec<u8>,
+        /// The key and how the client negotiated it.
+        outcome: server::ServerOutcome,
+    },
+}
+
+enum ServerState {
+    ReqPq(Box<server::AwaitingReqPq>),
+    ReqDh(Box<server::AwaitingReqDhParams>),
+    SetClientDh(Box<server::AwaitingSetClientDhParams>),
+    Finished,
+}
+
+/// The server handshake driver: unencrypted messages in, unencrypted
+/// messages out.
+pub struct ServerHandshake<M: MsgIdSource = MsgIdGenerator> {
+    state: ServerState,
+    msg_ids: M,
+    scheme: Option<RsaScheme>,
+}
+
+impl ServerHandshake<MsgIdGenerator> {
+    /// A server handshake with a fresh server-response msg_id generator.
+    pub fn new(config: server::ServerConfig) -> Self {
+        Self::with_msg_ids(config, MsgIdGenerator::new(MsgIdKind::ServerResponse))
+    }
+}
+
+impl<M: MsgIdSource> ServerHandshake<M> {
+    /// A server handshake whose outgoing msg_ids come from `msg_ids`.
+    pub fn with_msg_ids(config: server::ServerConfig, msg_ids: M) -> Self {
+        Self {
+            state: ServerState::ReqPq(Box::new(server::AwaitingReqPq::new(config))),
+            msg_ids,
+            scheme: None,
+        }
+    }
+
+    /// The RSA scheme the client used for `req_DH_params`, once known.
+    pub fn rsa_scheme(&self) -> Option<RsaScheme> {
+        self.scheme
+    }
+
+    /// Feeds one incoming unencrypted message from the client.
+    ///
+    /// `key_exists` is asked whether a new auth key's id is already taken; if
+    /// so the server answers `dh_gen_retry` (pass `|_| false` to skip).
+    pub fn feed<R: RngCore + CryptoRng>(
+        &mut self,
+        incoming: &[u8],
+        rng: &mut R,
+        now: Timestamp,
+        key_exists: impl FnMut(&AuthKey) -> bool,
+    ) -> Result<ServerEvent, HandshakeError> {
+        let state = core::mem::replace(&mut self.state, ServerState::Finished);
+        let step = match &state {
+            ServerState::ReqPq(_) => Step::ServerReqPq,
+            ServerState::ReqDh(_) => Step::ServerReqDhParams,
+            ServerState::SetClientDh(_) => Step::ServerSetClientDhParams,
+            ServerState::Finished => {
+                return Err(HandshakeError::new(
+                    Step::ServerReqPq,
+                    ErrorKind::OutOfOrder,
+                ))
+            }
+        };
+        let msg = decode_plain(incoming)
+            .map_err(|e| HandshakeError::new(step, ErrorKind::Envelope(e)))?;
+        let (next, body) = match state {
+            ServerState::ReqPq(s) => {
+                let (n, b) = (*s).handle_req_pq(msg.body, rng)?;
+                (ServerState::ReqDh(Box::new(n)), b)
+            }
+            ServerState::ReqDh(s) => {
+                let (n, b) = (*s).handle_req_dh_params(msg.body, rng, now)?;
+                self.scheme = Some(n.rsa_scheme());
+                (ServerState::SetClientDh(Box::new(n)), b)
+            }
+            ServerState::SetClientDh(s) => {
+                match (*s).handle_set_client_dh_params(msg.body, key_exists)? {
+                    server::SetClientDhResult::Done(reply, outcome) => {
+                        return Ok(ServerEvent::Done {
+                            reply: encode_plain(self.msg_ids.next_msg_id(now), &reply),
+                            outcome,
+                        })
+                    }
+                    server::SetClientDhResult::Retry(n, b) => {
+                        (ServerState::SetClientDh(Box::new(n)), b)
+                    }
+                }
+            }
+            ServerState::Finished => return Err(HandshakeError::new(step, ErrorKind::OutOfOrder)),
+        };
+        self.state = next;
+        Ok(ServerEvent::Send(encode_plain(
+            self.msg_ids.next_msg_id(now),
+            &body,
+        )))
+    }
+
+    /// Whether the handshake has finished (successfully or not).
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, ServerState::Finished)
+    }
+}

@@ -1,0 +1,427 @@
+//! Server role, as typed states (used by test servers). Outputs are TL
+//! bodies; wrap them with [`super::encode_plain`] (or use
+//! [`super::ServerHandshake`]).
+
+use num_bigint::BigUint;
+use rand::{CryptoRng, RngCore};
+
+use mtproto_crypto::pq;
+use mtproto_crypto::rsa::RsaPrivateKey;
+use mtproto_crypto::AuthKey;
+use mtproto_tl::Reader;
+
+use super::client::{decode_error, trim_be};
+use super::dh;
+use super::error::{DhCheck, ErrorKind, HandshakeError, RsaScheme, Step};
+use super::wire::{
+    ClientDhInnerData, DhGenAnswer, DhGenKind, PqInnerData, PqInnerVariant, ReqDhParams, ReqPq,
+    ResPq, ServerDhInnerData, ServerDhParams, SetClientDhParams,
+};
+use crate::Timestamp;
+
+/// How often the server redraws a secret exponent whose `g_a` is out of range,
+/// or `q` when it equals `p`.
+const MAX_REDRAWS: usize = 16;
+
+/// How many `dh_gen_retry` answers the server sends for colliding key ids
+/// before it answers `dh_gen_fail`.
+pub const SERVER_MAX_RETRIES: u32 = 5;
+
+/// Server-side handshake options.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Our RSA private keys; all their fingerprints are offered in `resPQ`.
+    pub rsa_keys: Vec<RsaPrivateKey>,
+    /// The generator `g` (Telegram uses 3).
+    pub g: i32,
+    /// The 2048-bit safe prime, big-endian.
+    pub dh_prime: Vec<u8>,
+    /// Whether to accept the legacy `RSA(SHA1(data) + data + padding)` scheme
+    /// that Telethon 1.x still uses.
+    pub allow_legacy_rsa: bool,
+}
+
+impl ServerConfig {
+    /// `g = 3` with Telegram's `dh_prime`, legacy RSA accepted.
+    pub fn new(rsa_keys: Vec<RsaPrivateKey>) -> Self {
+        Self {
+            rsa_keys,
+            g: 3,
+            dh_prime: dh::TELEGRAM_DH_PRIME.to_vec(),
+            allow_legacy_rsa: true,
+        }
+    }
+}
+
+/// The result of a successful server handshake.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServerOutcome {
+    /// The new authorization key.
+    pub auth_key: AuthKey,
+    /// The first server salt (`new_nonce[0..8] XOR server_nonce[0..8]`, little-endian).
+    pub server_salt: i64,
+    /// The RSA scheme the client used.
+    pub rsa_scheme: RsaScheme,
+    /// Which `p_q_inner_data` the client sent (dc, temporary key lifetime).
+    pub inner: PqInnerVariant,
+    /// Fingerprint of the RSA key the client chose.
+    pub rsa_fingerprint: i64,
+}
+
+impl core::fmt::Debug for ServerOutcome {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ServerOutcome")
+            .field("auth_key", &self.auth_key)
+            .field("rsa_scheme", &self.rsa_scheme)
+            .field("inner", &self.inner)
+            .field("rsa_fingerprint", &self.rsa_fingerprint)
+            .finish_non_exhaustive()
+    }
+}
+
+fn err(step: Step) -> impl Fn(ErrorKind) -> HandshakeError {
+    move |kind| HandshakeError::new(step, kind)
+}
+
+/// A random odd 31-bit number (top bit set), then the next prime upwards.
+/// Prime gaps below 2^31 are far smaller than the room left, so the search
+/// ends quickly and stays below 2^31 + 2^10.
+fn random_prime31<R: RngCore>(rng: &mut R) -> u64 {
+    let mut b = [0u8; 4];
+    rng.fill_bytes(&mut b);
+    let mut c = (u64::from(u32::from_le_bytes(b)) >> 1) | (1 << 30) | 1;
+    while !pq::is_prime_u64(c) {
+        c += 2;
+    }
+    c
+}
+
+/// Waiting for `req_pq_multi` (or `req_pq`).
+pub struct AwaitingReqPq {
+    config: ServerConfig,
+}
+
+impl AwaitingReqPq {
+    /// The initial server state.
+    pub fn new(config: ServerConfig) -> Self {
+        Self { config }
+    }
+
+    /// Answers `req_pq_multi`/`req_pq` with `resPQ`. Draws `server_nonce` (16)
+    /// and the two primes.
+    pub fn handle_req_pq<R: RngCore + CryptoRng>(
+        self,
+        body: &[u8],
+        rng: &mut R,
+    ) -> Result<(AwaitingReqDhParams, Vec<u8>), HandshakeError> {
+        let e = err(Step::ServerReqPq);
+        let req = ReqPq::from_bytes(body).map_err(|x| e(decode_error(x)))?;
+        if self.config.rsa_keys.is_empty() {
+            return Err(e(ErrorKind::BadRsaKey));
+        }
+        // "The value of server_nonce is selected randomly by the server"
+        let mut server_nonce = [0u8; 16];
+        rng.fill_bytes(&mut server_nonce);
+        // "pq is a representation of a natural number (in binary big endian
+        // format). This number is the product of two different odd prime numbers."
+        let p0 = random_prime31(rng);
+        let mut q0 = random_prime31(rng);
+        let mut tries = 0;
+        while q0 == p0 && tries < MAX_REDRAWS {
+            q0 = random_prime31(rng);
+            tries += 1;
+        }
+        if q0 == p0 {
+            // A degenerate RNG; take the next prime after p.
+            q0 = p0 + 2;
+            while !pq::is_prime_u64(q0) {
+                q0 += 2;
+            }
+        }
+        let (p, q) = (p0.min(q0), p0.max(q0));
+        let pq_value = p.saturating_mul(q);
+        let res = ResPq {
+            nonce: req.nonce,
+            server_nonce,
+            pq: pq::to_be_bytes_trimmed(pq_value),
+            fingerprints: self
+                .config
+                .rsa_keys
+                .iter()
+                .map(|k| k.public_key().fingerprint())
+                .collect(),
+        };
+        Ok((
+            AwaitingReqDhParams {
+                config: self.config,
+                nonce: req.nonce,
+                server_nonce,
+                pq: pq_value,
+                p,
+                q,
+            },
+            res.to_bytes(),
+        ))
+    }
+}
+
+/// Waiting for `req_DH_params`.
+pub struct AwaitingReqDhParams {
+    config: ServerConfig,
+    nonce: [u8; 16],
+    server_nonce: [u8; 16],
+    pq: u64,
+    p: u64,
+    q: u64,
+}
+
+impl AwaitingReqDhParams {
+    /// The `pq` this server sent, with its factors `(p, q)`, `p < q`.
+    pub fn pq(&self) -> (u64, u64, u64) {
+        (self.pq, self.p, self.q)
+    }
+
+    fn check_nonces(&self, nonce: &[u8; 16], server_nonce: &[u8; 16]) -> Result<(), ErrorKind> {
+        if nonce != &self.nonce {
+            return Err(ErrorKind::NonceMismatch);
+        }
+        if server_nonce != &self.server_nonce {
+            return Err(ErrorKind::ServerNonceMismatch);
+        }
+        Ok(())
+    }
+
+    /// `p` and `q` must be exactly the factors of the `pq` we sent, `p < q`.
+    fn check_pq(&self, pq_be: Option<&[u8]>, p_be: &[u8], q_be: &[u8]) -> Result<(), ErrorKind> {
+        let num = |b: &[u8]| pq::pq_from_be_bytes(b).ok();
+        let ok_pq = pq_be.map_or(true, |b| num(b) == Some(self.pq));
+        if !ok_pq || num(p_be) != Some(self.p) || num(q_be) != Some(self.q) {
+            return Err(ErrorKind::BadProofOfWork);
+        }
+        Ok(())
+    }
+
+    /// Decrypts `req_DH_params` and answers `server_DH_params_ok`. Draws `a`
+    /// (256, redrawn while `g_a` is out of range) and 16 padding bytes.
+    pub fn handle_req_dh_params<R: RngCore + CryptoRng>(
+        self,
+        body: &[u8],
+        rng: &mut R,
+        now: Timestamp,
+    ) -> Result<(AwaitingSetClientDhParams, Vec<u8>), HandshakeError> {
+        let e = err(Step::ServerReqDhParams);
+        let req = ReqDhParams::from_bytes(body).map_err(|x| e(decode_error(x)))?;
+        self.check_nonces(&req.nonce, &req.server_nonce)
+            .map_err(&e)?;
+        // "Client decomposes pq into prime factors such that p < q."
+        self.check_pq(None, &req.p, &req.q).map_err(&e)?;
+        let key = self
+            .config
+            .rsa_keys
+            .iter()
+            .find(|k| k.public_key().fingerprint() == req.fingerprint)
+            .ok_or_else(|| {
+                e(ErrorKind::UnknownFingerprint {
+                    fingerprint: req.fingerprint,
+                })
+            })?;
+        // RSA_PAD first ("encrypted_data := RSA_PAD (data, server_public_key)"),
+        // then the legacy SHA1(data) + data + padding scheme.
+        let (inner, scheme) = match key.rsa_pad_decrypt(&req.encrypted_data) {
+            Ok(plain) => {
+                let mut r = Reader::new(&plain.data_with_padding);
+                let inner = PqInnerData::read(&mut r).map_err(|x| e(decode_error(x)))?;
+                (inner, RsaScheme::RsaPad)
+            }
+            Err(_) if self.config.allow_legacy_rsa => {
+                let data = key
+                    .legacy_decrypt(&req.encrypted_data)
+                    .map_err(|_| e(ErrorKind::RsaDecryptFailed))?;
+                let mut r = Reader::new(&data);
+                let inner = PqInnerData::read(&mut r).map_err(|x| e(decode_error(x)))?;
+                r.finish().map_err(|x| e(decode_error(x)))?;
+                (inner, RsaScheme::LegacySha1)
+            }
+            Err(_) => return Err(e(ErrorKind::RsaDecryptFailed)),
+        };
+        self.check_nonces(&inner.nonce, &inner.server_nonce)
+            .map_err(&e)?;
+        self.check_pq(Some(&inner.pq), &inner.p, &inner.q)
+            .map_err(&e)?;
+
+        let dh_prime = BigUint::from_bytes_be(&self.config.dh_prime);
+        let g = BigUint::from(u32::try_from(self.config.g).unwrap_or(0));
+        let mut a = [0u8; 256];
+        let mut g_a = None;
+        for _ in 0..MAX_REDRAWS {
+            rng.fill_bytes(&mut a);
+            if let Some(v) = dh::mod_pow(&g, &a, &dh_prime) {
+                // "both sides are to check that g, g_a and g_b are greater than 1
+                // and less than dh_prime - 1" (and the 2^{2048-64} margin).
+                if dh::in_dh_range(&BigUint::from_bytes_be(&v), &dh_prime) {
+                    g_a = Some(v);
+                    break;
+                }
+            }
+        }
+        let g_a = g_a.ok_or_else(|| e(ErrorKind::Dh(DhCheck::GaOutOfRange)))?;
+        let server_time = i32::try_from(now.as_secs()).unwrap_or(i32::MAX);
+        let answer = ServerDhInnerData {
+            nonce: self.nonce,
+            server_nonce: self.server_nonce,
+            g: self.config.g,
+            dh_prime: self.config.dh_prime.clone(),
+            g_a: trim_be(&g_a).to_vec(),
+            server_time,
+        }
+        .to_bytes();
+        let mut pad = [0u8; 16];
+        rng.fill_bytes(&mut pad);
+        // "answer_with_hash := SHA1(answer) + answer + (0-15 random bytes); [...]
+        // encrypted_answer := AES256_ige_encrypt (answer_with_hash, tmp_aes_key, tmp_aes_iv)"
+        let (tmp_key, tmp_iv) = dh::tmp_aes(&inner.new_nonce, &self.server_nonce);
+        let encrypted_answer = dh::seal_with_hash(&answer, &pad, &tmp_key, &tmp_iv);
+        let reply = ServerDhParams::Ok {
+            nonce: self.nonce,
+            server_nonce: self.server_nonce,
+            encrypted_answer,
+        }
+        .to_bytes();
+        Ok((
+            AwaitingSetClientDhParams {
+                nonce: self.nonce,
+                server_nonce: self.server_nonce,
+                new_nonce: inner.new_nonce,
+                a,
+                dh_prime,
+                tmp_key,
+                tmp_iv,
+                scheme,
+                inner: inner.variant,
+                rsa_fingerprint: req.fingerprint,
+                expected_retry_id: 0,
+                retries: 0,
+            },
+            reply,
+        ))
+    }
+}
+
+/// Waiting for `set_client_DH_params`.
+pub struct AwaitingSetClientDhParams {
+    nonce: [u8; 16],
+    server_nonce: [u8; 16],
+    new_nonce: [u8; 32],
+    a: [u8; 256],
+    dh_prime: BigUint,
+    tmp_key: [u8; 32],
+    tmp_iv: [u8; 32],
+    scheme: RsaScheme,
+    inner: PqInnerVariant,
+    rsa_fingerprint: i64,
+    expected_retry_id: i64,
+    retries: u32,
+}
+
+/// The server's reaction to `set_client_DH_params`.
+#[allow(clippy::large_enum_variant)] // returned once; boxing buys nothing
+pub enum SetClientDhResult {
+    /// Send this `dh_gen_ok` body; the key is ready.
+    Done(Vec<u8>, ServerOutcome),
+    /// Send this `dh_gen_retry` body and wait for another `set_client_DH_params`.
+    Retry(AwaitingSetClientDhParams, Vec<u8>),
+}
+
+impl AwaitingSetClientDhParams {
+    /// The RSA scheme the client used in `req_DH_params`.
+    pub fn rsa_scheme(&self) -> RsaScheme {
+        self.scheme
+    }
+
+    /// Which `p_q_inner_data` the client sent.
+    pub fn inner_variant(&self) -> PqInnerVariant {
+        self.inner
+    }
+
+    /// Decrypts `set_client_DH_params`, checks `g_b`, computes the key and
+    /// answers `dh_gen_ok`, or `dh_gen_retry` if `key_exists` says the key's
+    /// id is taken (up to [`SERVER_MAX_RETRIES`] times, then an error).
+    pub fn handle_set_client_dh_params(
+        mut self,
+        body: &[u8],
+        mut key_exists: impl FnMut(&AuthKey) -> bool,
+    ) -> Result<SetClientDhResult, HandshakeError> {
+        let e = err(Step::ServerSetClientDhParams);
+        let req = SetClientDhParams::from_bytes(body).map_err(|x| e(decode_error(x)))?;
+        if req.nonce != self.nonce {
+            return Err(e(ErrorKind::NonceMismatch));
+        }
+        if req.server_nonce != self.server_nonce {
+            return Err(e(ErrorKind::ServerNonceMismatch));
+        }
+        // "data_with_hash := SHA1(data) + data + (0-15 random bytes)"
+        let data = dh::open_with_hash(&req.encrypted_data, &self.tmp_key, &self.tmp_iv, |plain| {
+            let mut r = Reader::new(plain);
+            let v = ClientDhInnerData::read(&mut r).map_err(decode_error)?;
+            Ok((v, r.offset()))
+        })
+        .map_err(&e)?;
+        if data.nonce != self.nonce {
+            return Err(e(ErrorKind::NonceMismatch));
+        }
+        if data.server_nonce != self.server_nonce {
+            return Err(e(ErrorKind::ServerNonceMismatch));
+        }
+        // "The retry_id field is equal to zero at the time of the first attempt;
+        // otherwise, it is equal to auth_key_aux_hash from the previous failed attempt"
+        if data.retry_id != self.expected_retry_id {
+            return Err(e(ErrorKind::BadRetryId));
+        }
+        let g_b = BigUint::from_bytes_be(&data.g_b);
+        // "both sides are to check that g, g_a and g_b are greater than 1 and
+        // less than dh_prime - 1" (and the recommended 2^{2048-64} margin).
+        if !dh::in_dh_range(&g_b, &self.dh_prime) {
+            return Err(e(ErrorKind::Dh(DhCheck::GbOutOfRange)));
+        }
+        // "on the server, it is computed as pow(g_b, a) mod dh_prime"
+        let key = dh::mod_pow(&g_b, &self.a, &self.dh_prime)
+            .ok_or_else(|| e(ErrorKind::Dh(DhCheck::PrimeSize)))?;
+        let auth_key = AuthKey::from_bytes(key);
+        // "The server checks whether there already is another key with the same
+        // auth_key_hash and responds in one of the following ways."
+        if key_exists(&auth_key) {
+            if self.retries >= SERVER_MAX_RETRIES {
+                return Err(e(ErrorKind::RetriesExhausted {
+                    retries: self.retries,
+                }));
+            }
+            let reply = DhGenAnswer {
+                kind: DhGenKind::Retry,
+                nonce: self.nonce,
+                server_nonce: self.server_nonce,
+                new_nonce_hash: auth_key.new_nonce_hash(&self.new_nonce, 2),
+            }
+            .to_bytes();
+            self.expected_retry_id = i64::from_le_bytes(auth_key.aux_hash());
+            self.retries += 1;
+            return Ok(SetClientDhResult::Retry(self, reply));
+        }
+        let reply = DhGenAnswer {
+            kind: DhGenKind::Ok,
+            nonce: self.nonce,
+            server_nonce: self.server_nonce,
+            new_nonce_hash: auth_key.new_nonce_hash(&self.new_nonce, 1),
+        }
+        .to_bytes();
+        Ok(SetClientDhResult::Done(
+            reply,
+            ServerOutcome {
+                server_salt: dh::initial_salt(&self.new_nonce, &self.server_nonce),
+                auth_key,
+                rsa_scheme: self.scheme,
+                inner: self.inner,
+                rsa_fingerprint: self.rsa_fingerprint,
+            },
+        ))
+    }
+}
