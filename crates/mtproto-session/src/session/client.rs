@@ -317,7 +317,8 @@ impl ClientSession {
     fn fail(&mut self, id: RequestId, error: RequestError) {
         if self.requests.remove(&id).is_some() {
             self.queue.retain(|q| *q != id);
-            self.events.push_back(Event::RequestFailed { request: id, error });
+            self.events
+                .push_back(Event::RequestFailed { request: id, error });
         }
     }
 
@@ -388,7 +389,8 @@ impl ClientSession {
         let server_now = i64::try_from(now.as_secs())
             .unwrap_or(i64::MAX)
             .saturating_add(self.time_offset());
-        self.future_salts.retain(|(_, until, _)| *until > server_now);
+        self.future_salts
+            .retain(|(_, until, _)| *until > server_now);
         let best = self
             .future_salts
             .iter()
@@ -448,8 +450,7 @@ impl ClientSession {
                 continue;
             };
             let len = r.body.len();
-            if taken > 0 && (taken >= max_msgs || bytes + len > self.config.max_container_bytes)
-            {
+            if taken > 0 && (taken >= max_msgs || bytes + len > self.config.max_container_bytes) {
                 break;
             }
             self.queue.pop_front();

@@ -78,7 +78,8 @@ pub struct ServerSession {
     client_session: Option<i64>,
     replay: ReplayWindow,
     requests_in: VecDeque<(i64, Vec<u8>)>,
-    standalone: VecDeque<Out>,
+    /// Top-level notifications, with the session_id of the packet they answer.
+    standalone: VecDeque<(i64, Out)>,
     outbox: VecDeque<Out>,
     pending_acks: Vec<i64>,
     faults: VecDeque<Fault>,
@@ -216,18 +217,21 @@ impl ServerSession {
             })
     }
 
-    fn notify_bad_msg(&mut self, bad_msg_id: i64, bad_seqno: i32, code: i32) {
+    fn notify_bad_msg(&mut self, session: i64, bad_msg_id: i64, bad_seqno: i32, code: i32) {
         self.stats.bad_msgs_sent += 1;
         // Sent top-level, not inside a container.
-        self.standalone.push_back(Out {
-            body: W::new(wire::BAD_MSG_NOTIFICATION)
-                .i64(bad_msg_id)
-                .i32(bad_seqno)
-                .i32(code)
-                .0,
-            content: false,
-            response: true,
-        });
+        self.standalone.push_back((
+            session,
+            Out {
+                body: W::new(wire::BAD_MSG_NOTIFICATION)
+                    .i64(bad_msg_id)
+                    .i32(bad_seqno)
+                    .i32(code)
+                    .0,
+                content: false,
+                response: true,
+            },
+        ));
     }
 
     /// Decrypts and processes one client packet received at `now`.
@@ -239,7 +243,7 @@ impl ServerSession {
             match f {
                 Fault::Drop => return Ok(()),
                 Fault::BadMsgNotification(code) => {
-                    self.notify_bad_msg(msg.msg_id, msg.seq_no, code);
+                    self.notify_bad_msg(msg.session_id, msg.msg_id, msg.seq_no, code);
                     return Ok(());
                 }
             }
@@ -247,7 +251,7 @@ impl ServerSession {
         // "18: incorrect two lower order msg_id bits (the server expects
         // client message msg_id to be divisible by 4)"
         if msg.msg_id % 4 != 0 {
-            self.notify_bad_msg(msg.msg_id, msg.seq_no, 18);
+            self.notify_bad_msg(msg.session_id, msg.msg_id, msg.seq_no, 18);
             return Ok(());
         }
         // "16: msg_id too low", "17: msg_id too high" — against the server's
@@ -258,7 +262,7 @@ impl ServerSession {
             } else {
                 17
             };
-            self.notify_bad_msg(msg.msg_id, msg.seq_no, code);
+            self.notify_bad_msg(msg.session_id, msg.msg_id, msg.seq_no, code);
             return Ok(());
         }
         // "48: incorrect server salt (in this case, the bad_server_salt
@@ -266,16 +270,19 @@ impl ServerSession {
         // be re-sent with it)". Top-level, as Telegram sends it.
         if !self.salt_ok(msg.salt, now) {
             self.stats.bad_salts_sent += 1;
-            self.standalone.push_back(Out {
-                body: W::new(wire::BAD_SERVER_SALT)
-                    .i64(msg.msg_id)
-                    .i32(msg.seq_no)
-                    .i32(48)
-                    .i64(self.salt)
-                    .0,
-                content: false,
-                response: true,
-            });
+            self.standalone.push_back((
+                msg.session_id,
+                Out {
+                    body: W::new(wire::BAD_SERVER_SALT)
+                        .i64(msg.msg_id)
+                        .i32(msg.seq_no)
+                        .i32(48)
+                        .i64(self.salt)
+                        .0,
+                    content: false,
+                    response: true,
+                },
+            ));
             return Ok(());
         }
         if self.client_session != Some(msg.session_id) {
@@ -316,7 +323,8 @@ impl ServerSession {
             // A body that does not decode: "64: invalid container" for a
             // container, otherwise the message is ignored.
             if top {
-                self.notify_bad_msg(m.msg_id, m.seqno, 64);
+                let session = self.client_session.unwrap_or(0);
+                self.notify_bad_msg(session, m.msg_id, m.seqno, 64);
             }
         }
     }
@@ -446,10 +454,10 @@ impl ServerSession {
     /// there is more than one).
     #[must_use]
     pub fn poll_transmit(&mut self, now: Timestamp) -> Option<Vec<u8>> {
-        if let Some(out) = self.standalone.pop_front() {
+        if let Some((session, out)) = self.standalone.pop_front() {
             let id = self.next_id(now, out.response);
             let seq = self.next_seqno(out.content);
-            return self.seal(now, id, seq, &out.body);
+            return self.craft_packet(session, id, seq, &out.body);
         }
         self.client_session?;
         let mut items: Vec<Out> = Vec::new();
