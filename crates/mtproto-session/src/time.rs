@@ -26,6 +26,7 @@ impl Timestamp {
     }
 
     /// This timestamp plus `d` (saturating).
+    #[allow(clippy::should_implement_trait)] // saturating, and takes a Duration
     pub fn add(self, d: Duration) -> Self {
         let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         Timestamp(self.0.saturating_add(ns))

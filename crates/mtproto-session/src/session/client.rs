@@ -4,12 +4,13 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use mtproto_crypto::packet::{decrypt_in_place, encrypt_into_rng, Direction};
 use mtproto_crypto::AuthKey;
-use mtproto_tl::Reader;
+use mtproto_tl::mtproto::{functions, types};
+use mtproto_tl::{BareDeserialize, Reader, Serialize};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use super::replay::ReplayWindow;
-use super::wire::{self, InnerMessage, W};
+use super::wire::{self, InnerMessage};
 use super::{
     in_time_window, Config, Event, IncomingError, RequestError, RequestId, RpcError, Violation,
 };
@@ -215,7 +216,7 @@ impl ClientSession {
 
     /// Enqueues `ping#7abe77ec ping_id:long`; the answer is the `pong`.
     pub fn ping(&mut self, now: Timestamp, ping_id: i64) -> RequestId {
-        let body = W::new(wire::PING).i64(ping_id).0;
+        let body = functions::Ping { ping_id }.to_bytes();
         let timeout = self.config.request_timeout;
         self.push_request(now, body, Kind::Ping, timeout)
     }
@@ -224,7 +225,12 @@ impl ClientSession {
     /// `future_salts`, whose salts the session also stores and switches to
     /// when their `valid_since` passes.
     pub fn get_future_salts(&mut self, now: Timestamp, num: i32) -> RequestId {
-        let body = W::new(wire::GET_FUTURE_SALTS).i32(num.clamp(1, 64)).0;
+        // "The client may at any time request from the server several
+        // (between 1 and 64) future server salts".
+        let body = functions::GetFutureSalts {
+            num: num.clamp(1, 64),
+        }
+        .to_bytes();
         let timeout = self.config.request_timeout;
         self.push_request(now, body, Kind::FutureSalts, timeout)
     }
@@ -426,10 +432,11 @@ impl ClientSession {
             self.ping_counter = self.ping_counter.wrapping_add(1);
             self.stats.keepalive_pings += 1;
             // service_messages, "Deferred Connection Closure + PING".
-            let body = W::new(wire::PING_DELAY_DISCONNECT)
-                .i64(self.ping_counter)
-                .i32(self.config.disconnect_delay_secs)
-                .0;
+            let body = functions::PingDelayDisconnect {
+                ping_id: self.ping_counter,
+                disconnect_delay: self.config.disconnect_delay_secs,
+            }
+            .to_bytes();
             items.push((body, false, None));
         }
 
@@ -465,7 +472,8 @@ impl ClientSession {
         if !self.pending_acks.is_empty() && (!items.is_empty() || ack_due) {
             let n = self.pending_acks.len().min(wire::MAX_IDS_PER_CONSTRUCTOR);
             let ids: Vec<i64> = self.pending_acks.drain(..n).collect();
-            items.push((wire::write_id_vector(wire::MSGS_ACK, &ids), false, None));
+            let ack = types::MsgsAck { msg_ids: ids };
+            items.push((ack.to_bytes(), false, None));
             if self.pending_acks.is_empty() {
                 self.ack_deadline = None;
             }
@@ -666,9 +674,8 @@ impl ClientSession {
                 self.on_rpc_result(req_msg_id, result);
             }
             wire::PONG => {
-                // pong#347773c5 msg_id:long ping_id:long
-                let ping_msg_id = r.read_i64()?;
-                let _ping_id = r.read_i64()?;
+                let pong = types::Pong::deserialize_bare(r)?;
+                let ping_msg_id = pong.msg_id;
                 match self.sent.get(&ping_msg_id) {
                     Some(Sent::Request(id)) if self.requests.contains_key(id) => {
                         let id = *id;
@@ -682,7 +689,7 @@ impl ClientSession {
                 }
             }
             wire::MSGS_ACK => {
-                for id in wire::read_long_vector(r)? {
+                for id in id_list(types::MsgsAck::deserialize_bare(r)?.msg_ids) {
                     for rid in self.requests_for(id) {
                         if let Some(req) = self.requests.get_mut(&rid) {
                             req.acked = true;
@@ -691,38 +698,37 @@ impl ClientSession {
                 }
             }
             wire::NEW_SESSION_CREATED => {
-                let first_msg_id = r.read_i64()?;
-                let unique_id = r.read_i64()?;
-                let server_salt = r.read_i64()?;
-                self.on_new_session(first_msg_id, unique_id, server_salt);
+                let n = types::NewSessionCreated::deserialize_bare(r)?;
+                self.on_new_session(n.first_msg_id, n.unique_id, n.server_salt);
             }
             wire::BAD_SERVER_SALT => {
-                let bad_msg_id = r.read_i64()?;
-                let _bad_seqno = r.read_i32()?;
-                let code = r.read_i32()?;
-                let new_salt = r.read_i64()?;
-                self.on_bad_server_salt(bad_msg_id, code, new_salt);
+                let b = types::BadServerSalt::deserialize_bare(r)?;
+                self.on_bad_server_salt(b.bad_msg_id, b.error_code, b.new_server_salt);
             }
             wire::BAD_MSG_NOTIFICATION => {
-                let bad_msg_id = r.read_i64()?;
-                let _bad_seqno = r.read_i32()?;
-                let code = r.read_i32()?;
-                self.on_bad_msg(now, msg_id, bad_msg_id, code);
+                let b = types::BadMsgNotification::deserialize_bare(r)?;
+                self.on_bad_msg(now, msg_id, b.bad_msg_id, b.error_code);
             }
             wire::FUTURE_SALTS => {
                 // future_salts#ae500895 req_msg_id:long now:int
-                //   salts:vector<future_salt>  (bare vector of bare
+                //   salts:vector<future_salt>  (a bare vector of bare
                 //   future_salt valid_since:int valid_until:int salt:long)
-                let req_msg_id = r.read_i64()?;
-                let _server_now = r.read_i32()?;
-                let n = r.read_vector_len(16)?.min(64);
-                let mut salts = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let since = r.read_i32()?;
-                    let until = r.read_i32()?;
-                    let salt = r.read_i64()?;
-                    salts.push((i64::from(since), i64::from(until), salt));
-                }
+                let f = types::FutureSalts::deserialize_bare(r)?;
+                let req_msg_id = f.req_msg_id;
+                // "between 1 and 64" salts; keep at most 64.
+                let salts: Vec<(i64, i64, i64)> = f
+                    .salts
+                    .0
+                    .iter()
+                    .take(64)
+                    .map(|s| {
+                        (
+                            i64::from(s.0.valid_since),
+                            i64::from(s.0.valid_until),
+                            s.0.salt,
+                        )
+                    })
+                    .collect();
                 // service_messages: "The client must check to see that the
                 // response's req_msg_id in fact coincides with msg_id of the
                 // query for get_future_salts."
@@ -741,25 +747,29 @@ impl ClientSession {
                 }
             }
             wire::MSG_DETAILED_INFO => {
-                let _msg_id = r.read_i64()?;
-                let answer_msg_id = r.read_i64()?;
-                self.on_detailed_info(now, answer_msg_id);
+                let d = types::MsgDetailedInfo::deserialize_bare(r)?;
+                self.on_detailed_info(now, d.answer_msg_id);
             }
             wire::MSG_NEW_DETAILED_INFO => {
-                let answer_msg_id = r.read_i64()?;
-                self.on_detailed_info(now, answer_msg_id);
+                let d = types::MsgNewDetailedInfo::deserialize_bare(r)?;
+                self.on_detailed_info(now, d.answer_msg_id);
             }
             wire::MSGS_STATE_REQ => {
-                let ids = wire::read_long_vector(r)?;
+                let ids = id_list(types::MsgsStateReq::deserialize_bare(r)?.msg_ids);
+                // "info is a string that contains exactly one byte of message
+                // status for each message from the incoming msg_ids list".
                 let info: Vec<u8> = ids.iter().map(|id| self.replay.state_of(*id)).collect();
-                let body = W::new(wire::MSGS_STATE_INFO).i64(msg_id).bytes(&info).0;
-                self.service_out.push(body);
+                let answer = types::MsgsStateInfo {
+                    req_msg_id: msg_id,
+                    info,
+                };
+                self.service_out.push(answer.to_bytes());
             }
             wire::MSG_RESEND_REQ => {
                 // "The remote party immediately responds by re-sending the
                 // requested messages" — our pending requests, under new
                 // msg_ids.
-                for id in wire::read_long_vector(r)? {
+                for id in id_list(types::MsgResendReq::deserialize_bare(r)?.msg_ids) {
                     for rid in self.requests_for(id) {
                         self.resend(rid);
                     }
@@ -930,8 +940,10 @@ impl ClientSession {
                 self.ack_deadline = Some(now.add(self.config.ack_delay));
             }
         } else {
-            let body = wire::write_id_vector(wire::MSG_RESEND_REQ, &[answer_msg_id]);
-            self.service_out.push(body);
+            let req = types::MsgResendReq {
+                msg_ids: vec![answer_msg_id],
+            };
+            self.service_out.push(req.to_bytes());
         }
     }
 
@@ -945,6 +957,13 @@ impl ClientSession {
     pub fn msg_id_time(msg_id: i64) -> i64 {
         msg_id_secs(msg_id)
     }
+}
+
+/// "Max 8192 IDs are allowed per constructor" (service_messages_about_messages):
+/// ids beyond that are ignored.
+fn id_list(mut ids: Vec<i64>) -> Vec<i64> {
+    ids.truncate(wire::MAX_IDS_PER_CONSTRUCTOR);
+    ids
 }
 
 /// Decodes the `result` of an `rpc_result`: an `rpc_error`, a

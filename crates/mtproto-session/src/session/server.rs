@@ -4,12 +4,13 @@ use std::collections::VecDeque;
 
 use mtproto_crypto::packet::{decrypt_in_place, encrypt_into_rng, Direction};
 use mtproto_crypto::AuthKey;
-use mtproto_tl::{DecodeError, Reader};
+use mtproto_tl::mtproto::{functions, types};
+use mtproto_tl::{Bare, BareDeserialize, DecodeError, RawVec, Reader, Serialize};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use super::replay::ReplayWindow;
-use super::wire::{self, InnerMessage, W};
+use super::wire::{self, InnerMessage};
 use super::{in_time_window, Config, IncomingError, RpcError};
 use crate::msg_id::{msg_id_secs, MsgIdGenerator, MsgIdKind};
 use crate::Timestamp;
@@ -223,11 +224,12 @@ impl ServerSession {
         self.standalone.push_back((
             session,
             Out {
-                body: W::new(wire::BAD_MSG_NOTIFICATION)
-                    .i64(bad_msg_id)
-                    .i32(bad_seqno)
-                    .i32(code)
-                    .0,
+                body: types::BadMsgNotification {
+                    bad_msg_id,
+                    bad_msg_seqno: bad_seqno,
+                    error_code: code,
+                }
+                .to_bytes(),
                 content: false,
                 response: true,
             },
@@ -273,12 +275,13 @@ impl ServerSession {
             self.standalone.push_back((
                 msg.session_id,
                 Out {
-                    body: W::new(wire::BAD_SERVER_SALT)
-                        .i64(msg.msg_id)
-                        .i32(msg.seq_no)
-                        .i32(48)
-                        .i64(self.salt)
-                        .0,
+                    body: types::BadServerSalt {
+                        bad_msg_id: msg.msg_id,
+                        bad_msg_seqno: msg.seq_no,
+                        error_code: 48,
+                        new_server_salt: self.salt,
+                    }
+                    .to_bytes(),
                     content: false,
                     response: true,
                 },
@@ -295,11 +298,12 @@ impl ServerSession {
             let first = first_msg_id(msg.msg_id, msg.body);
             let unique_id = self.rng.next_u64() as i64;
             self.outbox.push_back(Out {
-                body: W::new(wire::NEW_SESSION_CREATED)
-                    .i64(first)
-                    .i64(unique_id)
-                    .i64(self.salt)
-                    .0,
+                body: types::NewSessionCreated {
+                    first_msg_id: first,
+                    unique_id,
+                    server_salt: self.salt,
+                }
+                .to_bytes(),
                 content: true,
                 response: false,
             });
@@ -365,46 +369,62 @@ impl ServerSession {
             }
             wire::GZIP_PACKED => {}
             wire::PING => {
-                let ping_id = r.read_i64()?;
+                let ping = functions::Ping::deserialize_bare(r)?;
                 self.stats.pings += 1;
-                self.pong(m.msg_id, ping_id);
+                self.pong(m.msg_id, ping.ping_id);
             }
             wire::PING_DELAY_DISCONNECT => {
-                let ping_id = r.read_i64()?;
-                let delay = r.read_i32()?;
+                let p = functions::PingDelayDisconnect::deserialize_bare(r)?;
                 self.stats.keepalive_pings += 1;
-                self.stats.last_disconnect_delay = Some(delay);
-                self.pong(m.msg_id, ping_id);
+                self.stats.last_disconnect_delay = Some(p.disconnect_delay);
+                self.pong(m.msg_id, p.ping_id);
             }
             wire::MSGS_ACK => {
-                let ids = wire::read_long_vector(r)?;
-                self.stats.acks_received += ids.len() as u64;
+                let ack = types::MsgsAck::deserialize_bare(r)?;
+                self.stats.acks_received += ack.msg_ids.len() as u64;
             }
             wire::GET_FUTURE_SALTS => {
-                let num = r.read_i32()?;
-                let n = usize::try_from(num).unwrap_or(0).min(64);
+                let g = functions::GetFutureSalts::deserialize_bare(r)?;
+                let n = usize::try_from(g.num).unwrap_or(0).min(64);
                 let t = i32::try_from(self.server_secs(now)).unwrap_or(i32::MAX);
-                let salts: Vec<(i32, i32, i64)> =
-                    self.future_salts.iter().copied().take(n).collect();
-                let mut w = W::new(wire::FUTURE_SALTS)
-                    .i64(m.msg_id)
-                    .i32(t)
-                    .i32(salts.len() as i32);
-                for (since, until, salt) in salts {
-                    w = w.i32(since).i32(until).i64(salt);
-                }
+                let salts = self
+                    .future_salts
+                    .iter()
+                    .take(n)
+                    .map(|&(valid_since, valid_until, salt)| {
+                        Bare(types::FutureSalt {
+                            valid_since,
+                            valid_until,
+                            salt,
+                        })
+                    })
+                    .collect();
+                let answer = types::FutureSalts {
+                    req_msg_id: m.msg_id,
+                    now: t,
+                    salts: RawVec(salts),
+                };
                 self.pending_acks.retain(|id| *id != m.msg_id);
                 self.outbox.push_back(Out {
-                    body: w.0,
+                    body: answer.to_bytes(),
                     content: false,
                     response: true,
                 });
             }
             wire::MSGS_STATE_REQ => {
-                let ids = wire::read_long_vector(r)?;
-                let info: Vec<u8> = ids.iter().map(|id| self.replay.state_of(*id)).collect();
+                let req = types::MsgsStateReq::deserialize_bare(r)?;
+                let info: Vec<u8> = req
+                    .msg_ids
+                    .iter()
+                    .take(wire::MAX_IDS_PER_CONSTRUCTOR)
+                    .map(|id| self.replay.state_of(*id))
+                    .collect();
+                let answer = types::MsgsStateInfo {
+                    req_msg_id: m.msg_id,
+                    info,
+                };
                 self.outbox.push_back(Out {
-                    body: W::new(wire::MSGS_STATE_INFO).i64(m.msg_id).bytes(&info).0,
+                    body: answer.to_bytes(),
                     content: false,
                     response: true,
                 });
@@ -424,7 +444,11 @@ impl ServerSession {
         // "These messages do not require acknowledgments."
         self.pending_acks.retain(|id| *id != ping_msg_id);
         self.outbox.push_back(Out {
-            body: W::new(wire::PONG).i64(ping_msg_id).i64(ping_id).0,
+            body: types::Pong {
+                msg_id: ping_msg_id,
+                ping_id,
+            }
+            .to_bytes(),
             content: false,
             response: true,
         });
@@ -471,7 +495,7 @@ impl ServerSession {
             let n = self.pending_acks.len().min(wire::MAX_IDS_PER_CONSTRUCTOR);
             let ids: Vec<i64> = self.pending_acks.drain(..n).collect();
             items.push(Out {
-                body: wire::write_id_vector(wire::MSGS_ACK, &ids),
+                body: types::MsgsAck { msg_ids: ids }.to_bytes(),
                 content: false,
                 response: false,
             });

@@ -47,8 +47,6 @@ pub const MSGS_STATE_INFO: u32 = 0x04de_b57d;
 pub const MSGS_ALL_INFO: u32 = 0x8cc0_d131;
 /// `msg_resend_req#7d861a08 msg_ids:Vector<long> = MsgResendReq;`
 pub const MSG_RESEND_REQ: u32 = 0x7d86_1a08;
-/// `vector#1cb5c415`
-pub const VECTOR: u32 = mtproto_tl::VECTOR_ID;
 
 /// "MTProto container can have at have at most 1024 messages." (service_messages)
 pub const MAX_CONTAINER_MESSAGES: usize = 1024;
@@ -114,45 +112,6 @@ pub fn write_message(out: &mut Vec<u8>, msg_id: i64, seqno: i32, body: &[u8]) {
     out.extend_from_slice(body);
 }
 
-/// Reads a `Vector<long>` (boxed) of at most [`MAX_IDS_PER_CONSTRUCTOR`] ids.
-pub fn read_long_vector(r: &mut Reader<'_>) -> Result<Vec<i64>, DecodeError> {
-    let at = r.offset();
-    let id = r.read_u32()?;
-    if id != VECTOR {
-        return Err(DecodeError::new(
-            DecodeErrorKind::UnknownConstructor {
-                id,
-                expected: "Vector<long>",
-            },
-            at,
-        ));
-    }
-    let count = r.read_vector_len(8)?;
-    if count > MAX_IDS_PER_CONSTRUCTOR {
-        return Err(DecodeError::new(
-            DecodeErrorKind::VectorTooLong { count },
-            at,
-        ));
-    }
-    let mut v = Vec::with_capacity(count);
-    for _ in 0..count {
-        v.push(r.read_i64()?);
-    }
-    Ok(v)
-}
-
-/// Writes a constructor with a boxed `Vector<long>` as its only field.
-pub fn write_id_vector(ctor: u32, ids: &[i64]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(12 + ids.len() * 8);
-    out.extend_from_slice(&ctor.to_le_bytes());
-    out.extend_from_slice(&VECTOR.to_le_bytes());
-    out.extend_from_slice(&(ids.len() as u32).to_le_bytes());
-    for id in ids {
-        out.extend_from_slice(&id.to_le_bytes());
-    }
-    out
-}
-
 /// `gzip_packed#3072cfa1 packed_data:bytes` around `data`.
 pub fn write_gzip_packed(data: &[u8]) -> Vec<u8> {
     let packed = mtproto_tl::deflate(data);
@@ -209,30 +168,4 @@ pub fn write_rpc_result(req_msg_id: i64, result: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&req_msg_id.to_le_bytes());
     out.extend_from_slice(result);
     out
-}
-
-/// A little builder for fixed-layout service messages.
-#[derive(Default)]
-pub struct W(pub Vec<u8>);
-
-impl W {
-    /// Starts a message with constructor `id`.
-    pub fn new(id: u32) -> Self {
-        W(id.to_le_bytes().to_vec())
-    }
-    /// Appends an `int`.
-    pub fn i32(mut self, v: i32) -> Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    /// Appends a `long`.
-    pub fn i64(mut self, v: i64) -> Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    /// Appends `bytes`/`string`.
-    pub fn bytes(mut self, v: &[u8]) -> Self {
-        write_tl_bytes(v, &mut self.0);
-        self
-    }
 }
