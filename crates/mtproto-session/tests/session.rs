@@ -858,3 +858,97 @@ fn fuzz_entry_point_handles_edge_inputs() {
     c.extend_from_slice(&[0xff; 40]);
     fuzz_incoming(&c);
 }
+
+// ---- what the client puts on the wire
+
+fn decrypt_client_packet(k: &AuthKey, pkt: &[u8]) -> (i64, i64, i64, i32, Vec<u8>) {
+    let mut buf = pkt.to_vec();
+    let m =
+        mtproto_crypto::packet::decrypt_in_place(k, Direction::ClientToServer, &mut buf).unwrap();
+    (m.salt, m.session_id, m.msg_id, m.seq_no, m.body.to_vec())
+}
+
+fn le_i64(b: &[u8], at: usize) -> i64 {
+    i64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+}
+fn le_i32(b: &[u8], at: usize) -> i32 {
+    i32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+#[test]
+fn msg_ids_seqnos_salt_and_session_on_the_wire() {
+    let k = key(50);
+    let config = Config {
+        ping_interval: None,
+        ..Config::default()
+    };
+    let mut c = ClientSession::new(k.clone(), SALT, config, [5; 32]);
+    let now = Timestamp(START * 1_000_000_000 + 123_456_789);
+    // One request alone: content-related, seqno 1, msg_id % 4 == 0, time in
+    // the high half and a non-empty fraction in the low half.
+    c.enqueue(now, req(1));
+    let (salt, sid, mid, seq, body) = decrypt_client_packet(&k, &c.poll_transmit(now).unwrap());
+    assert_eq!((salt, sid), (SALT, c.session_id()));
+    assert_eq!(mid % 4, 0);
+    assert_eq!(mid >> 32, START as i64);
+    assert_ne!(mid & 0xffff_ffff, 0);
+    assert_eq!(seq, 1);
+    assert_eq!(body, req(1));
+    // Three more: a container (even seqno, id above its contents) holding
+    // seqnos 3, 5, 7 with increasing ids.
+    for i in 2..5 {
+        c.enqueue(now, req(i));
+    }
+    let (_, _, cid, cseq, body) = decrypt_client_packet(&k, &c.poll_transmit(now).unwrap());
+    assert_eq!(le_i32(&body, 0) as u32, 0x73f1_f8dc);
+    assert_eq!(le_i32(&body, 4), 3);
+    assert_eq!(
+        cseq, 8,
+        "container: 2 * 4 content messages so far, not content-related"
+    );
+    let mut at = 8;
+    let mut last = mid;
+    for (n, want_seq) in [3, 5, 7].into_iter().enumerate() {
+        let id = le_i64(&body, at);
+        assert!(id > last && id < cid && id % 4 == 0);
+        assert_eq!(le_i32(&body, at + 8), want_seq);
+        assert_eq!(le_i32(&body, at + 12), 12);
+        assert_eq!(&body[at + 16..at + 28], &req(n as u64 + 2)[..]);
+        last = id;
+        at += 28;
+    }
+    assert_eq!(at, body.len());
+}
+
+#[test]
+fn detailed_info_and_resend_requests() {
+    let mut p = Pair::new(51);
+    p.auto_answer = false;
+    let id = p.enqueue(req(1));
+    p.run();
+    let (mid, body) = p.server.poll_request().unwrap();
+    // msg_resend_req for the pending request: the client re-sends it under
+    // a new msg_id; answering either completes it exactly once.
+    let mut rr = 0x7d86_1a08u32.to_le_bytes().to_vec();
+    rr.extend_from_slice(&0x1cb5_c415u32.to_le_bytes());
+    rr.extend_from_slice(&1i32.to_le_bytes());
+    rr.extend_from_slice(&mid.to_le_bytes());
+    p.server.push_raw(rr, false, false);
+    p.run();
+    let (mid2, body2) = p.server.poll_request().unwrap();
+    assert_ne!(mid2, mid);
+    assert_eq!(body2, body);
+    p.server.respond(mid2, Ok(answer_for(&body2)));
+    p.server.respond(mid, Ok(answer_for(&body)));
+    p.run();
+    assert_eq!(p.responses(id).len(), 1);
+    // msg_new_detailed_info about an answer the client never got: it asks
+    // for it with msg_resend_req.
+    let mut nd = 0x809d_b6dfu32.to_le_bytes().to_vec();
+    nd.extend_from_slice(&((mid2 & !3) + 0x1001).to_le_bytes());
+    nd.extend_from_slice(&100i32.to_le_bytes());
+    nd.extend_from_slice(&0i32.to_le_bytes());
+    p.server.push_raw(nd, false, false);
+    p.run();
+    assert_eq!(p.server.stats().resend_reqs_received, 1);
+}
