@@ -2,16 +2,16 @@
 //! cannot be repeated or skipped. The byte outputs are TL bodies; wrap them
 //! with [`super::encode_plain`] (or use [`super::ClientHandshake`]).
 
-use num_bigint::BigUint;
 use rand::{CryptoRng, RngCore};
 
+use mtproto_crypto::dh::{self as cdh, DhSecret};
 use mtproto_crypto::pq;
 use mtproto_crypto::rsa::{RsaPublicKey, RSA_PAD_MAX_DATA};
-use mtproto_crypto::AuthKey;
-use mtproto_tl::{DecodeError, DecodeErrorKind, Reader};
+use mtproto_crypto::{AesKeyIv, AuthKey};
+use mtproto_tl::{DecodeError, DecodeErrorKind};
 
 use super::dh;
-use super::error::{DhCheck, ErrorKind, HandshakeError, Step};
+use super::error::{ErrorKind, HandshakeError, Step};
 use super::wire::{
     ClientDhInnerData, DhGenAnswer, DhGenKind, PqInnerData, ReqDhParams, ReqPq, ResPq,
     ServerDhInnerData, ServerDhParams, SetClientDhParams,
@@ -46,6 +46,7 @@ pub fn start<R: RngCore + CryptoRng>(
 }
 
 /// Waiting for `resPQ`.
+#[derive(Clone)]
 pub struct AwaitingResPq {
     config: HandshakeConfig,
     nonce: [u8; 16],
@@ -131,6 +132,7 @@ impl AwaitingResPq {
 }
 
 /// Waiting for `server_DH_params_ok` / `server_DH_params_fail`.
+#[derive(Clone)]
 pub struct AwaitingServerDhParams {
     config: HandshakeConfig,
     nonce: [u8; 16],
@@ -170,43 +172,37 @@ impl AwaitingServerDhParams {
                 encrypted_answer
             }
         };
-        let (key, iv) = dh::tmp_aes(&self.new_nonce, &self.server_nonce);
+        let tmp = cdh::tmp_aes_key_iv(&self.server_nonce, &self.new_nonce);
         // "it MUST check that answer_with_hash := SHA1(answer) + answer + (0-15 random bytes)"
-        let answer = dh::open_with_hash(&encrypted_answer, &key, &iv, |plain| {
-            let mut r = Reader::new(plain);
-            let v = ServerDhInnerData::read(&mut r).map_err(decode_error)?;
-            Ok((v, r.offset()))
-        })
-        .map_err(&e)?;
+        let answer =
+            dh::open_with_hash(&encrypted_answer, &tmp, ServerDhInnerData::read).map_err(&e)?;
         self.check_nonces(&answer.nonce, &answer.server_nonce)
             .map_err(&e)?;
-        dh::check_dh_params(answer.g, &answer.dh_prime).map_err(|c| e(ErrorKind::Dh(c)))?;
-        let dh_prime = BigUint::from_bytes_be(&answer.dh_prime);
-        let g_a = BigUint::from_bytes_be(&answer.g_a);
+        // "Client is expected to check whether p = dh_prime is a safe 2048-bit
+        // prime [...] and that g generates a cyclic subgroup of prime order
+        // (p-1)/2, i.e. is a quadratic residue mod p." (Miller-Rabin bases for
+        // an unknown prime come from `rng`; the known prime draws nothing.)
+        cdh::check_dh_params(answer.g, &answer.dh_prime, rng).map_err(|x| e(dh::dh_error(x)))?;
         // "both sides are to check that g, g_a and g_b are greater than 1 and
         // less than dh_prime - 1. We recommend checking that g_a and g_b are
         // between 2^{2048-64} and dh_prime - 2^{2048-64} as well."
-        if !dh::in_dh_range(&g_a, &dh_prime) {
-            return Err(e(ErrorKind::Dh(DhCheck::GaOutOfRange)));
-        }
+        cdh::check_g_a(&answer.g_a, &answer.dh_prime).map_err(|x| e(dh::dh_error(x)))?;
         // "If required, the client stores the difference between server_time
         // received in 5) and its local time"
         let local = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
         let offset = i64::from(answer.server_time).saturating_sub(local);
         let time_offset =
             i32::try_from(offset).unwrap_or(if offset < 0 { i32::MIN } else { i32::MAX });
-        let g = BigUint::from(u32::try_from(answer.g).unwrap_or(0));
         let state = AwaitingDhGen {
             expires_in: self.config.inner.expires_in(),
             max_retries: self.config.max_retries,
             nonce: self.nonce,
             server_nonce: self.server_nonce,
             new_nonce: self.new_nonce,
-            tmp_key: key,
-            tmp_iv: iv,
-            g,
-            dh_prime,
-            g_a,
+            tmp,
+            g: answer.g,
+            dh_prime: answer.dh_prime,
+            g_a: answer.g_a,
             time_offset,
             rsa_fingerprint: self.rsa_fingerprint,
             retries: 0,
@@ -227,17 +223,17 @@ impl AwaitingServerDhParams {
 }
 
 /// Waiting for `dh_gen_ok` / `dh_gen_retry` / `dh_gen_fail`.
+#[derive(Clone)]
 pub struct AwaitingDhGen {
     expires_in: Option<i32>,
     max_retries: u32,
     nonce: [u8; 16],
     server_nonce: [u8; 16],
     new_nonce: [u8; 32],
-    tmp_key: [u8; 32],
-    tmp_iv: [u8; 32],
-    g: BigUint,
-    dh_prime: BigUint,
-    g_a: BigUint,
+    tmp: AesKeyIv,
+    g: i32,
+    dh_prime: Vec<u8>,
+    g_a: Vec<u8>,
     time_offset: i32,
     rsa_fingerprint: i64,
     retries: u32,
@@ -266,16 +262,13 @@ impl AwaitingDhGen {
         rng.fill_bytes(&mut b);
         let mut pad = [0u8; 16];
         rng.fill_bytes(&mut pad);
-        // "g_b := pow(g, b) mod dh_prime"
-        let g_b =
-            dh::mod_pow(&self.g, &b, &self.dh_prime).ok_or(ErrorKind::Dh(DhCheck::PrimeSize))?;
-        // "both sides are to check that [...] g_b [...]" are in range.
-        if !dh::in_dh_range(&BigUint::from_bytes_be(&g_b), &self.dh_prime) {
-            return Err(ErrorKind::Dh(DhCheck::GbOutOfRange));
-        }
+        let b = DhSecret::from_bytes(b);
+        // "g_b := pow(g, b) mod dh_prime"; crypto also checks "both sides are to
+        // check that [...] g_b [...]" lie in the allowed range.
+        let g_b = cdh::public_value(self.g, &b, &self.dh_prime).map_err(dh::dh_error)?;
         // "on the client as (g_a)^b mod dh_prime"
-        let key =
-            dh::mod_pow(&self.g_a, &b, &self.dh_prime).ok_or(ErrorKind::Dh(DhCheck::PrimeSize))?;
+        let auth_key =
+            cdh::compute_auth_key(&self.g_a, &b, &self.dh_prime).map_err(dh::dh_error)?;
         // "data := serialization client_DH_inner_data#6643b654 nonce:int128
         // server_nonce:int128 retry_id:long g_b:string"
         let data = ClientDhInnerData {
@@ -288,14 +281,14 @@ impl AwaitingDhGen {
         // "data_with_hash := SHA1(data) + data + (0-15 random bytes); such that
         // length be divisible by 16; encrypted_data := AES256_ige_encrypt
         // (data_with_hash, tmp_aes_key, tmp_aes_iv);"
-        let encrypted_data = dh::seal_with_hash(&data, &pad, &self.tmp_key, &self.tmp_iv);
+        let encrypted_data = dh::seal_with_hash(&data, &pad, &self.tmp)?;
         let body = SetClientDhParams {
             nonce: self.nonce,
             server_nonce: self.server_nonce,
             encrypted_data,
         }
         .to_bytes();
-        self.auth_key = Some(AuthKey::from_bytes(key));
+        self.auth_key = Some(auth_key);
         Ok((self, body))
     }
 
@@ -328,7 +321,7 @@ impl AwaitingDhGen {
         }
         match ans.kind {
             DhGenKind::Ok => Ok(DhGenResult::Done(HandshakeOutcome {
-                server_salt: dh::initial_salt(&self.new_nonce, &self.server_nonce),
+                server_salt: cdh::server_salt(&self.new_nonce, &self.server_nonce),
                 auth_key,
                 time_offset: self.time_offset,
                 expires_in: self.expires_in,

@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use mtproto_crypto::dh::DhError;
 use mtproto_tl::DecodeError;
 
 /// The handshake step at which an error happened, named after the message
@@ -76,38 +77,6 @@ impl fmt::Display for EnvelopeError {
     }
 }
 
-/// Which Diffie-Hellman rule was broken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DhCheck {
-    /// `g` is not one of 2..=7.
-    GeneratorUnsupported,
-    /// `dh_prime` is not a 2048-bit number (2^2047 < p < 2^2048).
-    PrimeSize,
-    /// `dh_prime` or `(dh_prime - 1) / 2` is not prime.
-    PrimeNotSafe,
-    /// `g` does not generate the subgroup of order (p-1)/2 (the `p mod 4g` rule).
-    GeneratorNotQuadraticResidue,
-    /// `g_a` is not in (1, p-1) or not in [2^1984, p - 2^1984].
-    GaOutOfRange,
-    /// `g_b` is not in (1, p-1) or not in [2^1984, p - 2^1984].
-    GbOutOfRange,
-}
-
-impl fmt::Display for DhCheck {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::GeneratorUnsupported => "g is not in 2..=7",
-            Self::PrimeSize => "dh_prime is not a 2048-bit number",
-            Self::PrimeNotSafe => "dh_prime is not a safe prime",
-            Self::GeneratorNotQuadraticResidue => {
-                "g does not generate the prime-order subgroup (p mod 4g rule)"
-            }
-            Self::GaOutOfRange => "g_a is out of the allowed range",
-            Self::GbOutOfRange => "g_b is out of the allowed range",
-        })
-    }
-}
-
 /// Which RSA encryption scheme a client used for `encrypted_data` in
 /// `req_DH_params` (reported by the server role).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -175,13 +144,9 @@ pub enum ErrorKind {
     /// The SHA1 in front of the decrypted `answer_with_hash` (or
     /// `data_with_hash`) does not match the inner object.
     BadAnswerHash,
-    /// More padding after the inner object than the 0..15 bytes allowed.
-    BadPadding {
-        /// Bytes after the object.
-        len: usize,
-    },
-    /// A Diffie-Hellman parameter check failed.
-    Dh(DhCheck),
+    /// A Diffie-Hellman check failed (`g`, `dh_prime`, `g_a`, `g_b`), as
+    /// reported by `mtproto_crypto::dh`.
+    Dh(DhError),
     /// `new_nonce_hash1/2/3` in the `dh_gen_*` answer does not match.
     NewNonceHashMismatch,
     /// The server answered `dh_gen_fail`.
@@ -237,7 +202,6 @@ impl fmt::Display for ErrorKind {
             ),
             Self::EncryptedLength { len } => write!(f, "encrypted payload has bad length {len}"),
             Self::BadAnswerHash => f.write_str("SHA1 of the decrypted payload does not match"),
-            Self::BadPadding { len } => write!(f, "{len} padding bytes (0..15 allowed)"),
             Self::Dh(c) => write!(f, "DH check failed: {c}"),
             Self::NewNonceHashMismatch => f.write_str("new_nonce_hash mismatch"),
             Self::DhGenFail => f.write_str("server answered dh_gen_fail"),

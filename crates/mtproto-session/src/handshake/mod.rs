@@ -44,7 +44,8 @@ pub mod server;
 pub mod wire;
 
 pub use envelope::{decode_plain, encode_plain, PlainMessage};
-pub use error::{DhCheck, EnvelopeError, ErrorKind, HandshakeError, RsaScheme, Step};
+pub use error::{EnvelopeError, ErrorKind, HandshakeError, RsaScheme, Step};
+pub use mtproto_crypto::dh::{DhError, TELEGRAM_DH_PRIME};
 pub use mtproto_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 pub use mtproto_crypto::AuthKey;
 pub use wire::PqInnerVariant;

@@ -2,17 +2,17 @@
 //! bodies; wrap them with [`super::encode_plain`] (or use
 //! [`super::ServerHandshake`]).
 
-use num_bigint::BigUint;
 use rand::{CryptoRng, RngCore};
 
+use mtproto_crypto::dh::{self as cdh, DhSecret};
 use mtproto_crypto::pq;
 use mtproto_crypto::rsa::RsaPrivateKey;
-use mtproto_crypto::AuthKey;
+use mtproto_crypto::{AesKeyIv, AuthKey};
 use mtproto_tl::Reader;
 
 use super::client::{decode_error, trim_be};
 use super::dh;
-use super::error::{DhCheck, ErrorKind, HandshakeError, RsaScheme, Step};
+use super::error::{ErrorKind, HandshakeError, RsaScheme, Step};
 use super::wire::{
     ClientDhInnerData, DhGenAnswer, DhGenKind, PqInnerData, PqInnerVariant, ReqDhParams, ReqPq,
     ResPq, ServerDhInnerData, ServerDhParams, SetClientDhParams,
@@ -97,6 +97,7 @@ fn random_prime31<R: RngCore>(rng: &mut R) -> u64 {
 }
 
 /// Waiting for `req_pq_multi` (or `req_pq`).
+#[derive(Clone)]
 pub struct AwaitingReqPq {
     config: ServerConfig,
 }
@@ -166,6 +167,7 @@ impl AwaitingReqPq {
 }
 
 /// Waiting for `req_DH_params`.
+#[derive(Clone)]
 pub struct AwaitingReqDhParams {
     config: ServerConfig,
     nonce: [u8; 16],
@@ -249,22 +251,20 @@ impl AwaitingReqDhParams {
         self.check_pq(Some(&inner.pq), &inner.p, &inner.q)
             .map_err(&e)?;
 
-        let dh_prime = BigUint::from_bytes_be(&self.config.dh_prime);
-        let g = BigUint::from(u32::try_from(self.config.g).unwrap_or(0));
-        let mut a = [0u8; 256];
-        let mut g_a = None;
+        let mut a = DhSecret::from_bytes([0u8; 256]);
+        let mut g_a = Err(cdh::DhError::GaOutOfRange);
         for _ in 0..MAX_REDRAWS {
-            rng.fill_bytes(&mut a);
-            if let Some(v) = dh::mod_pow(&g, &a, &dh_prime) {
-                // "both sides are to check that g, g_a and g_b are greater than 1
-                // and less than dh_prime - 1" (and the 2^{2048-64} margin).
-                if dh::in_dh_range(&BigUint::from_bytes_be(&v), &dh_prime) {
-                    g_a = Some(v);
-                    break;
-                }
+            let mut raw = [0u8; 256];
+            rng.fill_bytes(&mut raw);
+            a = DhSecret::from_bytes(raw);
+            // g_a = g^a mod dh_prime; crypto checks that it is "greater than 1
+            // and less than dh_prime - 1" and within the 2^{2048-64} margin.
+            g_a = cdh::public_value(self.config.g, &a, &self.config.dh_prime);
+            if g_a.is_ok() {
+                break;
             }
         }
-        let g_a = g_a.ok_or_else(|| e(ErrorKind::Dh(DhCheck::GaOutOfRange)))?;
+        let g_a = g_a.map_err(|x| e(dh::dh_error(x)))?;
         let server_time = i32::try_from(now.as_secs()).unwrap_or(i32::MAX);
         let answer = ServerDhInnerData {
             nonce: self.nonce,
@@ -279,8 +279,8 @@ impl AwaitingReqDhParams {
         rng.fill_bytes(&mut pad);
         // "answer_with_hash := SHA1(answer) + answer + (0-15 random bytes); [...]
         // encrypted_answer := AES256_ige_encrypt (answer_with_hash, tmp_aes_key, tmp_aes_iv)"
-        let (tmp_key, tmp_iv) = dh::tmp_aes(&inner.new_nonce, &self.server_nonce);
-        let encrypted_answer = dh::seal_with_hash(&answer, &pad, &tmp_key, &tmp_iv);
+        let tmp = cdh::tmp_aes_key_iv(&self.server_nonce, &inner.new_nonce);
+        let encrypted_answer = dh::seal_with_hash(&answer, &pad, &tmp).map_err(&e)?;
         let reply = ServerDhParams::Ok {
             nonce: self.nonce,
             server_nonce: self.server_nonce,
@@ -293,9 +293,8 @@ impl AwaitingReqDhParams {
                 server_nonce: self.server_nonce,
                 new_nonce: inner.new_nonce,
                 a,
-                dh_prime,
-                tmp_key,
-                tmp_iv,
+                dh_prime: self.config.dh_prime.clone(),
+                tmp,
                 scheme,
                 inner: inner.variant,
                 rsa_fingerprint: req.fingerprint,
@@ -308,14 +307,14 @@ impl AwaitingReqDhParams {
 }
 
 /// Waiting for `set_client_DH_params`.
+#[derive(Clone)]
 pub struct AwaitingSetClientDhParams {
     nonce: [u8; 16],
     server_nonce: [u8; 16],
     new_nonce: [u8; 32],
-    a: [u8; 256],
-    dh_prime: BigUint,
-    tmp_key: [u8; 32],
-    tmp_iv: [u8; 32],
+    a: DhSecret,
+    dh_prime: Vec<u8>,
+    tmp: AesKeyIv,
     scheme: RsaScheme,
     inner: PqInnerVariant,
     rsa_fingerprint: i64,
@@ -360,12 +359,8 @@ impl AwaitingSetClientDhParams {
             return Err(e(ErrorKind::ServerNonceMismatch));
         }
         // "data_with_hash := SHA1(data) + data + (0-15 random bytes)"
-        let data = dh::open_with_hash(&req.encrypted_data, &self.tmp_key, &self.tmp_iv, |plain| {
-            let mut r = Reader::new(plain);
-            let v = ClientDhInnerData::read(&mut r).map_err(decode_error)?;
-            Ok((v, r.offset()))
-        })
-        .map_err(&e)?;
+        let data = dh::open_with_hash(&req.encrypted_data, &self.tmp, ClientDhInnerData::read)
+            .map_err(&e)?;
         if data.nonce != self.nonce {
             return Err(e(ErrorKind::NonceMismatch));
         }
@@ -377,16 +372,12 @@ impl AwaitingSetClientDhParams {
         if data.retry_id != self.expected_retry_id {
             return Err(e(ErrorKind::BadRetryId));
         }
-        let g_b = BigUint::from_bytes_be(&data.g_b);
         // "both sides are to check that g, g_a and g_b are greater than 1 and
         // less than dh_prime - 1" (and the recommended 2^{2048-64} margin).
-        if !dh::in_dh_range(&g_b, &self.dh_prime) {
-            return Err(e(ErrorKind::Dh(DhCheck::GbOutOfRange)));
-        }
+        cdh::check_g_b(&data.g_b, &self.dh_prime).map_err(|x| e(dh::dh_error(x)))?;
         // "on the server, it is computed as pow(g_b, a) mod dh_prime"
-        let key = dh::mod_pow(&g_b, &self.a, &self.dh_prime)
-            .ok_or_else(|| e(ErrorKind::Dh(DhCheck::PrimeSize)))?;
-        let auth_key = AuthKey::from_bytes(key);
+        let auth_key = cdh::compute_auth_key(&data.g_b, &self.a, &self.dh_prime)
+            .map_err(|x| e(dh::dh_error(x)))?;
         // "The server checks whether there already is another key with the same
         // auth_key_hash and responds in one of the following ways."
         if key_exists(&auth_key) {
@@ -416,7 +407,7 @@ impl AwaitingSetClientDhParams {
         Ok(SetClientDhResult::Done(
             reply,
             ServerOutcome {
-                server_salt: dh::initial_salt(&self.new_nonce, &self.server_nonce),
+                server_salt: cdh::server_salt(&self.new_nonce, &self.server_nonce),
                 auth_key,
                 rsa_scheme: self.scheme,
                 inner: self.inner,
