@@ -23,8 +23,21 @@ fn is_ident_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_'
 }
 
+/// Bytes allowed inside an identifier: letters, digits, `_`, `.`.
+static IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = c.is_ascii_alphanumeric() || c == b'_' || c == b'.';
+        i += 1;
+    }
+    t
+};
+
+#[inline]
 fn is_ident_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'.'
+    IDENT[usize::from(c)]
 }
 
 impl<'a> Cursor<'a> {

@@ -9,6 +9,33 @@
 //! Boxed values (a constructor id then the fields) implement [`Serialize`] and
 //! [`Deserialize`]; the fields alone implement [`BareSerialize`] and
 //! [`BareDeserialize`].
+//!
+//! ## Generated schema modules
+//!
+//! `build.rs` generates [`mtproto`] and [`api`] (with `mtproto-tl-gen`) from
+//! `<workspace>/tl-schema/{mtproto,api}.tl`; the shipped `api.tl` is a subset
+//! of layer 228. Set `MTPROTO_TL_SCHEMA_DIR` to a folder holding `api.tl` and
+//! `mtproto.tl` (e.g. `../shared/tl`) to build the whole layer instead; that
+//! also enables `cfg(mtproto_full_schema)`. If that `mtproto.tl` has
+//! `rpc_result`, `message`, `msg_container`, `msg_copy` or `gzip_packed` only
+//! as comments (as the published schema does), build.rs appends our own
+//! declarations of them. Schemas with duplicate ids keep the first definition
+//! and print a `cargo:warning` for each skipped one.
+//!
+//! ```
+//! use mtproto_tl::api::{enums, functions, types};
+//! use mtproto_tl::{Deserialize, Serialize};
+//!
+//! let req = functions::messages::SetTyping {
+//!     peer: enums::InputPeer::User(types::InputPeerUser { user_id: 777000, access_hash: 1 }),
+//!     top_msg_id: None,
+//!     action: enums::SendMessageAction::SendMessageTypingAction,
+//! };
+//! let bytes = req.to_bytes();
+//! assert_eq!(&bytes[..8], &[0xe2, 0x3e, 0x94, 0x58, 0, 0, 0, 0]);
+//! assert_eq!(functions::messages::SetTyping::from_bytes(&bytes).unwrap(), req);
+//! assert_eq!(mtproto_tl::api::name_for_id(0x58943ee2), Some("messages.setTyping"));
+//! ```
 
 pub mod error;
 mod primitives;
