@@ -23,8 +23,10 @@
 //!    `192..224` the first `temp_key`. Should `key_aes_encrypted >= n`, every
 //!    further `temp_key` is 32 fresh bytes (spec: "the previous steps starting
 //!    from the generation of new random temp_key are repeated").
-//! 3. `server_DH_params_ok`: `b` (256, big-endian), then 16 bytes of which the
-//!    first `0..=15` pad `data_with_hash` to a multiple of 16.
+//! 3. `server_DH_params_ok`: (only if `dh_prime` is not Telegram's known
+//!    prime: the Miller-Rabin bases `mtproto_crypto::dh::check_dh_params`
+//!    draws), then `b` (256, big-endian), then 16 bytes of which the first
+//!    `0..=15` pad `data_with_hash` to a multiple of 16.
 //! 4. `dh_gen_retry`: as 3. again.
 //!
 //! ## Server randomness, in order

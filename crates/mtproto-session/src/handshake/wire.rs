@@ -2,8 +2,8 @@
 //!
 //! These few constructors are written by hand on top of the `mtproto-tl`
 //! runtime so that the handshake does not depend on the generated schema
-//! module; `tests/handshake_wire.rs` cross-checks them byte for byte against
-//! real captures.
+//! module; `tests/handshake.rs` checks them byte for byte against real
+//! captures (grammers, core.telegram.org samples).
 //!
 //! Decoders are bounded: they use [`Reader`], which checks every length
 //! against the bytes left before slicing.
