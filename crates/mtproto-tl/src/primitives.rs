@@ -16,46 +16,54 @@ pub const BOOL_FALSE_ID: u32 = 0xbc79_9737;
 pub const GZIP_PACKED_ID: u32 = 0x3072_cfa1;
 
 impl Serialize for i32 {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
 }
 impl Deserialize for i32 {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         r.read_i32()
     }
 }
 
 impl Serialize for u32 {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
 }
 impl Deserialize for u32 {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         r.read_u32()
     }
 }
 
 impl Serialize for i64 {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
 }
 impl Deserialize for i64 {
     const MIN_LEN: usize = 8;
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         r.read_i64()
     }
 }
 
 impl Serialize for f64 {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
 }
 impl Deserialize for f64 {
     const MIN_LEN: usize = 8;
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         Ok(f64::from_le_bytes(r.take_array()?))
     }
@@ -63,12 +71,14 @@ impl Deserialize for f64 {
 
 /// `int128` and `int256` travel as raw bytes in wire order.
 impl<const N: usize> Serialize for [u8; N] {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(self);
     }
 }
 impl<const N: usize> Deserialize for [u8; N] {
     const MIN_LEN: usize = N;
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         r.take_array()
     }
@@ -76,12 +86,14 @@ impl<const N: usize> Deserialize for [u8; N] {
 
 /// `Bool`: boxed, `boolTrue` or `boolFalse`.
 impl Serialize for bool {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         let id = if *self { BOOL_TRUE_ID } else { BOOL_FALSE_ID };
         id.serialize(out);
     }
 }
 impl Deserialize for bool {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         let start = r.offset();
         match r.read_u32()? {
@@ -101,18 +113,21 @@ impl Deserialize for bool {
 
 /// A boxed field (used to break recursive types) encodes as its content.
 impl<T: Serialize + ?Sized> Serialize for Box<T> {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         (**self).serialize(out);
     }
 }
 impl<T: Deserialize> Deserialize for Box<T> {
     const MIN_LEN: usize = T::MIN_LEN;
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         T::deserialize(r).map(Box::new)
     }
 }
 
 /// Writes the TL `bytes`/`string` encoding of `data`.
+#[inline]
 pub fn write_tl_bytes(data: &[u8], out: &mut Vec<u8>) {
     let len = data.len();
     let header = if len < 254 {
@@ -131,11 +146,13 @@ pub fn write_tl_bytes(data: &[u8], out: &mut Vec<u8>) {
 
 /// `bytes`: decoding copies the payload exactly once.
 impl Serialize for Vec<u8> {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         write_tl_bytes(self, out);
     }
 }
 impl Deserialize for Vec<u8> {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         Ok(r.read_tl_bytes()?.to_vec())
     }
@@ -143,11 +160,13 @@ impl Deserialize for Vec<u8> {
 
 /// `string`: UTF-8 text in the `bytes` encoding.
 impl Serialize for String {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         write_tl_bytes(self.as_bytes(), out);
     }
 }
 impl Deserialize for String {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         let start = r.offset();
         let raw = r.read_tl_bytes()?;
@@ -160,6 +179,7 @@ impl Deserialize for String {
 
 /// Boxed `Vector<T>`: `vector#1cb5c415`, a count, then the elements.
 impl<T: Serialize> Serialize for Vec<T> {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         VECTOR_ID.serialize(out);
         write_elements(self, out);
@@ -167,6 +187,7 @@ impl<T: Serialize> Serialize for Vec<T> {
 }
 impl<T: Deserialize> Deserialize for Vec<T> {
     const MIN_LEN: usize = 8;
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         let start = r.offset();
         match r.read_u32()? {
@@ -183,6 +204,7 @@ impl<T: Deserialize> Deserialize for Vec<T> {
     }
 }
 
+#[inline]
 fn write_elements<T: Serialize>(items: &[T], out: &mut Vec<u8>) {
     (items.len() as i32).serialize(out);
     for item in items {
@@ -190,6 +212,7 @@ fn write_elements<T: Serialize>(items: &[T], out: &mut Vec<u8>) {
     }
 }
 
+#[inline]
 fn read_elements<T: Deserialize>(r: &mut Reader<'_>) -> Result<Vec<T>> {
     let count = r.read_vector_len(T::MIN_LEN)?;
     r.enter()?;
@@ -207,11 +230,13 @@ fn read_elements<T: Deserialize>(r: &mut Reader<'_>) -> Result<Vec<T>> {
 pub struct RawVec<T>(pub Vec<T>);
 
 impl<T: Serialize> Serialize for RawVec<T> {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         write_elements(&self.0, out);
     }
 }
 impl<T: Deserialize> Deserialize for RawVec<T> {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         read_elements(r).map(RawVec)
     }
@@ -224,12 +249,14 @@ impl<T: Deserialize> Deserialize for RawVec<T> {
 pub struct Bare<T>(pub T);
 
 impl<T: BareSerialize> Serialize for Bare<T> {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         self.0.serialize_bare(out);
     }
 }
 impl<T: BareDeserialize> Deserialize for Bare<T> {
     const MIN_LEN: usize = 0;
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         T::deserialize_bare(r).map(Bare)
     }
@@ -243,12 +270,14 @@ impl<T: BareDeserialize> Deserialize for Bare<T> {
 pub struct RawObject(pub Vec<u8>);
 
 impl Serialize for RawObject {
+    #[inline]
     fn serialize(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.0);
     }
 }
 impl Deserialize for RawObject {
     const MIN_LEN: usize = 0;
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         Ok(RawObject(r.take_rest().to_vec()))
     }

@@ -65,11 +65,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Byte offset of the next read.
+    #[inline]
     pub fn offset(&self) -> usize {
         self.pos
     }
 
     /// Bytes left to read.
+    #[inline]
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
@@ -85,6 +87,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Takes the next `n` bytes, or fails without consuming anything.
+    #[inline]
     pub fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if n > self.remaining() {
             return Err(self.error(DecodeErrorKind::UnexpectedEof {
@@ -97,6 +100,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Takes the next `N` bytes as an array.
+    #[inline]
     pub fn take_array<const N: usize>(&mut self) -> Result<[u8; N]> {
         let s = self.take(N)?;
         let mut out = [0u8; N];
@@ -112,16 +116,19 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a little-endian `u32` (a constructor id, for example).
+    #[inline]
     pub fn read_u32(&mut self) -> Result<u32> {
         Ok(u32::from_le_bytes(self.take_array()?))
     }
 
     /// Reads a little-endian `i32`.
+    #[inline]
     pub fn read_i32(&mut self) -> Result<i32> {
         Ok(i32::from_le_bytes(self.take_array()?))
     }
 
     /// Reads a little-endian `i64`.
+    #[inline]
     pub fn read_i64(&mut self) -> Result<i64> {
         Ok(i64::from_le_bytes(self.take_array()?))
     }
@@ -140,6 +147,7 @@ impl<'a> Reader<'a> {
     /// Reads the payload of a TL `bytes`/`string`: a 1-byte length (0..=253),
     /// or 254 followed by a 3-byte little-endian length, then the data, then
     /// zero to three bytes of padding up to a multiple of four. Borrows.
+    #[inline]
     pub fn read_tl_bytes(&mut self) -> Result<&'a [u8]> {
         let start = self.pos;
         let first = self.take(1)?[0];
@@ -182,6 +190,7 @@ impl<'a> Reader<'a> {
 
     /// Enters one level of nesting, failing past `limits.max_depth`.
     /// Pair with [`Reader::leave`].
+    #[inline]
     pub fn enter(&mut self) -> Result<()> {
         if self.depth >= self.limits.max_depth {
             return Err(self.error(DecodeErrorKind::DepthLimitExceeded {
@@ -193,12 +202,14 @@ impl<'a> Reader<'a> {
     }
 
     /// Leaves one level of nesting.
+    #[inline]
     pub fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
 
     /// Reads a vector element count and checks that the input can hold that
     /// many elements of at least `min_elem_len` bytes each.
+    #[inline]
     pub fn read_vector_len(&mut self, min_elem_len: usize) -> Result<usize> {
         let start = self.pos;
         let raw = self.read_i32()?;

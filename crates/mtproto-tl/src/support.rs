@@ -7,6 +7,7 @@ use crate::{
 };
 
 /// Writes `T::CONSTRUCTOR_ID` then the bare form of `value`.
+#[inline]
 pub fn write_boxed<T: Identifiable + BareSerialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
     out.extend_from_slice(&T::CONSTRUCTOR_ID.to_le_bytes());
     value.serialize_bare(out);
@@ -15,6 +16,7 @@ pub fn write_boxed<T: Identifiable + BareSerialize + ?Sized>(value: &T, out: &mu
 /// Reads a boxed value whose id must be `T::CONSTRUCTOR_ID`; a `gzip_packed`
 /// wrapper is inflated transparently. `name` (the TL name) is reported when
 /// the id does not match.
+#[inline]
 pub fn read_boxed<T: Identifiable + BareDeserialize>(
     r: &mut Reader<'_>,
     name: &'static str,
