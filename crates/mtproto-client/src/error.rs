@@ -1,0 +1,192 @@
+//! Errors of the client: RPC errors as parsed, invocation and connection errors.
+
+use core::fmt;
+
+use mtproto_session::handshake::HandshakeError;
+use mtproto_session::session::RequestError;
+use mtproto_tl::DecodeError;
+use mtproto_transport::TransportError;
+
+/// An `rpc_error` from the server, with its message split into a name and an
+/// optional numeric value.
+///
+/// Telegram puts a variable number at the end of some error messages
+/// (`FLOOD_WAIT_17`, `FILE_MIGRATE_2`); [`RpcError::parse`] splits a trailing
+/// `_<digits>` off, so `FLOOD_WAIT_17` has `name == "FLOOD_WAIT"` and
+/// `value == Some(17)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RpcError {
+    /// `error_code` (400, 403, 406, 420, 500, ...).
+    pub code: i32,
+    /// The message without a trailing number (`FLOOD_WAIT`).
+    pub name: String,
+    /// The trailing number, if the message ended in `_<digits>` (`17`).
+    pub value: Option<u32>,
+}
+
+impl RpcError {
+    /// Parses `error_code` and `error_message` as received.
+    pub fn parse(code: i32, message: &str) -> Self {
+        if let Some((head, tail)) = message.rsplit_once('_') {
+            if !head.is_empty() && !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit()) {
+                if let Ok(v) = tail.parse::<u32>() {
+                    return Self {
+                        code,
+                        name: head.to_owned(),
+                        value: Some(v),
+                    };
+                }
+            }
+        }
+        Self {
+            code,
+            name: message.to_owned(),
+            value: None,
+        }
+    }
+
+    /// The message as the server sent it (`FLOOD_WAIT_17`).
+    pub fn message(&self) -> String {
+        match self.value {
+            Some(v) => format!("{}_{v}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// Whether this is `name` (ignoring the value).
+    pub fn is(&self, name: &str) -> bool {
+        self.name == name
+    }
+
+    /// Seconds to wait, for `FLOOD_WAIT_N` / `FLOOD_PREMIUM_WAIT_N` / `SLOWMODE_WAIT_N`.
+    pub fn flood_wait_secs(&self) -> Option<u32> {
+        match self.name.as_str() {
+            "FLOOD_WAIT" | "FLOOD_PREMIUM_WAIT" | "SLOWMODE_WAIT" => self.value,
+            _ => None,
+        }
+    }
+}
+
+impl From<mtproto_session::session::RpcError> for RpcError {
+    fn from(e: mtproto_session::session::RpcError) -> Self {
+        Self::parse(e.code, &e.message)
+    }
+}
+
+impl fmt::Display for RpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rpc error {}: {}", self.code, self.message())
+    }
+}
+
+impl std::error::Error for RpcError {}
+
+/// Why [`Client::invoke`](crate::Client::invoke) failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InvocationError {
+    /// The server answered with an `rpc_error`.
+    Rpc(RpcError),
+    /// No answer within the request timeout.
+    Timeout,
+    /// The client's connection task is gone (all handles dropped, or it gave
+    /// up reconnecting).
+    Disconnected,
+    /// The session gave up on the request (e.g. too many re-sends, a
+    /// `bad_msg_notification` that re-sending cannot fix).
+    Dropped(RequestError),
+    /// The answer arrived but does not decode as the method's return type.
+    Decode(DecodeError),
+}
+
+impl fmt::Display for InvocationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rpc(e) => write!(f, "{e}"),
+            Self::Timeout => f.write_str("request timed out"),
+            Self::Disconnected => f.write_str("client disconnected"),
+            Self::Dropped(e) => write!(f, "request dropped: {e}"),
+            Self::Decode(e) => write!(f, "cannot decode the answer: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for InvocationError {}
+
+impl From<RpcError> for InvocationError {
+    fn from(e: RpcError) -> Self {
+        Self::Rpc(e)
+    }
+}
+
+/// Why [`Client::connect`](crate::Client::connect) (or a reconnect) failed.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// TCP connect, read or write failed.
+    Io(std::io::Error),
+    /// Connecting or the handshake took longer than the connect timeout.
+    Timeout,
+    /// The peer closed the connection.
+    Closed,
+    /// The transport codec rejected the stream.
+    Transport(TransportError),
+    /// The auth-key handshake failed.
+    Handshake(HandshakeError),
+    /// The configuration is unusable (e.g. no RSA key).
+    Config(&'static str),
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "i/o error: {e}"),
+            Self::Timeout => f.write_str("connect timed out"),
+            Self::Closed => f.write_str("connection closed by the server"),
+            Self::Transport(e) => write!(f, "transport error: {e}"),
+            Self::Handshake(e) => write!(f, "handshake failed: {e}"),
+            Self::Config(e) => write!(f, "bad configuration: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+impl From<std::io::Error> for ConnectError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+impl From<TransportError> for ConnectError {
+    fn from(e: TransportError) -> Self {
+        Self::Transport(e)
+    }
+}
+
+impl From<HandshakeError> for ConnectError {
+    fn from(e: HandshakeError) -> Self {
+        Self::Handshake(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_trailing_number() {
+        let e = RpcError::parse(420, "FLOOD_WAIT_17");
+        assert_eq!(e.name, "FLOOD_WAIT");
+        assert_eq!(e.value, Some(17));
+        assert_eq!(e.flood_wait_secs(), Some(17));
+        assert_eq!(e.message(), "FLOOD_WAIT_17");
+        let e = RpcError::parse(400, "PEER_ID_INVALID");
+        assert_eq!(e.name, "PEER_ID_INVALID");
+        assert_eq!(e.value, None);
+        let e = RpcError::parse(400, "_12");
+        assert_eq!((e.name.as_str(), e.value), ("_12", None));
+        let e = RpcError::parse(400, "X_99999999999");
+        assert_eq!((e.name.as_str(), e.value), ("X_99999999999", None));
+        let e = RpcError::parse(303, "FILE_MIGRATE_2");
+        assert_eq!((e.name.as_str(), e.value), ("FILE_MIGRATE", Some(2)));
+    }
+}

@@ -1,0 +1,44 @@
+//! An async MTProto 2.0 client on tokio, built on the sans-IO crates
+//! (`mtproto-transport`, `mtproto-session`, `mtproto-crypto`, `mtproto-tl`).
+//!
+//! - [`Client::connect`] opens a TCP connection with the chosen
+//!   [`TransportKind`](mtproto_transport::TransportKind), runs the auth-key
+//!   handshake (or resumes a saved [`SessionData`]) and spawns ONE task that
+//!   owns the socket and the [`ClientSession`](mtproto_session::session::ClientSession).
+//! - [`Client::invoke`] sends any [`RemoteCall`](mtproto_tl::RemoteCall) and
+//!   decodes its answer; many tasks may call it at once (the handle is
+//!   `Clone`; an mpsc goes to the task, a oneshot comes back). Dropping the
+//!   future only discards the answer.
+//! - When the connection drops, the task reconnects with exponential backoff
+//!   and re-sends every unanswered request in a new session.
+//! - With an `api_id`, the first request of each connection is wrapped in
+//!   `invokeWithLayer(initConnection(..))`.
+//! - [`ConnectEvent`]s report each handshake step (name, size, time).
+//! - [`methods`] has typed methods whose documented errors are enum variants.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! use mtproto_client::{methods, Client, ClientConfig};
+//! use mtproto_tl::api::enums::{InputPeer, SendMessageAction};
+//! let cfg = ClientConfig::new("127.0.0.1:4430".parse()?, "intermediate".parse()?);
+//! let client = Client::connect(cfg).await?;
+//! let ok = methods::set_typing(&client, InputPeer::InputPeerSelf,
+//!     SendMessageAction::SendMessageTypingAction, None).await?;
+//! std::fs::write("session.hex", client.session_data().to_hex())?;
+//! # let _ = ok; Ok(()) }
+//! ```
+
+mod client;
+mod config;
+mod driver;
+mod error;
+pub mod methods;
+mod net;
+mod session_data;
+
+pub use client::{Client, ClientStats};
+pub use config::{
+    ClientConfig, ConnectEvent, Direction, FloodWaitPolicy, InitParams, ReconnectPolicy,
+};
+pub use error::{ConnectError, InvocationError, RpcError};
+pub use session_data::{SessionData, SessionDataError};

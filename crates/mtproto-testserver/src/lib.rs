@@ -1,0 +1,57 @@
+//! A loopback MTProto 2.0 test server on tokio, built on the sans-IO server
+//! roles of `mtproto-session` (`ServerHandshake`, `ServerSession`).
+//!
+//! - Listens on `config.bind` (port 0 → [`TestServer::addr`] reports the port).
+//! - Detects the transport of every connection (`mtproto_transport::detect`):
+//!   abridged, intermediate, padded, full, obfuscated.
+//! - Uses its own RSA key ([`TestServerConfig::rsa_key`], or one generated at
+//!   start); legacy Telethon RSA is accepted too.
+//! - Keeps an auth-key store shared by all connections: a client that comes
+//!   back with a saved key needs no second handshake. Unknown keys get the
+//!   transport error `-404`.
+//! - A task per connection; a bad client (garbage, half handshake, sudden
+//!   disconnect) only ends its own task.
+//!
+//! # Requests
+//!
+//! `invokeWithLayer`, `initConnection`, `invokeWithoutUpdates` and
+//! `invokeAfterMsg` wrappers are unwrapped first. Then:
+//!
+//! | request | answer |
+//! |---|---|
+//! | `ping` | `pong` (by the session) |
+//! | `help.getConfig` | a `config` with this server as DC 2 |
+//! | `messages.setTyping` | `boolTrue`, or the error of the peer table below |
+//! | anything else | `400 INPUT_METHOD_INVALID_<constructor id, decimal>` |
+//! | a known method that does not decode | `400 INPUT_REQUEST_INVALID` |
+//!
+//! # Peer → error table (`messages.setTyping`)
+//!
+//! | peer | error |
+//! |---|---|
+//! | `inputPeerEmpty` | `400 PEER_ID_INVALID` |
+//! | `inputPeerChat` chat_id `400001` | `400 CHAT_ID_INVALID` |
+//! | `inputPeerChat` chat_id `400002` | `400 CHAT_ADMIN_REQUIRED` |
+//! | `inputPeerChat` chat_id `403001` | `403 CHAT_WRITE_FORBIDDEN` |
+//! | `inputPeerChannel` channel_id `400101` | `400 CHANNEL_INVALID` |
+//! | `inputPeerChannel` channel_id `400102` | `400 CHANNEL_PRIVATE` |
+//! | `inputPeerChannel` channel_id `400103` | `400 USER_BANNED_IN_CHANNEL` |
+//! | `inputPeerUser` user_id `400201` | `400 USER_IS_BLOCKED` |
+//! | `inputPeerUser` user_id `400202` | `400 USER_IS_BOT` |
+//! | `inputPeerUser` user_id `400203` | `400 INPUT_USER_DEACTIVATED` |
+//! | `inputPeerUser` user_id `406001` | `406 AUTH_KEY_DUPLICATED` |
+//! | `inputPeerUser` user_id `400299` | `400 YOU_BLOCKED_USER` (not documented for setTyping: tests `Other`) |
+//! | `inputPeerUser` user_id `420000 + N` (N ≤ 999), access_hash `K` | `420 FLOOD_WAIT_N` for the first `K` such calls (server-wide, per (user_id, K)), then `true`; `K ≤ 0`: always |
+//! | anything else | `true` |
+//!
+//! # Faults ([`Faults`])
+//!
+//! Drop a connection after N requests (a bounded number of times), rotate the
+//! salt after N requests, run the clock skewed, send a `bad_msg_notification`
+//! for the Nth packet, delay every answer.
+
+mod server;
+
+pub use server::{
+    Faults, ServerEvent, StatsSnapshot, TestServer, TestServerConfig, TEST_RSA_PRIVATE_PEM,
+};
