@@ -1,2 +1,153 @@
-//! Placeholder.
-fn main() {}
+//! Crypto benchmarks: mtproto-crypto vs grammers-crypto 0.11, in one run, plus
+//! the hardware limit (chained AES-256 block encryptions over 1 MiB).
+//!
+//! Run: `cargo bench -p mtproto-benches --bench crypto -- --warm-up-time 1 --measurement-time 3`
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use aes::cipher::generic_array::GenericArray;
+use aes::cipher::{BlockEncrypt, KeyInit};
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use mtproto_crypto::packet::{self, AuthKey, Direction};
+use mtproto_crypto::{dh, ige, pq};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+const MIB: usize = 1 << 20;
+const KEY: [u8; 32] = [0x42; 32];
+const IV: [u8; 32] = [0x17; 32];
+
+fn bench_ige(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ige_1MiB");
+    g.throughput(Throughput::Bytes(MIB as u64));
+    let mut buf = vec![0x5au8; MIB];
+
+    // Hardware limit: every block is the previous AES output (the IGE dependency chain).
+    let cipher = aes::Aes256::new(&KEY.into());
+    g.bench_function("limit_chained_aes256", |b| {
+        b.iter(|| {
+            let mut block = GenericArray::from([0u8; 16]);
+            for _ in 0..MIB / 16 {
+                cipher.encrypt_block(&mut block);
+            }
+            black_box(block)
+        })
+    });
+    g.bench_function("ours_encrypt", |b| {
+        b.iter(|| ige::encrypt(black_box(&mut buf), &KEY, &IV).unwrap())
+    });
+    g.bench_function("ours_decrypt", |b| {
+        b.iter(|| ige::decrypt(black_box(&mut buf), &KEY, &IV).unwrap())
+    });
+    g.bench_function("grammers_encrypt", |b| {
+        b.iter(|| grammers_crypto::aes::ige_encrypt(black_box(&mut buf), &KEY, &IV))
+    });
+    g.bench_function("grammers_decrypt", |b| {
+        b.iter(|| grammers_crypto::aes::ige_decrypt(black_box(&mut buf), &KEY, &IV))
+    });
+    g.finish();
+}
+
+/// A valid inner plaintext of `len` bytes (32-byte header with message_data_length).
+fn inner_plaintext(len: usize) -> Vec<u8> {
+    let mut p: Vec<u8> = (0..len).map(|i| i as u8).collect();
+    p[28..32].copy_from_slice(&((len - 32) as i32).to_le_bytes());
+    p
+}
+
+fn bench_packet(c: &mut Criterion) {
+    let key_bytes: [u8; 256] = core::array::from_fn(|i| (i * 7 + 3) as u8);
+    let ours_key = AuthKey::from_bytes(key_bytes);
+    let gr_key = grammers_crypto::AuthKey::from_bytes(key_bytes);
+    let mut g = c.benchmark_group("packet_encrypt_plus_decrypt");
+    for len in [64usize, 64 * 1024] {
+        let plain = inner_plaintext(len);
+        // A server->client packet to decrypt (both libraries decrypt the same bytes).
+        let mut server_packet = Vec::new();
+        packet::encrypt_into(
+            &ours_key,
+            Direction::ServerToClient,
+            &plain,
+            &[9u8; 16],
+            &mut server_packet,
+        )
+        .unwrap();
+        g.throughput(Throughput::Bytes(len as u64));
+
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let mut out = Vec::with_capacity(len + 64);
+        let mut inbuf = server_packet.clone();
+        g.bench_with_input(BenchmarkId::new("ours", len), &len, |b, _| {
+            b.iter(|| {
+                packet::encrypt_into_rng(
+                    &ours_key,
+                    Direction::ClientToServer,
+                    &plain,
+                    &mut rng,
+                    &mut out,
+                )
+                .unwrap();
+                inbuf.copy_from_slice(&server_packet);
+                let m = packet::decrypt_in_place(&ours_key, Direction::ServerToClient, &mut inbuf)
+                    .unwrap();
+                black_box(m.body.len());
+            })
+        });
+
+        let mut dq = grammers_crypto::DequeBuffer::with_capacity(len + 64, 32);
+        let mut inbuf = server_packet.clone();
+        g.bench_with_input(BenchmarkId::new("grammers", len), &len, |b, _| {
+            b.iter(|| {
+                dq.clear();
+                dq.extend(plain.iter());
+                grammers_crypto::encrypt_data_v2(&mut dq, &gr_key);
+                inbuf.copy_from_slice(&server_packet);
+                let pt = grammers_crypto::decrypt_data_v2(&mut inbuf, &gr_key).unwrap();
+                black_box(pt.len());
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_pq(c: &mut Criterion) {
+    let mut g = c.benchmark_group("pq");
+    // 63-bit pq = 2900000017 * 3100000027
+    let n63: u64 = 8990000131000000459;
+    // samples-auth_key 2024 (62-bit)
+    let n62: u64 = 0x256595edb7766797;
+    for (name, n) in [("63bit", n63), ("62bit_official", n62)] {
+        g.bench_with_input(BenchmarkId::new("ours", name), &n, |b, &n| {
+            b.iter(|| pq::factorize(black_box(n)).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("grammers", name), &n, |b, &n| {
+            b.iter(|| grammers_crypto::factorize(black_box(n)))
+        });
+    }
+    g.finish();
+}
+
+fn bench_modexp(c: &mut Criterion) {
+    let mut g = c.benchmark_group("dh_modexp_2048");
+    g.sample_size(20);
+    let p = dh::TELEGRAM_DH_PRIME;
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let b_secret = dh::DhSecret::generate(&mut rng);
+    let mut b_bytes = [0u8; 256];
+    rand::RngCore::fill_bytes(&mut ChaCha20Rng::seed_from_u64(5), &mut b_bytes);
+    let g_a = dh::public_value(3, &dh::DhSecret::generate(&mut rng), &p).unwrap();
+    g.bench_function("crypto_bigint_ct_g_a_pow_b", |bch| {
+        bch.iter(|| dh::pow_secret(black_box(&g_a), &b_secret, &p).unwrap())
+    });
+    let (pn, gan, bn) = (
+        num_bigint::BigUint::from_bytes_be(&p),
+        num_bigint::BigUint::from_bytes_be(&g_a),
+        num_bigint::BigUint::from_bytes_be(&b_bytes),
+    );
+    g.bench_function("num_bigint_vartime_g_a_pow_b", |bch| {
+        bch.iter(|| black_box(&gan).modpow(&bn, &pn))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_ige, bench_packet, bench_pq, bench_modexp);
+criterion_main!(benches);

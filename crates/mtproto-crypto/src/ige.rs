@@ -49,15 +49,6 @@ impl fmt::Display for IgeError {
 impl std::error::Error for IgeError {}
 
 #[inline(always)]
-fn split_iv(iv: &[u8; 32]) -> (u128, u128) {
-    let mut a = [0u8; 16];
-    let mut b = [0u8; 16];
-    a.copy_from_slice(&iv[..16]);
-    b.copy_from_slice(&iv[16..]);
-    (u128::from_ne_bytes(a), u128::from_ne_bytes(b))
-}
-
-#[inline(always)]
 fn check_len(len: usize) -> Result<(), IgeError> {
     if len % BLOCK_LEN == 0 {
         Ok(())
@@ -66,11 +57,25 @@ fn check_len(len: usize) -> Result<(), IgeError> {
     }
 }
 
+type Block = GenericArray<u8, aes::cipher::consts::U16>;
+
+/// `a ^= b` on 16 bytes; compiles to one SIMD XOR, so the block stays in a
+/// vector register / one 16-byte memory slot (no split stores that would
+/// defeat store-to-load forwarding on the AES latency chain).
 #[inline(always)]
-fn load(chunk: &[u8]) -> u128 {
-    let mut a = [0u8; 16];
-    a.copy_from_slice(chunk);
-    u128::from_ne_bytes(a)
+fn xor_into(a: &mut [u8], b: &[u8]) {
+    for (x, y) in a.iter_mut().zip(b.iter()) {
+        *x ^= *y;
+    }
+}
+
+#[inline(always)]
+fn iv_halves(iv: &[u8; 32]) -> (Block, Block) {
+    let mut a = Block::default();
+    let mut b = Block::default();
+    a.copy_from_slice(&iv[..16]);
+    b.copy_from_slice(&iv[16..]);
+    (a, b)
 }
 
 /// IGE-encrypts `data` in place with an already keyed block cipher
@@ -83,14 +88,18 @@ where
     C: BlockEncrypt<BlockSize = aes::cipher::consts::U16>,
 {
     check_len(data.len())?;
-    let (mut prev_c, mut prev_p) = split_iv(iv);
+    let (mut prev_c, mut prev_p) = iv_halves(iv);
     for chunk in data.chunks_exact_mut(BLOCK_LEN) {
-        let p = load(chunk);
-        let mut block = GenericArray::from((p ^ prev_c).to_ne_bytes());
+        // block = p_i ^ c_{i-1}; remember p_i
+        let mut block = Block::default();
+        block.copy_from_slice(chunk);
+        let p = block;
+        xor_into(&mut block, &prev_c);
         cipher.encrypt_block(&mut block);
-        let c = u128::from_ne_bytes(block.into()) ^ prev_p;
-        chunk.copy_from_slice(&c.to_ne_bytes());
-        prev_c = c;
+        // c_i = E(..) ^ p_{i-1}
+        xor_into(&mut block, &prev_p);
+        chunk.copy_from_slice(&block);
+        prev_c = block;
         prev_p = p;
     }
     Ok(())
@@ -106,15 +115,19 @@ where
     C: BlockDecrypt<BlockSize = aes::cipher::consts::U16>,
 {
     check_len(data.len())?;
-    let (mut prev_c, mut prev_p) = split_iv(iv);
+    let (mut prev_c, mut prev_p) = iv_halves(iv);
     for chunk in data.chunks_exact_mut(BLOCK_LEN) {
-        let c = load(chunk);
-        let mut block = GenericArray::from((c ^ prev_p).to_ne_bytes());
+        // block = c_i ^ p_{i-1}; remember c_i
+        let mut block = Block::default();
+        block.copy_from_slice(chunk);
+        let c = block;
+        xor_into(&mut block, &prev_p);
         cipher.decrypt_block(&mut block);
-        let p = u128::from_ne_bytes(block.into()) ^ prev_c;
-        chunk.copy_from_slice(&p.to_ne_bytes());
+        // p_i = D(..) ^ c_{i-1}
+        xor_into(&mut block, &prev_c);
+        chunk.copy_from_slice(&block);
         prev_c = c;
-        prev_p = p;
+        prev_p = block;
     }
     Ok(())
 }

@@ -412,7 +412,7 @@ pub fn decrypt_raw_in_place<'a>(
     let mut hasher = Sha256::new();
     hasher.update(auth_key.part(88 + dir.x(), 32));
     let mut iv = kiv.iv;
-    const CHUNK: usize = 128;
+    const CHUNK: usize = 64;
     for chunk in body.chunks_mut(CHUNK) {
         let mut next_iv = [0u8; 32];
         let n = chunk.len();

@@ -235,16 +235,73 @@ fn brent(n: u64, c: u64, start: u64) -> Option<u64> {
     }
 }
 
+/// `W` Pollard-Brent walks (different `c`) advanced in lockstep. Each walk is
+/// bound by the latency of one Montgomery squaring; interleaving them keeps the
+/// multiplier busy, and the first walk to collide wins.
+fn brent_multi<const W: usize>(n: u64, cs: [u64; W], start: u64) -> Option<u64> {
+    let m = Mont::new(n);
+    let c: [u64; W] = core::array::from_fn(|i| m.enter(cs[i]));
+    let mut y = [m.enter(start); W];
+    let mut q = [m.one; W];
+    let mut r = 1u64;
+    let mut steps = 0u64;
+    loop {
+        let x = y;
+        for _ in 0..r {
+            for i in 0..W {
+                y[i] = m.add(m.mul(y[i], y[i]), c[i]);
+            }
+        }
+        let mut k = 0;
+        while k < r {
+            let ys = y;
+            let lim = BATCH.min(r - k);
+            for _ in 0..lim {
+                for i in 0..W {
+                    y[i] = m.add(m.mul(y[i], y[i]), c[i]);
+                    q[i] = m.mul(q[i], x[i].abs_diff(y[i]));
+                }
+            }
+            k += lim;
+            for i in 0..W {
+                let g = gcd(q[i], n);
+                if g == 1 {
+                    continue;
+                }
+                if g != n {
+                    return Some(g);
+                }
+                // Overshot (or q hit 0): replay this walk's batch one step at a time.
+                let mut z = ys[i];
+                for _ in 0..=BATCH {
+                    z = m.add(m.mul(z, z), c[i]);
+                    let g = gcd(x[i].abs_diff(z), n);
+                    if g != 1 {
+                        return (g != n).then_some(g);
+                    }
+                }
+                return None;
+            }
+        }
+        steps += 2 * r;
+        if steps > MAX_STEPS {
+            return None;
+        }
+        r <<= 1;
+    }
+}
+
 /// Pollard-Brent returning a nontrivial factor of composite odd `n`.
 fn find_factor(n: u64) -> Option<u64> {
-    for c in 1..8u64 {
-        if let Some(d) = brent(n, c, 2) {
+    for attempt in 0..4u64 {
+        let cs = [1 + 3 * attempt, 2 + 3 * attempt, 3 + 3 * attempt];
+        if let Some(d) = brent_multi(n, cs, 2) {
             if d != 1 && d != n {
                 return Some(d);
             }
         }
     }
-    None
+    (9..16u64).find_map(|c| brent(n, c, 2).filter(|&d| d != 1 && d != n))
 }
 
 /// Splits `pq` into primes `(p, q)` with `p <= q` and `p * q == pq`.
