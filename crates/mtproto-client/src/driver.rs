@@ -396,7 +396,10 @@ impl Driver {
                 return;
             };
             match conn.transport.decode(&mut conn.rbuf) {
-                Ok(Some(frame)) => {
+                Ok(Some(mut frame)) => {
+                    if net::is_padded(conn.transport.kind()) {
+                        net::strip_padding(&mut frame);
+                    }
                     // A packet that fails decryption is dropped; the session
                     // keeps going (security_guidelines: ignore such packets).
                     let _ = session.handle_incoming(net::now(), &frame);

@@ -13,7 +13,7 @@ const LEN: usize = 4 + 1 + 4 + 8 + 8 + 256;
 ///
 /// Binary form ([`to_bytes`](Self::to_bytes)): `"MTPS"`, version `1`, then
 /// little-endian `dc_id:i32`, `salt:i64`, `time_offset:i64`, and the 256-byte
-/// auth key (285 bytes). [`to_hex`](Self::to_hex) is the same as lowercase hex
+/// auth key (281 bytes). [`to_hex`](Self::to_hex) is the same as lowercase hex
 /// (one line, for a text file). The `Debug` output never shows the key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SessionData {
@@ -40,7 +40,7 @@ impl fmt::Debug for SessionData {
 /// Why saved session bytes were rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SessionDataError {
-    /// Not exactly 285 bytes.
+    /// Not exactly 281 bytes.
     Length(usize),
     /// Does not start with `"MTPS"`.
     Magic,
@@ -72,7 +72,7 @@ fn arr<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
 }
 
 impl SessionData {
-    /// The binary form (285 bytes).
+    /// The binary form (281 bytes).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(LEN);
         out.extend_from_slice(MAGIC);
@@ -151,7 +151,7 @@ mod tests {
             time_offset: 3,
         };
         let b = d.to_bytes();
-        assert_eq!(b.len(), 285);
+        assert_eq!(b.len(), 281);
         assert_eq!(&b[..9], b"MTPS\x01\x02\x00\x00\x00");
         assert_eq!(SessionData::from_bytes(&b).unwrap(), d);
         assert_eq!(SessionData::from_hex(&d.to_hex()).unwrap(), d);

@@ -368,6 +368,11 @@ async fn conn_loop(
     let mut transport = Transport::server(kind, TransportConfig::default(), mtproto_transport::os_rng())
         .map_err(|e| format!("transport: {e}"))?;
     inner.emit(ServerEvent::Connected { peer, transport: kind });
+    let padded = matches!(
+        kind,
+        TransportKind::PaddedIntermediate
+            | TransportKind::Obfuscated(mtproto_transport::ObfuscatedInner::PaddedIntermediate)
+    );
     let mut hs: Option<ServerHandshake> = None;
     let mut sess: Option<(u64, ServerSession)> = None;
     let (dtx, mut drx) = mpsc::unbounded_channel::<(u64, i64, Result<Vec<u8>, RpcError>)>();
@@ -379,7 +384,12 @@ async fn conn_loop(
     loop {
         while !closing {
             let frame = match transport.decode(&mut rbuf) {
-                Ok(Some(fr)) => fr,
+                Ok(Some(mut fr)) => {
+                    if padded {
+                        strip_padding(&mut fr);
+                    }
+                    fr
+                }
                 Ok(None) => break,
                 Err(e) => return Err(format!("transport: {e}")),
             };
@@ -695,4 +705,24 @@ fn config(addr: SocketAddr) -> enums::Config {
         reactions_default: None,
         autologin_token: None,
     })
+}
+
+/// Removes the padded-intermediate padding (0..15 random bytes after the
+/// payload, inside the frame length): an unencrypted message ends after its
+/// `message_data_length`, an encrypted one after `8 + 16 + 16k` bytes.
+fn strip_padding(frame: &mut BytesMut) {
+    let len = frame.len();
+    if frame.get(..8) == Some(&[0u8; 8][..]) {
+        if let Some(d) = frame.get(16..20) {
+            let declared = i32::from_le_bytes([d[0], d[1], d[2], d[3]]);
+            if let Ok(declared) = usize::try_from(declared) {
+                let want = declared.saturating_add(20);
+                if want <= len {
+                    frame.truncate(want);
+                }
+            }
+        }
+    } else if len > 24 {
+        frame.truncate(len - (len - 24) % 16);
+    }
 }
