@@ -1,0 +1,236 @@
+//! Runs the built `mtproto` binary on happy paths and on bad input.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output, Stdio};
+
+fn mtproto(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mtproto"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// A failure: the exit code, and exactly one line on stderr, without a
+/// panic or backtrace.
+fn assert_fails(o: &Output, code: i32, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    if code == 1 {
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    }
+    assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+}
+
+/// Telethon: messages.setTyping(inputPeerUser(777000, -6045902435384592131), typing).
+const SET_TYPING: &str = "e23e9458000000004ca5e8dd28db0b0000000000fd783b80c4a318ac4e74bf16";
+
+/// shared/vectors/mtproto2_encryption.json `decrypt_server_v2`: a real
+/// server packet captured by grammers, and its auth key.
+const SERVER_AUTH_KEY: &str = "5d2e7d65f49ec28bd029a88761ea27b8a4c79f12226525443e7d7c596ef3303530db2107e89aa997c7a0164ab694187adeff156bd6ef7118a1962347753c0e7e89a0354b8ec364f9997e71bc6923fb86e8e43491e010606a6ce845e2fa01940977ef0aa32adf5a97dbf6d428ec0434d717a2d3ad19622cc05887642113c7965ffb862a3e3ccb0ab95addda57f89245dbd76b492348f8e94bd5a7c0e0b84808523cfd1ea80b32fe9ad198bc2e103fceb7d52492ecc0273a28674bc923eee59265ab17a002df1f4aa2c59b819a5e5e1d105ec117336f5c76c6b187037d4b4270cee9cc21071d97e9bca220c6d7b01b998cf2e5cdb9a50ecda1852a36e635690c8e";
+const SERVER_PACKET: &str = "7a7183c2c10e4f4df945fa9a9abd35e7c3840b61f045304f39674c19c0e209784f50f6226a073529d675c92cbf0bfa8c99a79b3f39c72a5d9a026d431ab7407ca04ecc55187d6c45f17871524edd90cea02ed728e14d7cb18aea2a636158f09459a9437710d894c79f368c4e8164b7647ea98612aefe942c5d92121acb8db02dccceb66d0f8720ac12a06db0582bfd955be34f365118e3bab8cd080ce6b45b28eac56dcd2a29374e";
+
+fn tl_schema_dir() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../tl-schema").to_owned()
+}
+
+#[test]
+fn decode_set_typing_json() {
+    let o = mtproto(&["decode", "--json", SET_TYPING]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\"_\": \"messages.setTyping\", \"flags\": 0, \"peer\": {\"_\": \"inputPeerUser\", \"user_id\": 777000, \"access_hash\": -6045902435384592131}, \"action\": {\"_\": \"sendMessageTypingAction\"}}\n"
+    );
+    // The same with --function, --schema and --reencode.
+    let dir = tl_schema_dir();
+    let o = mtproto(&[
+        "decode",
+        "--function",
+        "--schema",
+        &dir,
+        "--reencode",
+        SET_TYPING,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o)
+        .starts_with("messages.setTyping#58943ee2\n  flags: 0\n  peer: inputPeerUser#dde8a54c\n"));
+    assert!(stderr(&o).contains("identical (32 bytes)"));
+}
+
+#[test]
+fn decode_bare_type_and_stdin() {
+    let o = mtproto(&[
+        "decode",
+        "--json",
+        "--type",
+        "inputPeerUser",
+        "--reencode",
+        "2a00000000000000d204000000000000",
+    ]);
+    assert_eq!(
+        stdout(&o),
+        "{\"_\": \"inputPeerUser\", \"user_id\": 42, \"access_hash\": 1234}\n"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mtproto"))
+        .args(["decode", "--json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"b5757299\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&o), "true\n");
+}
+
+#[test]
+fn decode_real_server_packet() {
+    let o = mtproto(&[
+        "decode",
+        "--packet",
+        "--auth-key",
+        SERVER_AUTH_KEY,
+        "--from",
+        "server",
+        "--json",
+        SERVER_PACKET,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\"auth_key_id\": \"7a7183c2c10e4f4d\", \"salt\": -204760796269739268, \"session_id\": 7542758775007277664, \"msg_id\": 6787078096601346049, \"seq_no\": 2, \"length\": 88, \"padding\": 24, \"body\": {\"_\": \"msg_container\", \"messages\": [{\"_\": \"message\", \"msg_id\": 6787078096601327617, \"seqno\": 1, \"bytes\": 28, \"body\": {\"_\": \"new_session_created\", \"first_msg_id\": 6787078096239721924, \"unique_id\": 1610298583411501080, \"server_salt\": -204760796269739268}}, {\"_\": \"message\", \"msg_id\": 6787078096601336833, \"seqno\": 2, \"bytes\": 20, \"body\": {\"_\": \"pong\", \"msg_id\": 6787078096239721924, \"ping_id\": 3147876}}]}}\n"
+    );
+    let o = mtproto(&[
+        "decode",
+        "--packet",
+        "--auth-key",
+        SERVER_AUTH_KEY,
+        SERVER_PACKET,
+    ]);
+    assert!(stdout(&o).contains("msg_key: ok"));
+    assert!(stdout(&o).contains("      body: new_session_created#9ec20908"));
+}
+
+#[test]
+fn decode_bad_input() {
+    // Malformed hex: usage error.
+    assert_fails(&mtproto(&["decode", "zz"]), 2, "malformed hex");
+    assert_fails(&mtproto(&["decode", "abc"]), 2, "malformed hex");
+    // Wrong schema path: I/O error.
+    assert_fails(
+        &mtproto(&["decode", "--schema", "/no/such/dir", SET_TYPING]),
+        1,
+        "/no/such/dir",
+    );
+    // Truncated TL blob.
+    assert_fails(
+        &mtproto(&["decode", &SET_TYPING[..40]]),
+        1,
+        "unexpected end of input",
+    );
+    // Re-encoding that differs: non-canonical string padding is refused at decode.
+    assert_fails(
+        &mtproto(&[
+            "decode",
+            "--reencode",
+            "19ca4421a40100000d464c4f4f445f574149545f33300001",
+        ]),
+        1,
+        "non-canonical",
+    );
+    // Truncated packet, wrong key, wrong direction.
+    assert_fails(
+        &mtproto(&[
+            "decode",
+            "--packet",
+            "--auth-key",
+            SERVER_AUTH_KEY,
+            &SERVER_PACKET[..60],
+        ]),
+        1,
+        "packet",
+    );
+    assert_fails(
+        &mtproto(&[
+            "decode",
+            "--packet",
+            "--auth-key",
+            SERVER_AUTH_KEY,
+            "--from",
+            "client",
+            SERVER_PACKET,
+        ]),
+        1,
+        "msg_key",
+    );
+    assert_fails(
+        &mtproto(&["decode", "--packet", "--auth-key", "00", SERVER_PACKET]),
+        2,
+        "auth key",
+    );
+    assert_fails(
+        &mtproto(&["decode", "--packet", "--auth-key", "xyz", SERVER_PACKET]),
+        2,
+        "malformed hex",
+    );
+    // Unknown flag: clap's usage error.
+    assert_eq!(mtproto(&["decode", "--bogus", "00"]).status.code(), Some(2));
+}
+
+#[test]
+fn schema_check_and_show() {
+    let dir = tl_schema_dir();
+    let api = format!("{dir}/api.tl");
+    let mt = format!("{dir}/mtproto.tl");
+    let o = mtproto(&["schema", "check", &api, &mt]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("api.tl: layer 228, 48 types, 227 constructors, 7 functions, 0 duplicate ids, 0 CRC32 mismatches"), "{out}");
+    assert!(
+        out.contains("mtproto.tl: no layer, 28 types, 42 constructors, 10 functions"),
+        "{out}"
+    );
+    let o = mtproto(&["schema", "show", "messages.setTyping"]);
+    assert_eq!(
+        stdout(&o),
+        "messages.setTyping#58943ee2 flags:# peer:InputPeer top_msg_id:flags.0?int action:SendMessageAction = Bool;\nid: 0x58943ee2 (function returning Bool)\n"
+    );
+    let o = mtproto(&["schema", "show", "0x5bb8e511", "--schema", &dir]);
+    assert!(
+        stdout(&o).starts_with("message msg_id:long seqno:int bytes:int body:Object = Message;")
+    );
+    assert_fails(
+        &mtproto(&["schema", "show", "noSuchThing"]),
+        1,
+        "noSuchThing",
+    );
+    // A parse error names line and column.
+    let bad = std::env::temp_dir().join(format!("mtproto-cli-bad-{}.tl", std::process::id()));
+    std::fs::write(&bad, "ok#1 = T;\nbroken#zz x:int = T;\n").unwrap();
+    let o = mtproto(&["schema", "check", bad.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&bad);
+    assert_fails(&o, 1, ":2:");
+    assert_fails(
+        &mtproto(&["schema", "check", "/no/such.tl"]),
+        1,
+        "/no/such.tl",
+    );
+}
