@@ -114,11 +114,11 @@ impl Client {
         let mut retries = 0u32;
         loop {
             match self.invoke_raw(body.clone(), timeout).await {
-                Ok(bytes) => {
-                    return R::Return::from_bytes(&bytes).map_err(InvocationError::Decode)
-                }
+                Ok(bytes) => return R::Return::from_bytes(&bytes).map_err(InvocationError::Decode),
                 Err(InvocationError::Rpc(e)) => {
-                    let wait = e.flood_wait_secs().map(|s| Duration::from_secs(u64::from(s)));
+                    let wait = e
+                        .flood_wait_secs()
+                        .map(|s| Duration::from_secs(u64::from(s)));
                     match (&self.cfg.flood_wait, wait) {
                         (Some(p), Some(w)) if retries < p.max_retries && w <= p.max_wait => {
                             retries += 1;

@@ -31,7 +31,10 @@ impl fmt::Debug for SessionData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionData")
             .field("dc_id", &self.dc_id)
-            .field("auth_key_id", &format_args!("{:016x}", self.auth_key.id_u64()))
+            .field(
+                "auth_key_id",
+                &format_args!("{:016x}", self.auth_key.id_u64()),
+            )
             .field("time_offset", &self.time_offset)
             .finish_non_exhaustive()
     }

@@ -80,9 +80,10 @@ async fn every_transport_handshake_then_set_typing() {
         let hs_time = started.elapsed();
         assert!(typing(&client, InputPeer::InputPeerSelf).await.unwrap());
         // Every action of the layer goes through (the enum is generated).
-        let upload = SendMessageAction::SendMessageUploadPhotoAction(
-            types::SendMessageUploadPhotoAction { progress: 50 },
-        );
+        let upload =
+            SendMessageAction::SendMessageUploadPhotoAction(types::SendMessageUploadPhotoAction {
+                progress: 50,
+            });
         assert!(methods::set_typing(&client, chat(7), upload, Some(3))
             .await
             .unwrap());
@@ -176,14 +177,20 @@ async fn every_set_typing_error_is_typed() {
     // Not documented for the method: kept verbatim.
     match typing(&client, user(400299, 1)).await {
         Err(MethodError::Rpc(SetTypingError::Other(e))) => {
-            assert_eq!((e.code, e.name.as_str(), e.value), (400, "YOU_BLOCKED_USER", None));
+            assert_eq!(
+                (e.code, e.name.as_str(), e.value),
+                (400, "YOU_BLOCKED_USER", None)
+            );
         }
         other => panic!("{other:?}"),
     }
     // FLOOD_WAIT_N parsed into name and value; no retry by default.
     match typing(&client, user(420_017, 0)).await {
         Err(MethodError::Rpc(SetTypingError::Other(e))) => {
-            assert_eq!((e.code, e.name.as_str(), e.value), (420, "FLOOD_WAIT", Some(17)));
+            assert_eq!(
+                (e.code, e.name.as_str(), e.value),
+                (420, "FLOOD_WAIT", Some(17))
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -193,7 +200,10 @@ async fn every_set_typing_error_is_typed() {
         .await;
     match raw {
         Err(InvocationError::Rpc(e)) => {
-            assert_eq!((e.name.as_str(), e.value), ("INPUT_METHOD_INVALID", Some(0x12345678)));
+            assert_eq!(
+                (e.name.as_str(), e.value),
+                ("INPUT_METHOD_INVALID", Some(0x12345678))
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -245,9 +255,10 @@ async fn dropped_connection_is_recovered_by_resending() {
     })
     .await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut cfg = client_config(&server, TransportKind::Obfuscated(
-        mtproto_transport::ObfuscatedInner::PaddedIntermediate,
-    ));
+    let mut cfg = client_config(
+        &server,
+        TransportKind::Obfuscated(mtproto_transport::ObfuscatedInner::PaddedIntermediate),
+    );
     cfg.events = Some(tx);
     let client = Client::connect(cfg).await.unwrap();
     assert!(typing(&client, chat(1)).await.unwrap());
@@ -323,7 +334,9 @@ async fn bad_clients_do_not_take_the_server_down() {
     let garbage: Vec<Vec<u8>> = vec![
         b"GET / HTTP/1.1\r\n\r\n".to_vec(),
         vec![0x16, 0x03, 0x01, 0x02, 0, 0, 0, 0],
-        (0..200u8).map(|i| i.wrapping_mul(37).wrapping_add(11)).collect(),
+        (0..200u8)
+            .map(|i| i.wrapping_mul(37).wrapping_add(11))
+            .collect(),
         // intermediate tag then an absurd length
         vec![0xee, 0xee, 0xee, 0xee, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3],
         // abridged tag then a frame of garbage that is not a handshake
@@ -348,7 +361,10 @@ async fn bad_clients_do_not_take_the_server_down() {
             mtproto_session::handshake::HandshakeConfig::new(client_cfg.rsa_keys.clone(), 2),
         );
         let first = hs
-            .start(&mut rand::rngs::OsRng, mtproto_session::Timestamp::from_secs(1_700_000_000))
+            .start(
+                &mut rand::rngs::OsRng,
+                mtproto_session::Timestamp::from_secs(1_700_000_000),
+            )
             .unwrap();
         let mut wire = vec![0xee, 0xee, 0xee, 0xee];
         wire.extend_from_slice(&(first.len() as u32).to_le_bytes());
@@ -410,7 +426,11 @@ async fn salt_rotation_and_bad_msg_notification_are_survived() {
     for i in 0..5 {
         assert!(typing(&client, chat(i)).await.unwrap());
     }
-    assert_ne!(client.session_data().salt, first_salt, "salt followed the server");
+    assert_ne!(
+        client.session_data().salt,
+        first_salt,
+        "salt followed the server"
+    );
     server.shutdown().await;
 }
 
@@ -439,5 +459,24 @@ async fn timeouts_and_cancellation_do_not_break_the_driver() {
     assert_eq!(r, Err(InvocationError::Timeout));
     // Still works.
     assert!(typing(&client, chat(3)).await.unwrap());
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skewed_server_clock_is_survived() {
+    let server = server(Faults {
+        clock_skew_secs: 3600,
+        ..Faults::default()
+    })
+    .await;
+    let client = Client::connect(client_config(&server, TransportKind::Intermediate))
+        .await
+        .unwrap();
+    // The first message is refused (msg_id too low, code 16); the session
+    // learns the offset from the notification and re-sends.
+    assert!(typing(&client, chat(1)).await.unwrap());
+    assert!(typing(&client, chat(2)).await.unwrap());
+    let offset = client.session_data().time_offset;
+    assert!((3590..=3610).contains(&offset), "offset {offset}");
     server.shutdown().await;
 }

@@ -43,10 +43,14 @@ use bytes::BytesMut;
 use mtproto_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use mtproto_crypto::AuthKey;
 use mtproto_session::handshake::server::ServerConfig;
-use mtproto_session::handshake::{PqInnerVariant, RsaScheme, ServerEvent as HsEvent, ServerHandshake};
+use mtproto_session::handshake::{
+    PqInnerVariant, RsaScheme, ServerEvent as HsEvent, ServerHandshake,
+};
 use mtproto_session::session::{Config, Fault, RpcError, ServerSession};
 use mtproto_session::Timestamp;
-use mtproto_tl::api::functions::{InitConnection, InvokeAfterMsg, InvokeWithLayer, InvokeWithoutUpdates};
+use mtproto_tl::api::functions::{
+    InitConnection, InvokeAfterMsg, InvokeWithLayer, InvokeWithoutUpdates,
+};
 use mtproto_tl::api::{enums, functions, types};
 use mtproto_tl::{Deserialize, Identifiable, RawObject, Serialize};
 use mtproto_transport::{detect, Transport, TransportConfig, TransportKind};
@@ -309,7 +313,11 @@ impl TestServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, inner: Arc<Inner>, mut shutdown: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    inner: Arc<Inner>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             r = listener.accept() => match r {
@@ -325,7 +333,12 @@ async fn accept_loop(listener: TcpListener, inner: Arc<Inner>, mut shutdown: wat
     }
 }
 
-async fn serve(stream: TcpStream, peer: SocketAddr, inner: Arc<Inner>, shutdown: watch::Receiver<bool>) {
+async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    inner: Arc<Inner>,
+    shutdown: watch::Receiver<bool>,
+) {
     let reason = match conn_loop(stream, peer, &inner, shutdown).await {
         Ok(r) => r,
         Err(e) => {
@@ -365,9 +378,16 @@ async fn conn_loop(
             return Err("closed before the transport was detected".into());
         }
     };
-    let mut transport = Transport::server(kind, TransportConfig::default(), mtproto_transport::os_rng())
-        .map_err(|e| format!("transport: {e}"))?;
-    inner.emit(ServerEvent::Connected { peer, transport: kind });
+    let mut transport = Transport::server(
+        kind,
+        TransportConfig::default(),
+        mtproto_transport::os_rng(),
+    )
+    .map_err(|e| format!("transport: {e}"))?;
+    inner.emit(ServerEvent::Connected {
+        peer,
+        transport: kind,
+    });
     let padded = matches!(
         kind,
         TransportKind::PaddedIntermediate
@@ -438,7 +458,11 @@ async fn conn_loop(
             idb.copy_from_slice(id_bytes);
             let key_id = u64::from_le_bytes(idb);
             if sess.as_ref().map(|(k, _)| *k) != Some(key_id) {
-                let found = inner.store.lock().ok().and_then(|s| s.get(&key_id).cloned());
+                let found = inner
+                    .store
+                    .lock()
+                    .ok()
+                    .and_then(|s| s.get(&key_id).cloned());
                 match found {
                     Some((key, salt)) => {
                         let mut seed = [0u8; 32];
@@ -462,7 +486,10 @@ async fn conn_loop(
             if let Some((at, code)) = f.bad_msg_at_packet {
                 if n_packets == at {
                     s.inject_fault(Fault::BadMsgNotification(code));
-                    inner.emit(ServerEvent::Fault { peer, what: "bad_msg_notification" });
+                    inner.emit(ServerEvent::Fault {
+                        peer,
+                        what: "bad_msg_notification",
+                    });
                 }
             }
             if s.handle_incoming(now(), &frame).is_err() {
@@ -480,7 +507,10 @@ async fn conn_loop(
                             .compare_exchange(done, done + 1, Ordering::SeqCst, Ordering::SeqCst)
                             .is_ok()
                     {
-                        inner.emit(ServerEvent::Fault { peer, what: "drop connection" });
+                        inner.emit(ServerEvent::Fault {
+                            peer,
+                            what: "drop connection",
+                        });
                         return Ok("dropped by fault".into());
                     }
                 }
@@ -492,10 +522,17 @@ async fn conn_loop(
                             e.1 = salt;
                         }
                     }
-                    inner.emit(ServerEvent::Fault { peer, what: "rotate salt" });
+                    inner.emit(ServerEvent::Fault {
+                        peer,
+                        what: "rotate salt",
+                    });
                 }
                 let (name, wrapped, result) = handle_request(inner, &body);
-                inner.emit(ServerEvent::Request { peer, name, wrapped });
+                inner.emit(ServerEvent::Request {
+                    peer,
+                    name,
+                    wrapped,
+                });
                 if f.answer_delay.is_zero() {
                     s.respond(msg_id, result);
                     inner.stats.answers.fetch_add(1, Ordering::Relaxed);
@@ -583,7 +620,11 @@ fn handle_request(inner: &Inner, body: &[u8]) -> (String, bool, Result<Vec<u8>, 
             return (name, wrapped, r);
         } else {
             // Telegram answers unknown methods with INPUT_METHOD_INVALID_<id>.
-            return (name, wrapped, Err(rpc(400, &format!("INPUT_METHOD_INVALID_{id}"))));
+            return (
+                name,
+                wrapped,
+                Err(rpc(400, &format!("INPUT_METHOD_INVALID_{id}"))),
+            );
         };
         match next {
             Ok(q) => {
