@@ -135,6 +135,15 @@ async fn every_transport_handshake_then_set_typing() {
             ServerEvent::Request { name, .. } => {
                 requests.insert(name);
             }
+            ServerEvent::HandshakeDone {
+                rsa_scheme, inner, ..
+            } => {
+                assert_eq!(rsa_scheme, mtproto_session::handshake::RsaScheme::RsaPad);
+                assert_eq!(
+                    inner,
+                    mtproto_session::handshake::PqInnerVariant::Dc { dc: 2 }
+                );
+            }
             _ => {}
         }
     }
@@ -479,4 +488,25 @@ async fn skewed_server_clock_is_survived() {
     let offset = client.session_data().time_offset;
     assert!((3590..=3610).contains(&offset), "offset {offset}");
     server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gives_up_after_max_reconnect_attempts() {
+    let server = server(Faults::default()).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut cfg = client_config(&server, TransportKind::Intermediate);
+    cfg.events = Some(tx);
+    let client = Client::connect(cfg).await.unwrap();
+    assert!(typing(&client, chat(1)).await.unwrap());
+    server.shutdown().await;
+    let t = Instant::now();
+    assert_eq!(
+        typing(&client, chat(2)).await,
+        Err(MethodError::Invocation(InvocationError::Disconnected))
+    );
+    assert!(t.elapsed() < Duration::from_secs(5));
+    let attempts = std::iter::from_fn(|| rx.try_recv().ok())
+        .filter(|e| matches!(e, ConnectEvent::Reconnecting { .. }))
+        .count();
+    assert_eq!(attempts, 5);
 }

@@ -767,3 +767,134 @@ fn strip_padding(frame: &mut BytesMut) {
         frame.truncate(len - (len - 24) % 16);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn inner() -> Inner {
+        Inner {
+            rsa: RsaPrivateKey::from_pkcs1_pem(TEST_RSA_PRIVATE_PEM).unwrap(),
+            faults: Faults::default(),
+            events: None,
+            idle: Duration::from_secs(1),
+            addr: SocketAddr::from(([127, 0, 0, 1], 4430)),
+            store: Mutex::new(HashMap::new()),
+            floods: Mutex::new(HashMap::new()),
+            stats: Counters::default(),
+        }
+    }
+
+    fn typing(peer: enums::InputPeer) -> Vec<u8> {
+        functions::messages::SetTyping {
+            peer,
+            top_msg_id: None,
+            action: enums::SendMessageAction::SendMessageTypingAction,
+        }
+        .to_bytes()
+    }
+
+    fn user(user_id: i64, access_hash: i64) -> enums::InputPeer {
+        enums::InputPeer::User(types::InputPeerUser {
+            user_id,
+            access_hash,
+        })
+    }
+
+    #[test]
+    fn test_key_loads() {
+        let k = RsaPrivateKey::from_pkcs1_pem(TEST_RSA_PRIVATE_PEM).unwrap();
+        assert_eq!(k.public_key().len(), 256);
+    }
+
+    #[test]
+    fn wrappers_are_removed() {
+        let i = inner();
+        let wrapped = InvokeWithLayer {
+            layer: mtproto_tl::api::LAYER,
+            query: InitConnection {
+                api_id: 1,
+                device_model: "d".into(),
+                system_version: "s".into(),
+                app_version: "a".into(),
+                system_lang_code: "en".into(),
+                lang_pack: String::new(),
+                lang_code: "en".into(),
+                proxy: None,
+                params: None,
+                query: InvokeWithoutUpdates {
+                    query: RawObject(typing(enums::InputPeer::InputPeerSelf)),
+                },
+            },
+        }
+        .to_bytes();
+        let (name, was_wrapped, r) = handle_request(&i, &wrapped);
+        assert_eq!(name, "messages.setTyping");
+        assert!(was_wrapped);
+        // boolTrue#997275b5
+        assert_eq!(r.unwrap(), vec![0xb5, 0x75, 0x72, 0x99]);
+        assert_eq!(i.stats.init_connections.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn unknown_and_garbage_requests() {
+        let i = inner();
+        let (_, _, r) = handle_request(&i, &[0x78, 0x56, 0x34, 0x12]);
+        assert_eq!(r, Err(rpc(400, "INPUT_METHOD_INVALID_305419896")));
+        let (_, _, r) = handle_request(&i, &[1, 2]);
+        assert_eq!(r, Err(rpc(400, "INPUT_REQUEST_INVALID")));
+        // setTyping id with a truncated body
+        let (_, _, r) = handle_request(&i, &[0xe2, 0x3e, 0x94, 0x58, 0]);
+        assert_eq!(r, Err(rpc(400, "INPUT_REQUEST_INVALID")));
+        // invokeWithLayer nested deeper than 8
+        let mut b = typing(enums::InputPeer::InputPeerSelf);
+        for _ in 0..9 {
+            b = InvokeWithoutUpdates {
+                query: RawObject(b),
+            }
+            .to_bytes();
+        }
+        let (_, _, r) = handle_request(&i, &b);
+        assert_eq!(r, Err(rpc(400, "INPUT_REQUEST_INVALID")));
+    }
+
+    #[test]
+    fn flood_budget_per_user_and_hash() {
+        let i = inner();
+        let p = user(420_003, 2);
+        assert_eq!(set_typing(&i, &p), Err(rpc(420, "FLOOD_WAIT_3")));
+        assert_eq!(set_typing(&i, &p), Err(rpc(420, "FLOOD_WAIT_3")));
+        assert_eq!(set_typing(&i, &p), Ok(true));
+        assert_eq!(
+            set_typing(&i, &user(420_003, 0)),
+            Err(rpc(420, "FLOOD_WAIT_3"))
+        );
+        assert_eq!(
+            set_typing(&i, &enums::InputPeer::Empty),
+            Err(rpc(400, "PEER_ID_INVALID"))
+        );
+        assert_eq!(set_typing(&i, &user(5, 5)), Ok(true));
+    }
+
+    #[test]
+    fn config_decodes() {
+        let c = config(SocketAddr::from(([127, 0, 0, 1], 4430)));
+        let b = c.to_bytes();
+        assert_eq!(&b[..4], &0xcc1a241e_u32.to_le_bytes());
+        assert_eq!(enums::Config::from_bytes(&b).unwrap(), c);
+    }
+
+    #[test]
+    fn padding_is_stripped() {
+        let mut plain = BytesMut::from(&[0u8; 8][..]);
+        plain.extend_from_slice(&[1; 8]);
+        plain.extend_from_slice(&4i32.to_le_bytes());
+        plain.extend_from_slice(&[9; 4 + 7]);
+        strip_padding(&mut plain);
+        assert_eq!(plain.len(), 24);
+        let mut enc = BytesMut::from(&[5u8; 24 + 32 + 15][..]);
+        strip_padding(&mut enc);
+        assert_eq!(enc.len(), 24 + 32);
+    }
+}
