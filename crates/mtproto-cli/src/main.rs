@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use mtproto_tl_dyn::{DynSchema, Value};
 
+mod demo;
 mod schema_cmd;
 
 /// An error that ends the command.
@@ -42,6 +43,16 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Start an embedded test server, connect to it, show the handshake, and
+    /// call messages.setTyping (true, then PEER_ID_INVALID).
+    Demo {
+        /// One JSON object per step.
+        #[arg(long)]
+        json: bool,
+        /// Framing: abridged, intermediate, padded, full, obfuscated.
+        #[arg(long, value_name = "KIND", default_value = "intermediate")]
+        transport: String,
+    },
     /// Decode a TL blob (boxed by default), or an encrypted MTProto 2.0 packet
     /// with --packet.
     Decode(DecodeArgs),
@@ -257,6 +268,7 @@ fn mtproto_tl_dyn_hex_json(b: &[u8]) -> String {
 
 fn run(cli: Cli) -> CliResult {
     match cli.command {
+        Command::Demo { json, transport } => demo::run(json, &transport),
         Command::Decode(args) => decode(args),
         Command::Schema(cmd) => schema_cmd::run(cmd),
     }

@@ -234,3 +234,31 @@ fn schema_check_and_show() {
         "/no/such.tl",
     );
 }
+
+#[test]
+fn demo_prints_true_and_peer_id_invalid() {
+    let o = mtproto(&["demo"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("-> req_pq_multi"), "{out}");
+    assert!(out.contains("<- dh_gen_ok"), "{out}");
+    assert!(out.contains("-> true"), "{out}");
+    assert!(out.contains("rpc_error 400 PEER_ID_INVALID"), "{out}");
+    for t in ["abridged", "padded", "full", "obfuscated"] {
+        let o = mtproto(&["demo", "--json", "--transport", t]);
+        assert_eq!(o.status.code(), Some(0), "{t}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.lines().all(|l| l.starts_with("{\"step\": ")), "{out}");
+        assert!(
+            out.contains(
+                "{\"step\": \"set_typing\", \"peer\": \"inputPeerSelf\", \"result\": true"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("\"code\": 400, \"message\": \"PEER_ID_INVALID\""),
+            "{out}"
+        );
+    }
+    assert_fails(&mtproto(&["demo", "--transport", "bogus"]), 2, "bogus");
+}
