@@ -243,6 +243,7 @@ fn brent_multi<const W: usize>(n: u64, cs: [u64; W], start: u64) -> Option<u64> 
     let c: [u64; W] = core::array::from_fn(|i| m.enter(cs[i]));
     let mut y = [m.enter(start); W];
     let mut q = [m.one; W];
+    let mut alive = [true; W];
     let mut r = 1u64;
     let mut steps = 0u64;
     loop {
@@ -264,6 +265,9 @@ fn brent_multi<const W: usize>(n: u64, cs: [u64; W], start: u64) -> Option<u64> 
             }
             k += lim;
             for i in 0..W {
+                if !alive[i] {
+                    continue;
+                }
                 let g = gcd(q[i], n);
                 if g == 1 {
                     continue;
@@ -276,11 +280,18 @@ fn brent_multi<const W: usize>(n: u64, cs: [u64; W], start: u64) -> Option<u64> 
                 for _ in 0..=BATCH {
                     z = m.add(m.mul(z, z), c[i]);
                     let g = gcd(x[i].abs_diff(z), n);
-                    if g != 1 {
-                        return (g != n).then_some(g);
+                    if g != 1 && g != n {
+                        return Some(g);
+                    }
+                    if g == n {
+                        break;
                     }
                 }
-                return None;
+                // This walk is useless (both factors collided together); drop it.
+                alive[i] = false;
+                if !alive.iter().any(|&a| a) {
+                    return None;
+                }
             }
         }
         steps += 2 * r;
