@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use mtproto_tl_dyn::{DynSchema, Value};
 
 mod demo;
+mod net;
 mod schema_cmd;
 
 /// An error that ends the command.
@@ -56,6 +57,21 @@ enum Command {
     /// Decode a TL blob (boxed by default), or an encrypted MTProto 2.0 packet
     /// with --packet.
     Decode(DecodeArgs),
+    /// Connect to any MTProto server (handshake, or --key-file reuse) and
+    /// call a method.
+    Connect(net::ConnectArgs),
+    /// Run the test server standalone on loopback.
+    Serve {
+        /// Port (0 picks a free one).
+        #[arg(long, value_name = "N")]
+        port: u16,
+        /// RSA private key (PKCS#1 PEM); default: the fixed test key.
+        #[arg(long, value_name = "PEM")]
+        rsa_key: Option<PathBuf>,
+        /// Log as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check or show TL schemas.
     #[command(subcommand)]
     Schema(schema_cmd::SchemaCommand),
@@ -270,6 +286,12 @@ fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Demo { json, transport } => demo::run(json, &transport),
         Command::Decode(args) => decode(args),
+        Command::Connect(args) => net::connect(args),
+        Command::Serve {
+            port,
+            rsa_key,
+            json,
+        } => net::serve(port, rsa_key, json),
         Command::Schema(cmd) => schema_cmd::run(cmd),
     }
 }

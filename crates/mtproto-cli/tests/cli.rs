@@ -262,3 +262,220 @@ fn demo_prints_true_and_peer_id_invalid() {
     }
     assert_fails(&mtproto(&["demo", "--transport", "bogus"]), 2, "bogus");
 }
+
+/// Starts `mtproto serve --port 0 --json` and returns it with its port.
+fn serve() -> (std::process::Child, u16) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mtproto"))
+        .args(["serve", "--port", "0", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .split("\"port\": ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap();
+    (child, port.trim().parse().unwrap())
+}
+
+#[test]
+fn connect_against_serve_with_key_file_reuse() {
+    let (mut server, port) = serve();
+    let dir = std::env::temp_dir().join(format!("mtproto-cli-connect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let key_file = dir.join("session.key");
+    let _ = std::fs::remove_file(&key_file);
+    let addr = format!("127.0.0.1:{port}");
+    let pem = pem.to_str().unwrap();
+    let kf = key_file.to_str().unwrap();
+    let o = mtproto(&[
+        "connect",
+        "--addr",
+        &addr,
+        "--rsa-key",
+        pem,
+        "--key-file",
+        kf,
+        "--json",
+        "set-typing",
+        "--peer",
+        "self",
+        "--action",
+        "typing",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().last(), Some("{\"result\": true}"));
+    assert!(key_file.exists(), "key file created");
+    // Reuse: no RSA key needed any more.
+    let o = mtproto(&[
+        "connect",
+        "--addr",
+        &addr,
+        "--key-file",
+        kf,
+        "--json",
+        "--transport",
+        "abridged",
+        "set-typing",
+        "--peer",
+        "empty",
+        "--action",
+        "upload-photo:50",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().last(),
+        Some("{\"rpc_error\": {\"code\": 400, \"message\": \"PEER_ID_INVALID\"}}")
+    );
+    let o = mtproto(&[
+        "connect",
+        "--addr",
+        &addr,
+        "--key-file",
+        kf,
+        "set-typing",
+        "--peer",
+        "user:42:1234",
+        "--action",
+        "speaking-in-group-call",
+    ]);
+    assert_eq!(stdout(&o), "true\n", "{}", stderr(&o));
+    // Without the server's RSA key and without a key file: a protocol error.
+    assert_fails(
+        &mtproto(&[
+            "connect",
+            "--addr",
+            &addr,
+            "set-typing",
+            "--peer",
+            "self",
+            "--action",
+            "typing",
+        ]),
+        1,
+        "RSA",
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn connect_bad_input() {
+    // Refused connection.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let addr = format!("127.0.0.1:{port}");
+    assert_fails(
+        &mtproto(&[
+            "connect",
+            "--addr",
+            &addr,
+            "set-typing",
+            "--peer",
+            "self",
+            "--action",
+            "typing",
+        ]),
+        1,
+        "refused",
+    );
+    // Usage errors.
+    assert_fails(
+        &mtproto(&[
+            "connect",
+            "--addr",
+            &addr,
+            "set-typing",
+            "--peer",
+            "bogus",
+            "--action",
+            "typing",
+        ]),
+        2,
+        "peer",
+    );
+    assert_fails(
+        &mtproto(&[
+            "connect",
+            "--addr",
+            &addr,
+            "set-typing",
+            "--peer",
+            "user:1",
+            "--action",
+            "typing",
+        ]),
+        2,
+        "peer",
+    );
+    assert_fails(
+        &mtproto(&[
+            "connect",
+            "--addr",
+            &addr,
+            "set-typing",
+            "--peer",
+            "self",
+            "--action",
+            "dance",
+        ]),
+        2,
+        "action",
+    );
+    assert_fails(
+        &mtproto(&[
+            "connect",
+            "--addr",
+            &addr,
+            "set-typing",
+            "--peer",
+            "self",
+            "--action",
+            "upload-photo",
+        ]),
+        2,
+        "PROGRESS",
+    );
+    // A server that sends garbage mid-handshake.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let t = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = l.accept().unwrap();
+        let mut buf = [0u8; 64];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(&[
+            0x10, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+        ]);
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    });
+    let start = std::time::Instant::now();
+    let o = mtproto(&[
+        "connect",
+        "--addr",
+        &addr,
+        "--timeout",
+        "5",
+        "set-typing",
+        "--peer",
+        "self",
+        "--action",
+        "typing",
+    ]);
+    assert_fails(&o, 1, "error");
+    assert!(start.elapsed() < std::time::Duration::from_secs(8));
+    t.join().unwrap();
+}
