@@ -20,8 +20,9 @@ pub const ACTIONS_HELP: &str =
     "typing, cancel, record-video, upload-video:PROGRESS, record-audio, \
 upload-audio:PROGRESS, upload-photo:PROGRESS, upload-document:PROGRESS, geo-location, \
 choose-contact, game-play, record-round, upload-round:PROGRESS, speaking-in-group-call, \
-history-import:PROGRESS, choose-sticker, emoji-interaction-seen:EMOTICON \
-(not yet: sendMessageEmojiInteraction, the text and rich-message draft actions)";
+history-import:PROGRESS, choose-sticker, emoji-interaction:EMOTICON:MSG_ID:JSON, \
+emoji-interaction-seen:EMOTICON, text-draft:RANDOM_ID:TEXT, \
+input-rich-message-draft:RANDOM_ID:MARKDOWN, rich-message-draft:RANDOM_ID";
 
 /// What to do once connected.
 #[derive(Subcommand, Debug)]
@@ -35,7 +36,10 @@ pub enum ConnectCommand {
         /// record-audio, upload-audio:PROGRESS, upload-photo:PROGRESS,
         /// upload-document:PROGRESS, geo-location, choose-contact, game-play,
         /// record-round, upload-round:PROGRESS, speaking-in-group-call,
-        /// history-import:PROGRESS, choose-sticker, emoji-interaction-seen:EMOTICON.
+        /// history-import:PROGRESS, choose-sticker,
+        /// emoji-interaction:EMOTICON:MSG_ID:JSON, emoji-interaction-seen:EMOTICON,
+        /// text-draft:RANDOM_ID:TEXT, input-rich-message-draft:RANDOM_ID:MARKDOWN,
+        /// rich-message-draft:RANDOM_ID.
         #[arg(long, value_name = "NAME")]
         action: String,
         /// Thread / forum topic.
@@ -166,6 +170,66 @@ pub fn parse_action(spec: &str) -> CliResult<enums::SendMessageAction> {
             }
             _ => return Err(usage("--action emoji-interaction-seen needs :EMOTICON")),
         },
+        "emoji-interaction" => {
+            let mut it = arg.unwrap_or_default().splitn(3, ':');
+            let (Some(emoticon), Some(msg_id), Some(data)) = (it.next(), it.next(), it.next())
+            else {
+                return Err(usage(
+                    "--action emoji-interaction needs :EMOTICON:MSG_ID:JSON",
+                ));
+            };
+            A::SendMessageEmojiInteraction(types::SendMessageEmojiInteraction {
+                emoticon: emoticon.to_owned(),
+                msg_id: parse_num("--action msg_id", msg_id)?,
+                interaction: enums::DataJson::DataJson(types::DataJson {
+                    data: data.to_owned(),
+                }),
+            })
+        }
+        "text-draft" => {
+            let (id, text) = arg
+                .and_then(|a| a.split_once(':'))
+                .ok_or_else(|| usage("--action text-draft needs :RANDOM_ID:TEXT"))?;
+            A::SendMessageTextDraftAction(types::SendMessageTextDraftAction {
+                random_id: parse_num("--action random_id", id)?,
+                text: enums::TextWithEntities::TextWithEntities(types::TextWithEntities {
+                    text: text.to_owned(),
+                    entities: Vec::new(),
+                }),
+            })
+        }
+        "input-rich-message-draft" => {
+            let (id, md) = arg.and_then(|a| a.split_once(':')).ok_or_else(|| {
+                usage("--action input-rich-message-draft needs :RANDOM_ID:MARKDOWN")
+            })?;
+            A::InputSendMessageRichMessageDraftAction(
+                types::InputSendMessageRichMessageDraftAction {
+                    random_id: parse_num("--action random_id", id)?,
+                    rich_message: enums::InputRichMessage::Markdown(
+                        types::InputRichMessageMarkdown {
+                            rtl: false,
+                            noautolink: false,
+                            markdown: md.to_owned(),
+                            files: None,
+                        },
+                    ),
+                },
+            )
+        }
+        "rich-message-draft" => {
+            let id = arg.ok_or_else(|| usage("--action rich-message-draft needs :RANDOM_ID"))?;
+            A::SendMessageRichMessageDraftAction(types::SendMessageRichMessageDraftAction {
+                random_id: parse_num("--action random_id", id)?,
+                rich_message: enums::RichMessage::RichMessage(types::RichMessage {
+                    rtl: false,
+                    part: false,
+                    blocks: Vec::new(),
+                    photos: Vec::new(),
+                    documents: Vec::new(),
+                }),
+            })
+        }
+
         _ => {
             return Err(usage(format!(
                 "unknown action {spec:?}; one of: {ACTIONS_HELP}"

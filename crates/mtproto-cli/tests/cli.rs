@@ -350,6 +350,44 @@ fn connect_against_serve_with_key_file_reuse() {
         "speaking-in-group-call",
     ]);
     assert_eq!(stdout(&o), "true\n", "{}", stderr(&o));
+    // Every SendMessageAction constructor of the schema has a short name.
+    for action in [
+        "typing",
+        "cancel",
+        "record-video",
+        "upload-video:1",
+        "record-audio",
+        "upload-audio:2",
+        "upload-photo:3",
+        "upload-document:4",
+        "geo-location",
+        "choose-contact",
+        "game-play",
+        "record-round",
+        "upload-round:5",
+        "speaking-in-group-call",
+        "history-import:6",
+        "choose-sticker",
+        "emoji-interaction:X:7:{}",
+        "emoji-interaction-seen:X",
+        "text-draft:8:hello",
+        "input-rich-message-draft:9:*hi*",
+        "rich-message-draft:10",
+    ] {
+        let o = mtproto(&[
+            "connect",
+            "--addr",
+            &addr,
+            "--key-file",
+            kf,
+            "set-typing",
+            "--peer",
+            "self",
+            "--action",
+            action,
+        ]);
+        assert_eq!(stdout(&o), "true\n", "{action}: {}", stderr(&o));
+    }
     // Without the server's RSA key and without a key file: a protocol error.
     assert_fails(
         &mtproto(&[
