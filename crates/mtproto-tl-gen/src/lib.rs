@@ -53,8 +53,10 @@ pub struct Config<'c> {
 pub struct Generated {
     /// Rust source, starting with a `// @generated` line.
     pub code: String,
-    /// Definitions skipped because an earlier one has the same id
-    /// (`"later (line N) duplicates first #id"`).
+    /// Definitions skipped because another one has the same id
+    /// (`"skipped (line N) has the id #id of kept (line M); skipped"`). Of
+    /// the definitions sharing an id, the one whose written id equals its
+    /// computed CRC32 is kept (if exactly one does), else the first.
     pub skipped_duplicates: Vec<String>,
     /// True when the layer came from a `// LAYER N` comment.
     pub layer_from_schema: bool,
@@ -176,20 +178,9 @@ fn is_skipped_type(name: &str) -> bool {
 
 impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
     fn new(schema: &'s Schema<'a>, cfg: &'c Config<'c>) -> Result<Self, GenError> {
-        let mut seen: HashMap<u32, &Definition<'a>> = HashMap::new();
-        let mut kept = Vec::new();
-        let mut skipped = Vec::new();
-        for d in schema.definitions().iter().filter(|d| !d.builtin) {
-            if let Some(first) = seen.get(&d.id) {
-                skipped.push(format!(
-                    "{} (line {}) has the id #{:08x} of {} (line {}); skipped",
-                    d.name, d.line, d.id, first.name, first.line
-                ));
-                continue;
-            }
-            seen.insert(d.id, d);
-            kept.push(d);
-        }
+        let defs: Vec<&'s Definition<'a>> =
+            schema.definitions().iter().filter(|d| !d.builtin).collect();
+        let (kept, skipped) = dedup_ids(&defs);
         let mut g = Gen {
             cfg,
             schema,
@@ -679,64 +670,9 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         let out_var = if it.fields.is_empty() { "_out" } else { "out" };
         let _ = writeln!(
             out,
-            "{ind}    fn serialize_bare(&self, {out_var}: &mut Vec<u8>) {{"
+            "{ind}    #[inline]\n{ind}    fn serialize_bare(&self, {out_var}: &mut Vec<u8>) {{"
         );
-        for f in &it.fields {
-            let i2 = format!("{ind}        ");
-            match &f.kind {
-                FieldKind::FlagsWord => {
-                    let terms: Vec<String> = it
-                        .fields
-                        .iter()
-                        .filter_map(|g| match &g.kind {
-                            FieldKind::TrueFlag { word, bit } if *word == f.name => Some(format!(
-                                "if self.{} {{ {:#x} }} else {{ 0 }}",
-                                g.name,
-                                1u32 << bit
-                            )),
-                            FieldKind::Optional { word, bit, .. } if *word == f.name => {
-                                Some(format!(
-                                    "if self.{}.is_some() {{ {:#x} }} else {{ 0 }}",
-                                    g.name,
-                                    1u32 << bit
-                                ))
-                            }
-                            _ => None,
-                        })
-                        .collect();
-                    let expr = if terms.is_empty() {
-                        "0".to_owned()
-                    } else {
-                        terms.join(&format!("\n{i2}    | "))
-                    };
-                    let _ = writeln!(out, "{i2}let fw_{}: u32 = {expr};", f.name);
-                    let _ = writeln!(out, "{i2}crate::Serialize::serialize(&fw_{}, out);", f.name);
-                }
-                FieldKind::TrueFlag { .. } => {}
-                FieldKind::Optional { .. } => {
-                    let _ = writeln!(
-                        out,
-                        "{i2}if let Some(v) = &self.{} {{\n{i2}    crate::Serialize::serialize(v, out);\n{i2}}}",
-                        f.name
-                    );
-                }
-                FieldKind::Plain { .. } => {
-                    let _ = writeln!(
-                        out,
-                        "{i2}crate::Serialize::serialize(&self.{}, out);",
-                        f.name
-                    );
-                }
-                FieldKind::LenPrefix => {}
-                FieldKind::Bounded { .. } => {
-                    let _ = writeln!(
-                        out,
-                        "{i2}crate::support::write_len_prefixed(out, |out| crate::Serialize::serialize(&self.{}, out));",
-                        f.name
-                    );
-                }
-            }
-        }
+        out.push_str(&ser_body(it, None, &format!("{ind}        ")));
         let _ = writeln!(out, "{ind}    }}\n{ind}}}");
 
         // Bare deserialization.
@@ -748,56 +684,9 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         let r_var = if it.fields.is_empty() { "_r" } else { "r" };
         let _ = writeln!(
             out,
-            "{ind}    fn deserialize_bare({r_var}: &mut crate::Reader<'_>) -> crate::Result<Self> {{"
+            "{ind}    #[inline]\n{ind}    fn deserialize_bare({r_var}: &mut crate::Reader<'_>) -> crate::Result<Self> {{"
         );
-        for f in &it.fields {
-            let i2 = format!("{ind}        ");
-            let used_word = |w: &str| {
-                it.fields.iter().any(|g| {
-                    matches!(&g.kind, FieldKind::TrueFlag { word, .. } | FieldKind::Optional { word, .. } if word == w)
-                })
-            };
-            match &f.kind {
-                FieldKind::FlagsWord => {
-                    if used_word(&f.name) {
-                        let _ = writeln!(out, "{i2}let fw_{} = r.read_u32()?;", f.name);
-                    } else {
-                        let _ = writeln!(out, "{i2}let _ = r.read_u32()?;");
-                    }
-                }
-                FieldKind::TrueFlag { word, bit } => {
-                    let _ = writeln!(
-                        out,
-                        "{i2}let f_{} = (fw_{word} & {:#x}) != 0;",
-                        f.name,
-                        1u32 << bit
-                    );
-                }
-                FieldKind::Optional { word, bit, .. } => {
-                    let _ = writeln!(
-                        out,
-                        "{i2}let f_{} = if (fw_{word} & {:#x}) != 0 {{\n{i2}    Some(crate::Deserialize::deserialize(r)?)\n{i2}}} else {{\n{i2}    None\n{i2}}};",
-                        f.name,
-                        1u32 << bit
-                    );
-                }
-                FieldKind::Plain { .. } => {
-                    let _ = writeln!(
-                        out,
-                        "{i2}let f_{} = crate::Deserialize::deserialize(r)?;",
-                        f.name
-                    );
-                }
-                FieldKind::LenPrefix => {}
-                FieldKind::Bounded { .. } => {
-                    let _ = writeln!(
-                        out,
-                        "{i2}let f_{} = crate::support::read_len_prefixed(r)?;",
-                        f.name
-                    );
-                }
-            }
-        }
+        out.push_str(&de_body(it, &format!("{ind}        ")));
         if stored.is_empty() && it.generics.is_empty() {
             let _ = writeln!(out, "{ind}        Ok(Self)");
         } else {
@@ -809,15 +698,17 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         }
         let _ = writeln!(out, "{ind}    }}\n{ind}}}");
 
-        // Boxed.
+        // Boxed: the id and the leading fixed-size fields in one write.
         let _ = writeln!(
             out,
-            "{ind}impl{} crate::Serialize for {full} {{\n{ind}    fn serialize(&self, out: &mut Vec<u8>) {{\n{ind}        crate::support::write_boxed(self, out);\n{ind}    }}\n{ind}}}",
+            "{ind}impl{} crate::Serialize for {full} {{\n{ind}    #[inline]\n{ind}    fn serialize(&self, out: &mut Vec<u8>) {{",
             bound("crate::Serialize")
         );
+        out.push_str(&ser_body(it, Some(d.id), &format!("{ind}        ")));
+        let _ = writeln!(out, "{ind}    }}\n{ind}}}");
         let _ = writeln!(
             out,
-            "{ind}impl{} crate::Deserialize for {full} {{\n{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{\n{ind}        crate::support::read_boxed(r, {:?})\n{ind}    }}\n{ind}}}",
+            "{ind}impl{} crate::Deserialize for {full} {{\n{ind}    #[inline]\n{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{\n{ind}        crate::support::read_boxed(r, {:?})\n{ind}    }}\n{ind}}}",
             bound("crate::Deserialize"),
             d.name
         );
@@ -902,6 +793,7 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         // constructor_id
         let _ = writeln!(out, "{ind}impl {name} {{");
         let _ = writeln!(out, "{ind}    /// The constructor id of this value.");
+        let _ = writeln!(out, "{ind}    #[inline]");
         let _ = writeln!(out, "{ind}    pub fn constructor_id(&self) -> u32 {{");
         let _ = writeln!(out, "{ind}        match self {{");
         for (v, c) in &rows {
@@ -913,54 +805,36 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
             let _ = writeln!(out, "{ind}            Self::{v}{pat} => {:#010x},", c.id);
         }
         let _ = writeln!(out, "{ind}        }}\n{ind}    }}\n{ind}}}");
-        // Serialize
+        // Serialize: one match; a variant's struct writes its own id.
         let _ = writeln!(out, "{ind}impl crate::Serialize for {name} {{");
-        let _ = writeln!(out, "{ind}    fn serialize(&self, out: &mut Vec<u8>) {{");
         let _ = writeln!(
             out,
-            "{ind}        crate::Serialize::serialize(&self.constructor_id(), out);"
+            "{ind}    #[inline]\n{ind}    fn serialize(&self, out: &mut Vec<u8>) {{"
         );
-        let data: Vec<&String> = rows
-            .iter()
-            .filter(|(_, c)| !c.params.is_empty())
-            .map(|(v, _)| v)
-            .collect();
-        let all_data = data.len() == rows.len();
-        match data.as_slice() {
-            [] => {}
-            [v] if !all_data => {
+        let _ = writeln!(out, "{ind}        match self {{");
+        for (v, c) in &rows {
+            if c.params.is_empty() {
                 let _ = writeln!(
                     out,
-                    "{ind}        if let Self::{v}(x) = self {{\n{ind}            crate::BareSerialize::serialize_bare(x, out);\n{ind}        }}"
+                    "{ind}            Self::{v} => out.extend_from_slice(&{:#010x}u32.to_le_bytes()),",
+                    c.id
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{ind}            Self::{v}(x) => crate::Serialize::serialize(x, out),"
                 );
             }
-            _ => {
-                let _ = writeln!(out, "{ind}        match self {{");
-                for v in &data {
-                    let _ = writeln!(
-                        out,
-                        "{ind}            Self::{v}(x) => crate::BareSerialize::serialize_bare(x, out),"
-                    );
-                }
-                if !all_data {
-                    let _ = writeln!(out, "{ind}            _ => {{}}");
-                }
-                let _ = writeln!(out, "{ind}        }}");
-            }
         }
-        let _ = writeln!(out, "{ind}    }}\n{ind}}}");
-        // Deserialize
+        let _ = writeln!(out, "{ind}        }}\n{ind}    }}\n{ind}}}");
+        // Deserialize: the listed ids first; gzip_packed and unknown ids on
+        // the cold path.
         let _ = writeln!(out, "{ind}impl crate::Deserialize for {name} {{");
         let _ = writeln!(
             out,
-            "{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{"
+            "{ind}    #[inline]\n{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{"
         );
-        let _ = writeln!(out, "{ind}        let start = r.offset();");
         let _ = writeln!(out, "{ind}        let id = r.read_u32()?;");
-        let _ = writeln!(
-            out,
-            "{ind}        if id == crate::GZIP_PACKED_ID {{\n{ind}            return crate::read_gzip_packed(r, Self::deserialize);\n{ind}        }}"
-        );
         let _ = writeln!(out, "{ind}        r.enter()?;");
         let _ = writeln!(out, "{ind}        let v = match id {{");
         let mut by_id = rows.clone();
@@ -978,7 +852,7 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         }
         let _ = writeln!(
             out,
-            "{ind}            _ => return Err(crate::support::unknown_constructor(id, {t:?}, start)),"
+            "{ind}            _ => {{\n{ind}                r.leave();\n{ind}                return crate::support::read_unlisted(r, id, {t:?}, Self::deserialize);\n{ind}            }}"
         );
         let _ = writeln!(out, "{ind}        }};");
         let _ = writeln!(
@@ -1064,6 +938,268 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
             "        _ => Err(crate::support::unknown_constructor(id, \"any constructor or function\", 0)),\n    }\n}\n",
         );
     }
+}
+
+/// Wire size of a field type that always encodes in the same number of
+/// bytes (`Bool` counts when writing only: reading must check its id).
+fn fixed_size(ty: &str, reading: bool) -> Option<usize> {
+    match ty {
+        "i32" => Some(4),
+        "i64" | "f64" => Some(8),
+        "[u8; 16]" => Some(16),
+        "[u8; 32]" => Some(32),
+        "bool" if !reading => Some(4),
+        _ => None,
+    }
+}
+
+/// Appends the statements writing a run of fixed-size pieces `(size, bytes
+/// expression)`: one `extend_from_slice` for the whole run.
+fn flush_run(body: &mut String, run: &mut Vec<(usize, String)>, i2: &str) {
+    match run.as_slice() {
+        [] => {}
+        [(_, e)] => {
+            let _ = writeln!(body, "{i2}out.extend_from_slice({e});");
+        }
+        pieces => {
+            let total: usize = pieces.iter().map(|(n, _)| n).sum();
+            let _ = writeln!(body, "{i2}{{\n{i2}    let mut b = [0u8; {total}];");
+            let mut at = 0;
+            for (n, e) in pieces {
+                let _ = writeln!(body, "{i2}    b[{at}..{}].copy_from_slice({e});", at + n);
+                at += n;
+            }
+            let _ = writeln!(body, "{i2}    out.extend_from_slice(&b);\n{i2}}}");
+        }
+    }
+    run.clear();
+}
+
+/// The body of `serialize_bare` (`id` None) or of the boxed `serialize`.
+/// Consecutive fixed-size fields (and the id) are written with one
+/// `extend_from_slice`, so the buffer's capacity is checked once per run.
+fn ser_body(it: &Item<'_, '_>, id: Option<u32>, i2: &str) -> String {
+    let mut body = String::new();
+    // Flags words first: they depend only on `self`.
+    for f in &it.fields {
+        if !matches!(f.kind, FieldKind::FlagsWord) {
+            continue;
+        }
+        let terms: Vec<String> = it
+            .fields
+            .iter()
+            .filter_map(|g| match &g.kind {
+                FieldKind::TrueFlag { word, bit } if *word == f.name => Some(format!(
+                    "if self.{} {{ {:#x} }} else {{ 0 }}",
+                    g.name,
+                    1u32 << bit
+                )),
+                FieldKind::Optional { word, bit, .. } if *word == f.name => Some(format!(
+                    "if self.{}.is_some() {{ {:#x} }} else {{ 0 }}",
+                    g.name,
+                    1u32 << bit
+                )),
+                _ => None,
+            })
+            .collect();
+        let expr = if terms.is_empty() {
+            "0".to_owned()
+        } else {
+            terms.join(&format!("\n{i2}    | "))
+        };
+        let _ = writeln!(body, "{i2}let fw_{}: u32 = {expr};", f.name);
+    }
+    let mut run: Vec<(usize, String)> = Vec::new();
+    if let Some(id) = id {
+        run.push((4, format!("&{id:#010x}u32.to_le_bytes()")));
+    }
+    for f in &it.fields {
+        match &f.kind {
+            FieldKind::FlagsWord => run.push((4, format!("&fw_{}.to_le_bytes()", f.name))),
+            FieldKind::TrueFlag { .. } | FieldKind::LenPrefix => {}
+            FieldKind::Plain { ty } if fixed_size(ty, false).is_some() => {
+                let n = fixed_size(ty, false).unwrap_or(0);
+                let e = match ty.as_str() {
+                    "bool" => format!(
+                        "&(if self.{} {{ crate::BOOL_TRUE_ID }} else {{ crate::BOOL_FALSE_ID }}).to_le_bytes()",
+                        f.name
+                    ),
+                    t if t.starts_with('[') => format!("&self.{}", f.name),
+                    _ => format!("&self.{}.to_le_bytes()", f.name),
+                };
+                run.push((n, e));
+            }
+            FieldKind::Optional { .. } => {
+                flush_run(&mut body, &mut run, i2);
+                let _ = writeln!(
+                    body,
+                    "{i2}if let Some(v) = &self.{} {{\n{i2}    crate::Serialize::serialize(v, out);\n{i2}}}",
+                    f.name
+                );
+            }
+            FieldKind::Plain { .. } => {
+                flush_run(&mut body, &mut run, i2);
+                let _ = writeln!(
+                    body,
+                    "{i2}crate::Serialize::serialize(&self.{}, out);",
+                    f.name
+                );
+            }
+            FieldKind::Bounded { .. } => {
+                flush_run(&mut body, &mut run, i2);
+                let _ = writeln!(
+                    body,
+                    "{i2}crate::support::write_len_prefixed(out, |out| crate::Serialize::serialize(&self.{}, out));",
+                    f.name
+                );
+            }
+        }
+    }
+    flush_run(&mut body, &mut run, i2);
+    body
+}
+
+/// The statements of `deserialize_bare` that bind `fw_*` and `f_*`. A run
+/// of two or more fixed-size fields is taken with one bounds check.
+fn de_body(it: &Item<'_, '_>, i2: &str) -> String {
+    let used_word = |w: &str| {
+        it.fields.iter().any(|g| {
+            matches!(&g.kind, FieldKind::TrueFlag { word, .. } | FieldKind::Optional { word, .. } if word == w)
+        })
+    };
+    let fixed = |f: &Field| -> Option<usize> {
+        match &f.kind {
+            FieldKind::FlagsWord => Some(4),
+            FieldKind::Plain { ty } => fixed_size(ty, true),
+            _ => None,
+        }
+    };
+    let mut body = String::new();
+    let fields = &it.fields;
+    let mut i = 0;
+    while let Some(f) = fields.get(i) {
+        // A run of fixed-size fields starting here.
+        let run: Vec<&Field> = fields[i..]
+            .iter()
+            .take_while(|g| fixed(g).is_some())
+            .collect();
+        if run.len() >= 2 {
+            let total: usize = run.iter().filter_map(|g| fixed(g)).sum();
+            let _ = writeln!(body, "{i2}let b: [u8; {total}] = r.take_array()?;");
+            let mut at = 0;
+            for g in &run {
+                let n = fixed(g).unwrap_or(0);
+                match &g.kind {
+                    FieldKind::FlagsWord if used_word(&g.name) => {
+                        let _ = writeln!(
+                            body,
+                            "{i2}let fw_{} = u32::from_le_bytes(crate::support::array_at(&b, {at}));",
+                            g.name
+                        );
+                    }
+                    FieldKind::FlagsWord => {}
+                    FieldKind::Plain { ty } if ty.starts_with('[') => {
+                        let _ = writeln!(
+                            body,
+                            "{i2}let f_{}: {ty} = crate::support::array_at(&b, {at});",
+                            g.name
+                        );
+                    }
+                    FieldKind::Plain { ty } => {
+                        let _ = writeln!(
+                            body,
+                            "{i2}let f_{} = {ty}::from_le_bytes(crate::support::array_at(&b, {at}));",
+                            g.name
+                        );
+                    }
+                    _ => {}
+                }
+                at += n;
+            }
+            i += run.len();
+            continue;
+        }
+        match &f.kind {
+            FieldKind::FlagsWord => {
+                if used_word(&f.name) {
+                    let _ = writeln!(body, "{i2}let fw_{} = r.read_u32()?;", f.name);
+                } else {
+                    let _ = writeln!(body, "{i2}let _ = r.read_u32()?;");
+                }
+            }
+            FieldKind::TrueFlag { word, bit } => {
+                let _ = writeln!(
+                    body,
+                    "{i2}let f_{} = (fw_{word} & {:#x}) != 0;",
+                    f.name,
+                    1u32 << bit
+                );
+            }
+            FieldKind::Optional { word, bit, .. } => {
+                let _ = writeln!(
+                    body,
+                    "{i2}let f_{} = if (fw_{word} & {:#x}) != 0 {{\n{i2}    Some(crate::Deserialize::deserialize(r)?)\n{i2}}} else {{\n{i2}    None\n{i2}}};",
+                    f.name,
+                    1u32 << bit
+                );
+            }
+            FieldKind::Plain { .. } => {
+                let _ = writeln!(
+                    body,
+                    "{i2}let f_{} = crate::Deserialize::deserialize(r)?;",
+                    f.name
+                );
+            }
+            FieldKind::LenPrefix => {}
+            FieldKind::Bounded { .. } => {
+                let _ = writeln!(
+                    body,
+                    "{i2}let f_{} = crate::support::read_len_prefixed(r)?;",
+                    f.name
+                );
+            }
+        }
+        i += 1;
+    }
+    body
+}
+
+/// Among definitions sharing an id, keeps the one whose written id equals
+/// the CRC32 of its normalized line (the real definition; tdlib's `api.tl`
+/// declares `invokeWith*Prefix` pseudo-constructors with the ids of the real
+/// `invokeWith*` methods before them); if none or several match, keeps the
+/// first. Returns the kept definitions in schema order and a message per
+/// skipped one.
+fn dedup_ids<'s, 'a>(defs: &[&'s Definition<'a>]) -> (Vec<&'s Definition<'a>>, Vec<String>) {
+    let mut groups: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, d) in defs.iter().enumerate() {
+        groups.entry(d.id).or_default().push(i);
+    }
+    let mut winner: HashMap<u32, usize> = HashMap::new();
+    for (id, members) in &groups {
+        let matching: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| defs.get(i).is_some_and(|d| d.computed_id() == d.id))
+            .collect();
+        let w = match matching.as_slice() {
+            [one] => *one,
+            _ => members.first().copied().unwrap_or_default(),
+        };
+        winner.insert(*id, w);
+    }
+    let mut kept = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, d) in defs.iter().enumerate() {
+        match winner.get(&d.id).and_then(|&w| defs.get(w).map(|k| (w, k))) {
+            Some((w, k)) if w != i => skipped.push(format!(
+                "{} (line {}) has the id #{:08x} of {} (line {}); skipped",
+                d.name, d.line, d.id, k.name, k.line
+            )),
+            _ => kept.push(*d),
+        }
+    }
+    (kept, skipped)
 }
 
 /// Strongly connected components (Tarjan, iterative); returns the component

@@ -70,23 +70,54 @@ fn schema_errors_carry_positions() {
 }
 
 #[test]
-fn duplicates_are_skipped_and_reported() {
+fn duplicates_keep_the_crc_match_and_are_reported() {
     let cfg = mtproto_tl_gen::Config {
         module_path: "crate::x",
         default_layer: 1,
         source_name: "x.tl",
     };
+    // As in tdlib's api.tl: the `...Prefix` pseudo-constructor comes first
+    // and borrows the id of the real method, whose CRC32 is adbb0f94.
     let g = mtproto_tl_gen::generate_from_text(
-        "error#c4b9f9bb code:int text:string = Error;\n---functions---\n\
+        "error#c4b9f9bb code:int text:string = Error;\n\
          invokeWithReCaptchaPrefix#adbb0f94 token:string = Error;\n\
+         ---functions---\n\
          invokeWithReCaptcha#adbb0f94 {X:Type} token:string query:!X = X;\n",
         &cfg,
     )
     .unwrap();
-    assert_eq!(g.skipped_duplicates.len(), 1);
-    assert!(g.skipped_duplicates[0].starts_with("invokeWithReCaptcha (line 4)"));
-    assert!(g.code.contains("pub struct InvokeWithReCaptchaPrefix"));
-    assert!(!g.code.contains("pub struct InvokeWithReCaptcha<"));
+    assert_eq!(
+        g.skipped_duplicates,
+        vec!["invokeWithReCaptchaPrefix (line 2) has the id #adbb0f94 of invokeWithReCaptcha (line 4); skipped".to_owned()]
+    );
+    assert!(g.code.contains("pub struct InvokeWithReCaptcha<X>"));
+    assert!(!g.code.contains("InvokeWithReCaptchaPrefix"));
+    assert!(g.code.contains("0xadbb0f94 => \"invokeWithReCaptcha\","));
     assert!(!g.layer_from_schema);
     assert!(g.code.contains("pub const LAYER: i32 = 1;"));
+}
+
+#[test]
+fn duplicates_without_one_crc_match_keep_the_first() {
+    let cfg = mtproto_tl_gen::Config {
+        module_path: "crate::x",
+        default_layer: 1,
+        source_name: "x.tl",
+    };
+    // Neither written id is a CRC32 of its line: the first wins.
+    let g = mtproto_tl_gen::generate_from_text(
+        "a#11111111 x:int = A;\nb#11111111 y:int = B;\nc#22222222 = C;\n",
+        &cfg,
+    )
+    .unwrap();
+    assert_eq!(
+        g.skipped_duplicates,
+        vec!["b (line 2) has the id #11111111 of a (line 1); skipped".to_owned()]
+    );
+    assert!(g.code.contains("pub struct A "));
+    assert!(!g.code.contains("pub struct B "));
+    // Both match (the same line written twice, ids computed): the first.
+    let g = mtproto_tl_gen::generate_from_text("a x:int = A;\na x:int = A;\n", &cfg).unwrap();
+    assert_eq!(g.skipped_duplicates.len(), 1);
+    assert!(g.skipped_duplicates[0].starts_with("a (line 2) has the id"));
 }

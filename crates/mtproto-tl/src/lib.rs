@@ -19,8 +19,11 @@
 //! also enables `cfg(mtproto_full_schema)`. If that `mtproto.tl` has
 //! `rpc_result`, `message`, `msg_container`, `msg_copy` or `gzip_packed` only
 //! as comments (as the published schema does), build.rs appends our own
-//! declarations of them. Schemas with duplicate ids keep the first definition
-//! and print a `cargo:warning` for each skipped one.
+//! declarations of them. Of definitions sharing an id, the one whose written
+//! id equals the CRC32 of its line is kept (tdlib's `api.tl` declares
+//! `invokeWith*Prefix` pseudo-constructors with the ids of the real
+//! `invokeWith*` methods); if none or several match, the first is kept. A
+//! `cargo:warning` names each skipped one.
 //!
 //! ```
 //! use mtproto_tl::api::{enums, functions, types};

@@ -32,34 +32,48 @@ impl Default for Limits {
 /// input holds.
 #[derive(Debug)]
 pub struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
+    /// The unread bytes.
+    rest: &'a [u8],
+    /// Length of the whole buffer (offset = len - rest.len()).
+    len: usize,
     depth: u32,
     limits: Limits,
 }
 
+/// Cold path of every short read, kept out of line so the happy path of the
+/// inlined readers is a compare and a pointer bump.
+#[cold]
+#[inline(never)]
+fn eof(offset: usize, needed: usize) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::UnexpectedEof { needed }, offset)
+}
+
 impl<'a> Reader<'a> {
     /// A reader over `buf` with the default [`Limits`].
+    #[inline]
     pub fn new(buf: &'a [u8]) -> Self {
         Self::with_limits(buf, Limits::DEFAULT)
     }
 
     /// A reader over `buf` with explicit limits.
+    #[inline]
     pub fn with_limits(buf: &'a [u8], limits: Limits) -> Self {
         Self {
-            buf,
-            pos: 0,
+            rest: buf,
+            len: buf.len(),
             depth: 0,
             limits,
         }
     }
 
     /// The limits in force.
+    #[inline]
     pub fn limits(&self) -> Limits {
         self.limits
     }
 
     /// Current nesting depth.
+    #[inline]
     pub fn depth(&self) -> u32 {
         self.depth
     }
@@ -67,52 +81,55 @@ impl<'a> Reader<'a> {
     /// Byte offset of the next read.
     #[inline]
     pub fn offset(&self) -> usize {
-        self.pos
+        self.len - self.rest.len()
     }
 
     /// Bytes left to read.
     #[inline]
     pub fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.rest.len()
     }
 
     /// The unread bytes, without consuming them.
+    #[inline]
     pub fn rest(&self) -> &'a [u8] {
-        &self.buf[self.pos..]
+        self.rest
     }
 
     /// An error of `kind` at the current offset.
+    #[cold]
     pub fn error(&self, kind: DecodeErrorKind) -> DecodeError {
-        DecodeError::new(kind, self.pos)
+        DecodeError::new(kind, self.offset())
     }
 
     /// Takes the next `n` bytes, or fails without consuming anything.
     #[inline]
     pub fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        if n > self.remaining() {
-            return Err(self.error(DecodeErrorKind::UnexpectedEof {
-                needed: n - self.remaining(),
-            }));
+        match self.rest.split_at_checked(n) {
+            Some((out, rest)) => {
+                self.rest = rest;
+                Ok(out)
+            }
+            None => Err(eof(self.offset(), n - self.rest.len())),
         }
-        let out = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(out)
     }
 
     /// Takes the next `N` bytes as an array.
     #[inline]
     pub fn take_array<const N: usize>(&mut self) -> Result<[u8; N]> {
-        let s = self.take(N)?;
-        let mut out = [0u8; N];
-        out.copy_from_slice(s);
-        Ok(out)
+        match self.rest.split_first_chunk::<N>() {
+            Some((out, rest)) => {
+                self.rest = rest;
+                Ok(*out)
+            }
+            None => Err(eof(self.offset(), N - self.rest.len())),
+        }
     }
 
     /// Takes everything left.
+    #[inline]
     pub fn take_rest(&mut self) -> &'a [u8] {
-        let out = &self.buf[self.pos..];
-        self.pos = self.buf.len();
-        out
+        core::mem::take(&mut self.rest)
     }
 
     /// Reads a little-endian `u32` (a constructor id, for example).
@@ -134,14 +151,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the next `u32` without consuming it.
+    #[inline]
     pub fn peek_u32(&self) -> Result<u32> {
-        let rest = self.rest();
-        if rest.len() < 4 {
-            return Err(self.error(DecodeErrorKind::UnexpectedEof {
-                needed: 4 - rest.len(),
-            }));
+        match self.rest.first_chunk::<4>() {
+            Some(b) => Ok(u32::from_le_bytes(*b)),
+            None => Err(eof(self.offset(), 4 - self.rest.len())),
         }
-        Ok(u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]))
     }
 
     /// Reads the payload of a TL `bytes`/`string`: a 1-byte length (0..=253),
@@ -149,30 +164,33 @@ impl<'a> Reader<'a> {
     /// zero to three bytes of padding up to a multiple of four. Borrows.
     #[inline]
     pub fn read_tl_bytes(&mut self) -> Result<&'a [u8]> {
-        let start = self.pos;
-        let first = self.take(1)?[0];
-        let (len, header) = if first == 254 {
-            let l = self.take(3)?;
+        let start = self.offset();
+        let Some((&first, after)) = self.rest.split_first() else {
+            return Err(eof(start, 1));
+        };
+        let (len, header, body) = if first < 254 {
+            (usize::from(first), 1, after)
+        } else if first == 254 {
+            let Some((l, body)) = after.split_first_chunk::<3>() else {
+                return Err(eof(start + 1, 3 - after.len()));
+            };
             (
                 usize::from(l[0]) | usize::from(l[1]) << 8 | usize::from(l[2]) << 16,
                 4,
+                body,
             )
-        } else if first == 255 {
-            self.pos = start;
-            return Err(self.error(DecodeErrorKind::InvalidLength(255)));
         } else {
-            (usize::from(first), 1)
+            return Err(DecodeError::new(DecodeErrorKind::InvalidLength(255), start));
         };
         // Length is checked against what is left before anything is sliced.
         let padded = (header + len).next_multiple_of(4) - header;
-        if padded > self.remaining() {
-            let remaining = self.remaining();
-            self.pos = start;
-            return Err(self.error(DecodeErrorKind::LengthTooLarge { len, remaining }));
+        match (body.get(..len), body.get(padded..)) {
+            (Some(data), Some(rest)) => {
+                self.rest = rest;
+                Ok(data)
+            }
+            _ => Err(too_large(start, len, body.len())),
         }
-        let data = &self.buf[self.pos..self.pos + len];
-        self.pos += padded;
-        Ok(data)
     }
 
     /// A reader bounded to the next `len` bytes; this reader skips past them.
@@ -181,8 +199,8 @@ impl<'a> Reader<'a> {
     pub fn sub(&mut self, len: usize) -> Result<Reader<'a>> {
         let bytes = self.take(len)?;
         Ok(Reader {
-            buf: bytes,
-            pos: 0,
+            rest: bytes,
+            len: bytes.len(),
             depth: self.depth,
             limits: self.limits,
         })
@@ -193,12 +211,18 @@ impl<'a> Reader<'a> {
     #[inline]
     pub fn enter(&mut self) -> Result<()> {
         if self.depth >= self.limits.max_depth {
-            return Err(self.error(DecodeErrorKind::DepthLimitExceeded {
-                limit: self.limits.max_depth,
-            }));
+            return Err(self.depth_error());
         }
         self.depth += 1;
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn depth_error(&self) -> DecodeError {
+        self.error(DecodeErrorKind::DepthLimitExceeded {
+            limit: self.limits.max_depth,
+        })
     }
 
     /// Leaves one level of nesting.
@@ -211,7 +235,7 @@ impl<'a> Reader<'a> {
     /// many elements of at least `min_elem_len` bytes each.
     #[inline]
     pub fn read_vector_len(&mut self, min_elem_len: usize) -> Result<usize> {
-        let start = self.pos;
+        let start = self.offset();
         let raw = self.read_i32()?;
         let count = usize::try_from(raw)
             .map_err(|_| DecodeError::new(DecodeErrorKind::InvalidLength(i64::from(raw)), start))?;
@@ -231,10 +255,17 @@ impl<'a> Reader<'a> {
     }
 
     /// Fails unless every byte has been consumed.
+    #[inline]
     pub fn finish(&self) -> Result<()> {
         match self.remaining() {
             0 => Ok(()),
             remaining => Err(self.error(DecodeErrorKind::TrailingBytes { remaining })),
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn too_large(offset: usize, len: usize, remaining: usize) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::LengthTooLarge { len, remaining }, offset)
 }

@@ -21,7 +21,6 @@ pub fn read_boxed<T: Identifiable + BareDeserialize>(
     r: &mut Reader<'_>,
     name: &'static str,
 ) -> Result<T> {
-    let start = r.offset();
     let id = r.read_u32()?;
     if id == T::CONSTRUCTOR_ID {
         r.enter()?;
@@ -29,13 +28,45 @@ pub fn read_boxed<T: Identifiable + BareDeserialize>(
         r.leave();
         return Ok(v);
     }
+    read_unlisted(r, id, name, |r| read_boxed::<T>(r, name))
+}
+
+/// The cold path of a generated enum decoder, for an `id` (already read)
+/// that is none of the enum's constructors: a `gzip_packed` wrapper is
+/// inflated and decoded with `decode`; anything else is an
+/// [`DecodeErrorKind::UnknownConstructor`] error at the id's offset.
+#[cold]
+#[inline(never)]
+pub fn read_unlisted<T>(
+    r: &mut Reader<'_>,
+    id: u32,
+    expected: &'static str,
+    decode: impl FnOnce(&mut Reader<'_>) -> Result<T>,
+) -> Result<T> {
     if id == crate::GZIP_PACKED_ID {
-        return crate::read_gzip_packed(r, |r| read_boxed::<T>(r, name));
+        return crate::read_gzip_packed(r, decode);
     }
-    Err(unknown_constructor(id, name, start))
+    Err(unknown_constructor(
+        id,
+        expected,
+        r.offset().saturating_sub(4),
+    ))
+}
+
+/// `N` bytes of `buf` from `at` (zeros if out of range, which generated
+/// code never asks for: it passes constant offsets into a fixed array, so
+/// the check folds away).
+#[inline(always)]
+pub fn array_at<const N: usize>(buf: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    if let Some(s) = at.checked_add(N).and_then(|end| buf.get(at..end)) {
+        out.copy_from_slice(s);
+    }
+    out
 }
 
 /// An [`DecodeErrorKind::UnknownConstructor`] error at `offset`.
+#[cold]
 pub fn unknown_constructor(id: u32, expected: &'static str, offset: usize) -> DecodeError {
     DecodeError::new(DecodeErrorKind::UnknownConstructor { id, expected }, offset)
 }
