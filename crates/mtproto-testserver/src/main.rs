@@ -1,5 +1,11 @@
-//! Standalone test server: `mtproto-testserver [ADDR] [--pem FILE]`.
-//! Prints the bound address and the RSA key fingerprint, then logs events.
+//! Standalone test server:
+//! `mtproto-testserver [ADDR] [--pem FILE | --test-key] [--clock-skew SECS]`.
+//! Prints the bound address, the RSA key fingerprint and the public key
+//! (PKCS#1 PEM), then logs events.
+//!
+//! `--clock-skew SECS` runs the sessions' clock SECS seconds ahead (negative:
+//! behind), so clients get `bad_msg_notification` 16/17 and must correct
+//! their time offset.
 
 use mtproto_testserver::{TestServer, TestServerConfig};
 
@@ -12,6 +18,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let path = args.next().ok_or("--pem needs a file")?;
             let pem = std::fs::read_to_string(path)?;
             cfg.rsa_key = Some(mtproto_crypto::rsa::RsaPrivateKey::from_pkcs1_pem(&pem)?);
+        } else if a == "--clock-skew" {
+            let secs = args.next().ok_or("--clock-skew needs seconds")?;
+            cfg.faults.clock_skew_secs = secs.parse()?;
         } else if a == "--test-key" {
             cfg.rsa_key = TestServerConfig::with_test_key().rsa_key;
         } else {
