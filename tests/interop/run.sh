@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Interop test: Telethon 1.45.0 (from PyPI) against our mtproto-testserver.
+#
+# - makes (or reuses) a venv with telethon==1.45.0 and its pinned deps,
+# - builds mtproto-testserver and runs it twice on loopback with the fixed
+#   test key: once plain, once with its clock 600 s ahead (so Telethon gets a
+#   bad_msg_notification 16/17 besides the bad_server_salt for its salt 0),
+# - runs tests/interop/telethon_interop.py against each (Telethon's
+#   MTProtoSender over ConnectionTcpFull / Intermediate / Abridged),
+# - checks the server's log: every key Telethon made is logged as
+#   HandshakeDone with rsa_scheme LegacySha1 (Telethon's pre-RSA_PAD scheme)
+#   and p_q_inner_data without dc, and all three transports were detected.
+# Exits non-zero on any failure. Loopback only, no stdin needed, idempotent.
+#
+# Env: TELETHON_VENV (default target/telethon-venv), CARGO_TARGET_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT="$(pwd)"
+
+TELETHON_VERSION=1.45.0
+# Telethon 1.45.0's dependencies, pinned to the versions it resolved to.
+PIP_PINS=(telethon==$TELETHON_VERSION rsa==4.9.1 pyasn1==0.6.5 pyaes==1.6.1)
+VENV="${TELETHON_VENV:-$ROOT/target/telethon-venv}"
+PY_TIMEOUT=600
+export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONUNBUFFERED=1
+
+log() { echo "interop: $*"; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/telethon-interop.XXXXXX")"
+SERVER_PID=""
+stop_server() {
+  if [[ -n "$SERVER_PID" ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+cleanup() { stop_server; rm -rf "$WORK"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- venv ---------------------------------------------------------------
+venv_ok() {
+  [[ -x "$VENV/bin/python" ]] &&
+    "$VENV/bin/python" -c "import sys, telethon, rsa, pyaes; sys.exit(telethon.__version__ != '$TELETHON_VERSION')" 2>/dev/null
+}
+if venv_ok; then
+  log "reusing venv $VENV"
+else
+  log "creating venv $VENV with ${PIP_PINS[*]}"
+  rm -rf "$VENV"
+  mkdir -p "$(dirname "$VENV")"
+  python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q "${PIP_PINS[@]}"
+  venv_ok || { log "FAIL: telethon $TELETHON_VERSION not importable from $VENV"; exit 1; }
+fi
+
+# --- server binary ------------------------------------------------------
+log "building mtproto-testserver"
+cargo build -q -p mtproto-testserver --bin mtproto-testserver
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+SERVER_BIN="$TARGET_DIR/debug/mtproto-testserver"
+[[ -x "$SERVER_BIN" ]] || { log "FAIL: no server binary at $SERVER_BIN"; exit 1; }
+
+# --- one round: start server, run Telethon, check the log ---------------
+# run_round NAME [server flags...] -- [script flags...]
+run_round() {
+  local name="$1"; shift
+  local sflags=() pflags=()
+  while [[ $# -gt 0 && "$1" != "--" ]]; do sflags+=("$1"); shift; done
+  [[ $# -gt 0 ]] && shift
+  pflags=("$@")
+  local slog="$WORK/server-$name.log" plog="$WORK/telethon-$name.log" pem="$WORK/key-$name.pem"
+
+  log "round '$name': starting server ${sflags[*]:-}"
+  "$SERVER_BIN" 127.0.0.1:0 --test-key "${sflags[@]}" >"$slog" 2>&1 </dev/null &
+  SERVER_PID=$!
+  local i
+  for i in $(seq 1 300); do
+    grep -q -- '-----END RSA PUBLIC KEY-----' "$slog" 2>/dev/null && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { log "FAIL: server exited:"; cat "$slog"; return 1; }
+    sleep 0.1
+  done
+  grep -q -- '-----END RSA PUBLIC KEY-----' "$slog" || { log "FAIL: server did not start:"; cat "$slog"; return 1; }
+  local addr host port
+  addr="$(sed -n 's/^listening on //p' "$slog" | head -n1)"
+  host="${addr%:*}"; port="${addr##*:}"
+  [[ "$host" == "127.0.0.1" && "$port" =~ ^[0-9]+$ ]] || { log "FAIL: bad address '$addr'"; return 1; }
+  sed -n '/-----BEGIN RSA PUBLIC KEY-----/,/-----END RSA PUBLIC KEY-----/p' "$slog" >"$pem"
+  log "server at $addr, $(grep '^rsa fingerprint' "$slog")"
+
+  local rc=0
+  timeout "$PY_TIMEOUT" "$VENV/bin/python" "$ROOT/tests/interop/telethon_interop.py" \
+    "$host" "$port" "$pem" "${pflags[@]}" </dev/null 2>&1 | tee "$plog" || rc=$?
+  sleep 0.3 # let the server log the last events
+  stop_server
+
+  echo "--- server log ($name) ---"
+  sed '1,/-----END RSA PUBLIC KEY-----/d; /^$/d' "$slog"
+  echo "---"
+  if [[ $rc -ne 0 ]]; then
+    log "FAIL: round '$name': telethon_interop.py exited $rc"
+    return 1
+  fi
+
+  # The server log must show the legacy scheme for every key Telethon made.
+  local fails=0 n=0 cls kid
+  while read -r _ cls kid; do
+    n=$((n + 1))
+    if grep -q "HandshakeDone {.*rsa_scheme: LegacySha1, inner: Plain, auth_key_id: $kid }" "$slog"; then
+      echo "ok   server log: $cls key $kid made with rsa_scheme LegacySha1, inner Plain"
+    else
+      echo "FAIL server log: no HandshakeDone LegacySha1/Plain for $cls key $kid"
+      fails=$((fails + 1))
+    fi
+  done < <(grep '^keyid ' "$plog")
+  if [[ $n -ne 3 ]]; then
+    echo "FAIL server log: expected 3 Telethon keys, got $n"
+    fails=$((fails + 1))
+  fi
+  local t
+  for t in Full Intermediate Abridged; do
+    if grep -q "Connected { .*transport: $t }" "$slog"; then
+      echo "ok   server log: transport $t detected"
+    else
+      echo "FAIL server log: transport $t not seen"
+      fails=$((fails + 1))
+    fi
+  done
+  if grep -q "rsa_scheme: RsaPad" "$slog"; then
+    echo "FAIL server log: an RSA_PAD handshake appeared (Telethon 1.45 should not use it)"
+    fails=$((fails + 1))
+  fi
+  [[ $fails -eq 0 ]] || { log "FAIL: round '$name': $fails server-log check(s) failed"; return 1; }
+  log "round '$name' passed"
+}
+
+run_round plain
+run_round clock-skew --clock-skew 600 -- --expect-bad-msg
+log "Telethon $TELETHON_VERSION interop: all checks passed"
