@@ -149,6 +149,10 @@ pub fn cli_decode(data: &[u8]) {
             // msg_copy, ...) opaque; the run-time decoder decodes them, so an
             // unknown id nested there is no disagreement.
             Err(e) if e.offset > 0 && matches!(e.kind, DynErrorKind::UnknownConstructor { .. }) => {}
+            // Known finding (fuzz/regressions/known/): the generated decoders
+            // accept non-canonical `bytes` (non-zero padding, long form for a
+            // short length) which the run-time decoder rejects.
+            Err(e) if !strict_tl() && matches!(e.kind, DynErrorKind::NonCanonicalBytes) => {}
             Err(e) => panic!("generated code decodes these bytes, run-time decoder fails: {e}"),
         }
     }
