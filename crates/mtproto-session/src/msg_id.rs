@@ -85,6 +85,17 @@ impl MsgIdGenerator {
         }
     }
 
+    /// Like [`resync`](Self::resync), from a server time in Unix seconds
+    /// (e.g. `future_salts.now`) received at local time `now`.
+    pub fn resync_secs(&mut self, now: Timestamp, server_secs: i64) {
+        let before = self.offset_secs;
+        let local = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        self.offset_secs = server_secs.saturating_sub(local);
+        if self.offset_secs < before {
+            self.last = 0;
+        }
+    }
+
     /// Forgets the monotonic floor (for a new session: "Client message
     /// identifiers must increase monotonically (within a single session)").
     pub fn reset(&mut self) {

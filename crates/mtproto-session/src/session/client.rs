@@ -22,6 +22,14 @@ const MAX_GZIP_DEPTH: u8 = 2;
 /// How many sent msg_ids are remembered (to recognise answers and
 /// notifications about "a message [the client has] recently sent").
 const SENT_LOG_CAP: usize = 16_384;
+/// How many msg_ids of one request are remembered (each transmission gets a
+/// new one; an answer to any of them is the answer to the request).
+const MAX_TRANSMISSIONS: usize = 32;
+
+/// Wraps the first API query sent on each connection (for example in
+/// `invokeWithLayer(initConnection(..))`); see
+/// [`ClientSession::set_connection_wrapper`].
+pub type ConnectionWrapper = Box<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -35,14 +43,23 @@ enum Kind {
 
 #[derive(Debug)]
 struct Request {
-    /// The body as sent (possibly `gzip_packed`).
+    /// The body as the caller gave it.
     body: Vec<u8>,
+    /// The body as it goes on the wire on this connection (wrapped for the
+    /// first query of a connection, possibly `gzip_packed`); built at the
+    /// first transmission on a connection.
+    wire: Option<Vec<u8>>,
     kind: Kind,
     deadline: Timestamp,
     /// The msg_id of the latest transmission.
     msg_id: Option<i64>,
+    /// Every msg_id this request was sent under (latest last, capped).
+    transmissions: Vec<i64>,
     /// Whether the server acknowledged the latest transmission.
     acked: bool,
+    /// Sent on an earlier connection and acknowledged there: its state is
+    /// being asked with msgs_state_req before it is re-sent.
+    awaiting_state: bool,
     resends: u32,
     queued: bool,
 }
@@ -54,6 +71,19 @@ enum Sent {
     Container(Vec<i64>),
     /// msgs_ack, msgs_state_info, msg_resend_req, keepalive ping.
     Service,
+    /// A msgs_state_req about these msg_ids (of our own requests).
+    StateReq(Vec<i64>),
+    /// A transmission of a request that has been answered: a second answer
+    /// to it is a duplicate and is dropped.
+    Answered,
+}
+
+/// One message being packed by `poll_transmit`.
+enum Item {
+    Service(Vec<u8>),
+    Keepalive(Vec<u8>),
+    StateReq(Vec<u8>, Vec<i64>),
+    Request(Vec<u8>, RequestId),
 }
 
 /// An MTProto 2.0 client session (sans-IO).
@@ -90,6 +120,16 @@ pub struct ClientSession {
     ping_counter: i64,
     last_unique_id: Option<i64>,
     stats: ClientStats,
+    /// Whether there is a connection to send on (see
+    /// [`ClientSession::connection_lost`]).
+    connected: bool,
+    wrapper: Option<ConnectionWrapper>,
+    /// The next API query transmitted gets wrapped by `wrapper`.
+    wrap_next: bool,
+    /// The keepalive ping waiting for its pong: (msg_id, deadline).
+    pong_wait: Option<(i64, Timestamp)>,
+    /// msg_ids (latest transmissions) whose state is to be asked.
+    state_check: Vec<i64>,
 }
 
 /// Counters of what a [`ClientSession`] dropped or did; for tests and metrics.
@@ -105,6 +145,12 @@ pub struct ClientStats {
     pub resends: u64,
     /// Keepalive pings sent.
     pub keepalive_pings: u64,
+    /// Answers to an earlier transmission of an already answered request
+    /// (after a re-send), dropped.
+    pub duplicate_answers: u64,
+    /// Requests re-sent (or state-checked) after a reconnect
+    /// ([`ClientSession::resume_on_new_connection`]).
+    pub resumed: u64,
 }
 
 impl core::fmt::Debug for ClientSession {
@@ -113,6 +159,7 @@ impl core::fmt::Debug for ClientSession {
             .field("auth_key_id", &self.key.id_u64())
             .field("session_id", &self.session_id)
             .field("pending", &self.requests.len())
+            .field("connected", &self.connected)
             .finish_non_exhaustive()
     }
 }
@@ -150,6 +197,11 @@ impl ClientSession {
             ping_counter: 0,
             last_unique_id: None,
             stats: ClientStats::default(),
+            connected: true,
+            wrapper: None,
+            wrap_next: false,
+            pong_wait: None,
+            state_check: Vec::new(),
         }
     }
 
@@ -210,7 +262,8 @@ impl ClientSession {
         // service_messages, "Packed Object": gzip_packed "may be used to
         // transmit non-service messages (i. e. RPC queries) from client to
         // server".
-        let body = wire::maybe_gzip(body, self.config.gzip_threshold);
+        // (Compressed when it is first transmitted, after the connection
+        // wrapper, if any, was applied.)
         self.push_request(now, body, Kind::User, timeout)
     }
 
@@ -248,10 +301,13 @@ impl ClientSession {
             id,
             Request {
                 body,
+                wire: None,
                 kind,
                 deadline: now.add(timeout),
                 msg_id: None,
+                transmissions: Vec::new(),
                 acked: false,
+                awaiting_state: false,
                 resends: 0,
                 queued: true,
             },
@@ -262,7 +318,7 @@ impl ClientSession {
     }
 
     fn ensure_ping_timer(&mut self, now: Timestamp) {
-        if self.next_ping_at.is_none() {
+        if self.next_ping_at.is_none() && self.connected {
             if let Some(iv) = self.config.ping_interval {
                 self.next_ping_at = Some(now.add(iv));
             }
@@ -280,9 +336,14 @@ impl ClientSession {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         let deadlines = self.requests.values().map(|r| r.deadline);
+        if !self.connected {
+            // Nothing is sent while disconnected: only requests expire.
+            return deadlines.min();
+        }
         deadlines
             .chain(self.next_ping_at)
             .chain(self.ack_deadline)
+            .chain(self.pong_wait.map(|(_, d)| d))
             .min()
     }
 
@@ -298,6 +359,19 @@ impl ClientSession {
         for id in expired {
             self.fail(id, RequestError::Timeout);
         }
+        if !self.connected {
+            return;
+        }
+        // service_messages, "Deferred Connection Closure + PING": the
+        // keepalive's pong is the connection's heartbeat. If it does not come
+        // within `pong_timeout`, the connection is reported dead (once) so the
+        // owner can reconnect.
+        if let Some((_, deadline)) = self.pong_wait {
+            if deadline <= now {
+                self.pong_wait = None;
+                self.events.push_back(Event::ConnectionDead);
+            }
+        }
         if self.config.ping_interval.is_none() {
             self.next_ping_at = None;
         }
@@ -311,7 +385,14 @@ impl ClientSession {
     }
 
     fn complete(&mut self, id: RequestId, result: Result<Vec<u8>, RpcError>) {
-        if self.requests.remove(&id).is_some() {
+        if let Some(r) = self.requests.remove(&id) {
+            // An answer to another transmission of this request (sent before
+            // a re-send or a reconnect) may still come: it is a duplicate.
+            for m in r.transmissions {
+                if let Some(s) = self.sent.get_mut(&m) {
+                    *s = Sent::Answered;
+                }
+            }
             self.queue.retain(|q| *q != id);
             self.events.push_back(Event::Response {
                 request: id,
@@ -344,6 +425,7 @@ impl ClientSession {
         r.resends += 1;
         r.queued = true;
         r.acked = false;
+        r.awaiting_state = false;
         self.stats.resends += 1;
         self.queue.push_back(id);
     }
@@ -415,17 +497,61 @@ impl ClientSession {
         }
     }
 
+    /// The body of `id` as it goes on the wire on this connection, built on
+    /// first use: the connection wrapper is applied to the first API query of
+    /// a connection, then it is compressed when that pays (service_messages,
+    /// "Packed Object": gzip_packed "may be used to transmit non-service
+    /// messages (i. e. RPC queries) from client to server").
+    fn wire_body(&mut self, id: RequestId) -> Option<Vec<u8>> {
+        let threshold = self.config.gzip_threshold;
+        let r = self.requests.get_mut(&id)?;
+        if let Some(w) = &r.wire {
+            return Some(w.clone());
+        }
+        let w = match r.kind {
+            Kind::User => {
+                let raw = match (&self.wrapper, self.wrap_next) {
+                    (Some(f), true) => {
+                        self.wrap_next = false;
+                        f(&r.body)
+                    }
+                    _ => r.body.clone(),
+                };
+                wire::maybe_gzip(raw, threshold)
+            }
+            Kind::Ping | Kind::FutureSalts => r.body.clone(),
+        };
+        r.wire = Some(w.clone());
+        Some(w)
+    }
+
     /// The next packet to send, if there is anything to send: queued
     /// requests (packed into a `msg_container` with acks, service answers
     /// and the keepalive ping when there is more than one message), or a
     /// stand-alone `msgs_ack` once acks are due.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Timestamp) -> Option<Vec<u8>> {
+        if !self.connected {
+            return None;
+        }
         self.refresh_salt(now);
-        let mut items: Vec<(Vec<u8>, bool, Option<RequestId>)> = Vec::new();
+        let mut items: Vec<Item> = Vec::new();
 
         for body in std::mem::take(&mut self.service_out) {
-            items.push((body, false, None));
+            items.push(Item::Service(body));
+        }
+        if !self.state_check.is_empty() {
+            // service_messages_about_messages: "If either party has not
+            // received information on the status of its outgoing messages for
+            // a while, it may explicitly request it from the other party:
+            // msgs_state_req". "Max 8192 IDs are allowed per constructor."
+            let n = self.state_check.len().min(wire::MAX_IDS_PER_CONSTRUCTOR);
+            let ids: Vec<i64> = self.state_check.drain(..n).collect();
+            let body = types::MsgsStateReq {
+                msg_ids: ids.clone(),
+            }
+            .to_bytes();
+            items.push(Item::StateReq(body, ids));
         }
         if self.keepalive_due {
             self.keepalive_due = false;
@@ -437,7 +563,7 @@ impl ClientSession {
                 disconnect_delay: self.config.disconnect_delay_secs,
             }
             .to_bytes();
-            items.push((body, false, None));
+            items.push(Item::Keepalive(body));
         }
 
         // Requests, within the container limits (a single oversized request
@@ -452,18 +578,18 @@ impl ClientSession {
         let mut bytes = 0usize;
         let mut taken = 0usize;
         while let Some(&id) = self.queue.front() {
-            let Some(r) = self.requests.get(&id) else {
+            let Some(body) = self.wire_body(id) else {
                 self.queue.pop_front();
                 continue;
             };
-            let len = r.body.len();
+            let len = body.len();
             if taken > 0 && (taken >= max_msgs || bytes + len > self.config.max_container_bytes) {
                 break;
             }
             self.queue.pop_front();
             bytes += len;
             taken += 1;
-            items.push((r.body.clone(), true, Some(id)));
+            items.push(Item::Request(body, id));
         }
 
         // Acks ride along with anything else, or go alone when due.
@@ -473,7 +599,7 @@ impl ClientSession {
             let n = self.pending_acks.len().min(wire::MAX_IDS_PER_CONSTRUCTOR);
             let ids: Vec<i64> = self.pending_acks.drain(..n).collect();
             let ack = types::MsgsAck { msg_ids: ids };
-            items.push((ack.to_bytes(), false, None));
+            items.push(Item::Service(ack.to_bytes()));
             if self.pending_acks.is_empty() {
                 self.ack_deadline = None;
             }
@@ -483,20 +609,40 @@ impl ClientSession {
         }
 
         let mut messages: Vec<(i64, i32, Vec<u8>)> = Vec::with_capacity(items.len());
-        for (body, content, req) in items {
+        for item in items {
             let msg_id = self.msg_ids.next(now);
-            let seqno = self.next_seqno(content);
-            match req {
-                Some(id) => {
+            let (body, content) = match item {
+                Item::Request(body, id) => {
                     if let Some(r) = self.requests.get_mut(&id) {
                         r.msg_id = Some(msg_id);
                         r.queued = false;
                         r.acked = false;
+                        r.awaiting_state = false;
+                        if r.transmissions.len() >= MAX_TRANSMISSIONS {
+                            r.transmissions.remove(0);
+                        }
+                        r.transmissions.push(msg_id);
                     }
                     self.record_sent(msg_id, Sent::Request(id));
+                    (body, true)
                 }
-                None => self.record_sent(msg_id, Sent::Service),
-            }
+                Item::Service(body) => {
+                    self.record_sent(msg_id, Sent::Service);
+                    (body, false)
+                }
+                Item::Keepalive(body) => {
+                    self.record_sent(msg_id, Sent::Service);
+                    if let Some(t) = self.config.pong_timeout {
+                        self.pong_wait = Some((msg_id, now.add(t)));
+                    }
+                    (body, false)
+                }
+                Item::StateReq(body, ids) => {
+                    self.record_sent(msg_id, Sent::StateReq(ids));
+                    (body, false)
+                }
+            };
+            let seqno = self.next_seqno(content);
             messages.push((msg_id, seqno, body));
         }
 
@@ -681,8 +827,13 @@ impl ClientSession {
                         let id = *id;
                         self.complete(id, Ok(body.to_vec()));
                     }
-                    // A keepalive's pong needs nothing more.
-                    Some(Sent::Service) => {}
+                    // A keepalive's pong: the connection is alive.
+                    Some(Sent::Service) => {
+                        if self.pong_wait.is_some_and(|(m, _)| m == ping_msg_id) {
+                            self.pong_wait = None;
+                        }
+                    }
+                    Some(Sent::Answered) => self.stats.duplicate_answers += 1,
                     _ => self.violation(Violation::UnknownRequest {
                         req_msg_id: ping_msg_id,
                     }),
@@ -741,8 +892,13 @@ impl ClientSession {
                     {
                         let id = *id;
                         self.future_salts = salts;
+                        // future_salts carries `now`, the server's current
+                        // time; it answers our query, so it is trusted as a
+                        // time source like a bad_msg_notification 16/17.
+                        self.sync_time(now, i64::from(f.now));
                         self.complete(id, Ok(body.to_vec()));
                     }
+                    Some(Sent::Answered) => self.stats.duplicate_answers += 1,
                     _ => self.violation(Violation::UnknownRequest { req_msg_id }),
                 }
             }
@@ -769,22 +925,96 @@ impl ClientSession {
                 // "The remote party immediately responds by re-sending the
                 // requested messages" — our pending requests, under new
                 // msg_ids.
-                for id in id_list(types::MsgResendReq::deserialize_bare(r)?.msg_ids) {
-                    for rid in self.requests_for(id) {
+                let ids = id_list(types::MsgResendReq::deserialize_bare(r)?.msg_ids);
+                let mut unknown = false;
+                for id in &ids {
+                    let rids = self.requests_for(*id);
+                    unknown |= rids.is_empty();
+                    for rid in rids {
                         self.resend(rid);
                     }
                 }
+                // "If at least one message with requested msg_id does not
+                // exist or has already been forgotten, or has been sent by the
+                // requesting party (known from parity), MsgsStateInfo is
+                // returned for all messages requested as if the MsgResendReq
+                // query had been a MsgsStateReq query as well."
+                if unknown {
+                    let info: Vec<u8> = ids.iter().map(|id| self.replay.state_of(*id)).collect();
+                    let answer = types::MsgsStateInfo {
+                        req_msg_id: msg_id,
+                        info,
+                    };
+                    self.service_out.push(answer.to_bytes());
+                }
             }
-            // Answers to status queries this session does not send.
-            wire::MSGS_STATE_INFO | wire::MSGS_ALL_INFO => {}
+            wire::MSGS_STATE_INFO => {
+                let info = types::MsgsStateInfo::deserialize_bare(r)?;
+                // "info is a string that contains exactly one byte of message
+                // status for each message from the incoming msg_ids list" —
+                // the list of our msgs_state_req `req_msg_id`.
+                match self.sent.get(&info.req_msg_id) {
+                    Some(Sent::StateReq(ids)) => {
+                        let pairs: Vec<(i64, u8)> =
+                            ids.iter().copied().zip(info.info.iter().copied()).collect();
+                        self.on_states(&pairs, true);
+                    }
+                    _ => self.violation(Violation::UnknownRequest {
+                        req_msg_id: info.req_msg_id,
+                    }),
+                }
+            }
+            wire::MSGS_ALL_INFO => {
+                // "Either party may voluntarily inform the other party of the
+                // status of the messages transmitted by the other party."
+                // Unsolicited, so it is only used to learn receipts (status
+                // 4), never to trigger re-sends.
+                let all = types::MsgsAllInfo::deserialize_bare(r)?;
+                let pairs: Vec<(i64, u8)> = id_list(all.msg_ids)
+                    .into_iter()
+                    .zip(all.info.iter().copied())
+                    .collect();
+                self.on_states(&pairs, false);
+            }
             _ => self.events.push_back(Event::Update(body.to_vec())),
         }
         Ok(())
     }
 
+    /// Applies message states from msgs_state_info (`solicited`) or
+    /// msgs_all_info. service_messages_about_messages: "1 = nothing is known
+    /// about the message [...]; 2 = message not received [...]; 3 = message
+    /// not received [...]; 4 = message received (note that this response is
+    /// also at the same time a receipt acknowledgment)"; the higher bits
+    /// (+8 .. +128) are flags. "if the message wasn't received, then it must
+    /// be re-sent with a new msg_id."
+    fn on_states(&mut self, states: &[(i64, u8)], solicited: bool) {
+        for &(msg_id, status) in states {
+            for rid in self.requests_for(msg_id) {
+                match status & 7 {
+                    4 => {
+                        if let Some(r) = self.requests.get_mut(&rid) {
+                            r.acked = true;
+                            r.awaiting_state = false;
+                        }
+                    }
+                    1..=3 if solicited => self.resend(rid),
+                    _ => {}
+                }
+            }
+        }
+    }
+
     fn on_rpc_result(&mut self, req_msg_id: i64, result: &[u8]) {
         let id = match self.sent.get(&req_msg_id) {
             Some(Sent::Request(id)) if self.requests.contains_key(id) => *id,
+            // An answer to an earlier transmission of a request that is
+            // already answered (the server saw both the original and the
+            // re-sent message): "no two answers for one request".
+            Some(Sent::Answered) => {
+                self.stats.duplicate_answers += 1;
+                return;
+            }
             _ => {
                 self.violation(Violation::UnknownRequest { req_msg_id });
                 return;
@@ -813,7 +1043,11 @@ impl ClientSession {
         let lost: Vec<RequestId> = self
             .requests
             .iter()
-            .filter(|(_, r)| !r.queued && !r.acked && r.msg_id.is_some_and(|m| m < first_msg_id))
+            .filter(|(_, r)| {
+                !r.queued
+                    && (!r.acked || r.awaiting_state)
+                    && r.msg_id.is_some_and(|m| m < first_msg_id)
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in lost {
@@ -854,13 +1088,7 @@ impl ClientSession {
             // correct msg_id)". The notification's own msg_id carries the
             // server's time.
             16 | 17 => {
-                let before = self.time_offset();
-                self.msg_ids.resync(now, notification_msg_id);
-                if self.time_offset() != before {
-                    self.events.push_back(Event::TimeOffsetChanged {
-                        offset_secs: self.time_offset(),
-                    });
-                }
+                self.sync_time(now, msg_id_secs(notification_msg_id));
                 for id in affected {
                     self.resend(id);
                 }
@@ -900,6 +1128,18 @@ impl ClientSession {
         }
     }
 
+    /// Learns the time offset from a trusted server time (`server_secs`,
+    /// Unix seconds) received at local time `now`.
+    fn sync_time(&mut self, now: Timestamp, server_secs: i64) {
+        let before = self.time_offset();
+        self.msg_ids.resync_secs(now, server_secs);
+        if self.time_offset() != before {
+            self.events.push_back(Event::TimeOffsetChanged {
+                offset_secs: self.time_offset(),
+            });
+        }
+    }
+
     fn reset_session(&mut self, code: i32) {
         self.session_id = self.rng.next_u64() as i64;
         self.content_count = 0;
@@ -908,6 +1148,7 @@ impl ClientSession {
         self.pending_acks.clear();
         self.ack_deadline = None;
         self.service_out.clear();
+        self.state_check.clear();
         self.last_unique_id = None;
         let pending: Vec<RequestId> = self
             .requests
@@ -924,6 +1165,7 @@ impl ClientSession {
                 // A new session is not a retry of the same message.
                 r.queued = true;
                 r.acked = false;
+                r.awaiting_state = false;
                 self.queue.push_back(id);
             }
         }
@@ -945,6 +1187,155 @@ impl ClientSession {
             };
             self.service_out.push(req.to_bytes());
         }
+    }
+
+    /// Sets (or removes) the function applied to the first API query sent
+    /// on each connection — the session's first, and the first after every
+    /// [`resume_on_new_connection`](Self::resume_on_new_connection). The
+    /// Telegram API wants `invokeWithLayer(initConnection(..))` around the
+    /// first query of every connection; the wrapped form is compressed when
+    /// that pays. Requests already transmitted on this connection keep their
+    /// form.
+    pub fn set_connection_wrapper(&mut self, wrapper: Option<ConnectionWrapper>) {
+        self.wrap_next = wrapper.is_some() && self.stats.packets_sent == 0;
+        self.wrapper = wrapper;
+    }
+
+    /// Whether the session has a connection to send on (false between
+    /// [`connection_lost`](Self::connection_lost) and
+    /// [`resume_on_new_connection`](Self::resume_on_new_connection)).
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// The transport connection carrying this session is gone.
+    ///
+    /// The session itself lives on: auth key, salt, time offset, session_id,
+    /// seqno and every pending request are kept (description: "A session is
+    /// attached to a client device (the application, to be more exact)
+    /// rather than a specific websocket/http/https/tcp connection"). Until
+    /// [`resume_on_new_connection`](Self::resume_on_new_connection) nothing
+    /// is transmitted and no keepalive runs; requests can still be enqueued,
+    /// and their deadlines still expire in
+    /// [`handle_timeout`](Self::handle_timeout).
+    pub fn connection_lost(&mut self, _now: Timestamp) {
+        self.connected = false;
+        self.keepalive_due = false;
+        self.next_ping_at = None;
+        self.pong_wait = None;
+    }
+
+    /// A new transport connection carries this session. Returns how many
+    /// requests that were transmitted on an earlier connection and are still
+    /// unanswered will be re-sent or checked.
+    ///
+    /// The session_id is kept, as tdlib does: the server keeps the session's
+    /// state across connections and still delivers answers to messages sent
+    /// on the old connection, so a new session_id would only make it drop
+    /// them. Unanswered requests the server never acknowledged are re-sent
+    /// under fresh msg_ids by the next [`poll_transmit`](Self::poll_transmit).
+    /// Acknowledged ones may already be executing; re-sending them could run
+    /// them twice, so their state is asked first with `msgs_state_req`
+    /// ("the status of the message can be checked using msgs_state_req and
+    /// if the message wasn't received, then it must be re-sent with a new
+    /// msg_id", service_messages_about_messages) and they are re-sent only if
+    /// the server did not receive them (or announces a new session with
+    /// `new_session_created`). Either way a request is answered at most once:
+    /// an answer to any earlier msg_id of a request maps to the same
+    /// [`RequestId`], and once it is answered, answers to its other msg_ids
+    /// are dropped as duplicates ([`ClientStats::duplicate_answers`]).
+    pub fn resume_on_new_connection(&mut self, now: Timestamp) -> usize {
+        self.connected = true;
+        self.keepalive_due = false;
+        self.pong_wait = None;
+        self.next_ping_at = None;
+        self.wrap_next = self.wrapper.is_some();
+        let mut count = 0;
+        let ids: Vec<RequestId> = self.requests.keys().copied().collect();
+        for id in ids {
+            let Some(r) = self.requests.get_mut(&id) else {
+                continue;
+            };
+            // Build the wire form again: the wrapper goes on this
+            // connection's first query.
+            r.wire = None;
+            if r.queued || r.msg_id.is_none() {
+                continue;
+            }
+            count += 1;
+            if (r.acked || r.awaiting_state) && r.kind == Kind::User {
+                r.awaiting_state = true;
+                if let Some(m) = r.msg_id {
+                    self.state_check.push(m);
+                }
+            } else {
+                r.queued = true;
+                r.acked = false;
+                self.queue.push_back(id);
+            }
+        }
+        // Oldest first, so the first query of the connection is the oldest.
+        self.queue.make_contiguous().sort_unstable();
+        self.stats.resumed += count as u64;
+        if !self.requests.is_empty() {
+            self.ensure_ping_timer(now);
+        }
+        count
+    }
+
+    /// Switches to a new auth key (the server forgot the old one, e.g.
+    /// transport error -404, and a new key was made) with server salt
+    /// `salt`. "Each session is also attached to a user key ID" (description),
+    /// so this starts a new session: a new session_id, seqno from zero, no
+    /// salts, acks or replay state from the old key. Every pending request
+    /// is queued to be sent again under the new key; returns how many had
+    /// already been transmitted.
+    pub fn rekey(&mut self, key: AuthKey, salt: i64) -> usize {
+        self.key = key;
+        self.salt = salt;
+        self.future_salts.clear();
+        self.session_id = self.rng.next_u64() as i64;
+        self.content_count = 0;
+        self.msg_ids.reset();
+        self.replay.clear();
+        self.pending_acks.clear();
+        self.ack_deadline = None;
+        self.service_out.clear();
+        self.state_check.clear();
+        self.last_unique_id = None;
+        self.sent.clear();
+        self.sent_order.clear();
+        self.pong_wait = None;
+        let mut count = 0;
+        for (id, r) in self.requests.iter_mut() {
+            r.wire = None;
+            if !r.queued {
+                count += 1;
+                r.queued = true;
+                r.acked = false;
+                r.awaiting_state = false;
+                self.queue.push_back(*id);
+            }
+        }
+        self.queue.make_contiguous().sort_unstable();
+        count
+    }
+
+    /// Forgets `request` (the caller lost interest): no event will be
+    /// reported for it and it is not re-sent. A late answer to it is
+    /// reported as [`Violation::UnknownRequest`]. Returns whether it was
+    /// pending.
+    pub fn cancel(&mut self, request: RequestId) -> bool {
+        let found = self.requests.remove(&request).is_some();
+        if found {
+            self.queue.retain(|q| *q != request);
+        }
+        found
+    }
+
+    /// The pending requests, oldest first.
+    pub fn pending_request_ids(&self) -> Vec<RequestId> {
+        self.requests.keys().copied().collect()
     }
 
     /// The msg_id currently carrying `request`, once it has been sent.

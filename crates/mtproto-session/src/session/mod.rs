@@ -21,7 +21,7 @@ pub(crate) mod wire;
 use core::fmt;
 use core::time::Duration;
 
-pub use client::{ClientSession, ClientStats};
+pub use client::{ClientSession, ClientStats, ConnectionWrapper};
 pub use mtproto_crypto::{AuthKey, PacketError};
 pub use mtproto_tl::DecodeError;
 pub use server::{Fault, ServerSession, ServerStats};
@@ -178,6 +178,11 @@ pub enum Event {
     Update(Vec<u8>),
     /// A server message the session could not use.
     ProtocolViolation(Violation),
+    /// The keepalive `ping_delay_disconnect` got no `pong` within
+    /// [`Config::pong_timeout`]: the connection is presumed dead. The owner
+    /// should close it, call [`ClientSession::connection_lost`], reconnect
+    /// and call [`ClientSession::resume_on_new_connection`].
+    ConnectionDead,
 }
 
 /// Why an incoming packet was rejected as a whole.
@@ -233,6 +238,10 @@ pub struct Config {
     /// pings once every 60 seconds, for example, it may set disconnect_delay
     /// equal to 75 seconds."
     pub disconnect_delay_secs: i32,
+    /// How long the keepalive's `pong` may take before the connection is
+    /// reported dead with [`Event::ConnectionDead`] (default 20 s; `None`
+    /// disables the check).
+    pub pong_timeout: Option<Duration>,
     /// Request bodies longer than this are sent as `gzip_packed` when that
     /// is smaller (default 512 bytes).
     pub gzip_threshold: usize,
@@ -260,6 +269,7 @@ impl Default for Config {
             max_pending_acks: 16,
             ping_interval: Some(Duration::from_secs(60)),
             disconnect_delay_secs: 75,
+            pong_timeout: Some(Duration::from_secs(20)),
             gzip_threshold: 512,
             replay_window: 1024,
             max_container_messages: 1020,
