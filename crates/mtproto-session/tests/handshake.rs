@@ -7,17 +7,14 @@ mod vectors;
 
 use mtproto_crypto::dh as cdh;
 use mtproto_crypto::rsa::{telegram_production_key, telegram_test_key, RsaPrivateKey};
-use mtproto_session::handshake::wire::{
-    ClientDhInnerData, DhGenAnswer, DhGenKind, PqInnerData, ReqDhParams, ReqPq, ResPq,
-    ServerDhInnerData, ServerDhParams, SetClientDhParams,
-};
 use mtproto_session::handshake::{
     client, decode_plain, encode_plain, server, ClientEvent, ClientHandshake, DhError,
     EnvelopeError, ErrorKind, FixedMsgIds, HandshakeConfig, HandshakeError, PqInnerVariant,
     RsaScheme, ServerEvent, ServerHandshake, Step,
 };
 use mtproto_session::Timestamp;
-use mtproto_tl::Reader;
+use mtproto_tl::mtproto::{enums, functions, types};
+use mtproto_tl::{Deserialize, Serialize};
 use rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use vectors::{grammers as gv, official_2024 as o24, official_2025 as o25};
@@ -337,11 +334,11 @@ fn official_2025_inner_data_is_exact_under_rsa_pad() {
     );
     let config = HandshakeConfig::new(vec![key.public_key().clone()], 2);
     let (s1, _) = client::start(config, &mut rng);
-    let mut res = ResPq::from_bytes(&h(o25::MSG_RESPQ)[20..]).unwrap();
-    res.fingerprints = vec![7, key.public_key().fingerprint()];
+    let mut res = types::ResPq::from_bytes(&h(o25::MSG_RESPQ)[20..]).unwrap();
+    res.server_public_key_fingerprints = vec![7, key.public_key().fingerprint()];
     let (_, body) = s1.handle_res_pq(&res.to_bytes(), &mut rng).unwrap();
-    let req = ReqDhParams::from_bytes(&body).unwrap();
-    assert_eq!(req.fingerprint, key.public_key().fingerprint());
+    let req = functions::ReqDhParams::from_bytes(&body).unwrap();
+    assert_eq!(req.public_key_fingerprint, key.public_key().fingerprint());
     let plain = key.rsa_pad_decrypt(&req.encrypted_data).unwrap();
     assert_eq!(
         hex::encode(&plain.data_with_padding[..100]),
@@ -392,8 +389,8 @@ fn plain_envelope_roundtrip_and_checks() {
 // Client negative tests (mutating the grammers server answers)
 // ---------------------------------------------------------------------------
 
-fn grammers_res_pq() -> ResPq {
-    ResPq::from_bytes(&h(gv::STEP1_RESPONSE_RESPQ)).unwrap()
+fn grammers_res_pq() -> types::ResPq {
+    types::ResPq::from_bytes(&h(gv::STEP1_RESPONSE_RESPQ)).unwrap()
 }
 
 fn res_pq_error(res: &[u8], config: HandshakeConfig) -> HandshakeError {
@@ -425,7 +422,7 @@ fn client_rejects_unknown_fingerprints() {
     let ErrorKind::NoKnownFingerprint { offered } = &e.kind else {
         panic!("{e}")
     };
-    assert_eq!(offered, &grammers_res_pq().fingerprints);
+    assert_eq!(offered, &grammers_res_pq().server_public_key_fingerprints);
     assert!(e.to_string().contains("b25898df208d2603"));
 }
 
@@ -456,25 +453,26 @@ fn client_rejects_truncated_garbage_and_wrong_constructor_at_res_pq() {
     ));
 }
 
+fn grammers_server_dh_ok() -> types::ServerDhParamsOk {
+    types::ServerDhParamsOk::from_bytes(&h(gv::STEP2_RESPONSE_SERVER_DH_PARAMS_OK)).unwrap()
+}
+
 /// Re-encrypts the grammers server_DH_inner_data after `mutate`.
-fn grammers_answer(mutate: impl FnOnce(&mut ServerDhInnerData)) -> Vec<u8> {
-    let ServerDhParams::Ok {
+fn grammers_answer(mutate: impl FnOnce(&mut types::ServerDhInnerData)) -> Vec<u8> {
+    let types::ServerDhParamsOk {
         nonce,
         server_nonce,
         encrypted_answer,
-    } = ServerDhParams::from_bytes(&h(gv::STEP2_RESPONSE_SERVER_DH_PARAMS_OK)).unwrap()
-    else {
-        panic!()
-    };
+    } = grammers_server_dh_ok();
     let new_nonce: [u8; 32] = h(gv::NEW_NONCE).try_into().unwrap();
     let tmp = cdh::tmp_aes_key_iv(&server_nonce, &new_nonce);
     let data = cdh::decrypt_answer_with_hash(&encrypted_answer, &tmp).unwrap();
-    let mut inner = ServerDhInnerData::read(&mut Reader::new(&data)).unwrap();
+    let mut inner = types::ServerDhInnerData::from_bytes(&data).unwrap();
     mutate(&mut inner);
     let bytes = inner.to_bytes();
     let n = (16 - (20 + bytes.len()) % 16) % 16;
     let enc = cdh::encrypt_with_hash(&bytes, &vec![0; n], &tmp).unwrap();
-    ServerDhParams::Ok {
+    types::ServerDhParamsOk {
         nonce,
         server_nonce,
         encrypted_answer: enc,
@@ -494,7 +492,7 @@ fn client_reencrypted_unmodified_answer_is_accepted() {
     let (_, body) = s2
         .handle_server_dh_params(&grammers_answer(|_| {}), &mut rng, grammers_now())
         .unwrap();
-    let set = SetClientDhParams::from_bytes(&body).unwrap();
+    let set = functions::SetClientDhParams::from_bytes(&body).unwrap();
     assert_eq!(
         hex::encode(set.to_bytes()),
         gv::STEP3_REQUEST_SET_CLIENT_DH_PARAMS
@@ -530,16 +528,13 @@ fn client_rejects_bad_answer_hash_and_length() {
     let mut m = h(gv::STEP2_RESPONSE_SERVER_DH_PARAMS_OK);
     m[100] ^= 1;
     assert_eq!(server_dh_error(&m), ErrorKind::BadAnswerHash);
-    let ServerDhParams::Ok {
+    let types::ServerDhParamsOk {
         nonce,
         server_nonce,
         encrypted_answer,
-    } = ServerDhParams::from_bytes(&h(gv::STEP2_RESPONSE_SERVER_DH_PARAMS_OK)).unwrap()
-    else {
-        panic!()
-    };
+    } = grammers_server_dh_ok();
     for len in [0, 17, 16] {
-        let short = ServerDhParams::Ok {
+        let short = types::ServerDhParamsOk {
             nonce,
             server_nonce,
             encrypted_answer: encrypted_answer[..len].to_vec(),
@@ -558,7 +553,7 @@ fn client_reports_server_dh_params_fail() {
     let sha = mtproto_crypto::sha::sha1(&[&new_nonce]);
     let mut hash = [0u8; 16];
     hash.copy_from_slice(&sha[4..]);
-    let fail = ServerDhParams::Fail {
+    let fail = types::ServerDhParamsFail {
         nonce: res.nonce,
         server_nonce: res.server_nonce,
         new_nonce_hash: hash,
@@ -570,7 +565,7 @@ fn client_reports_server_dh_params_fail() {
         }
     );
     hash[0] ^= 1;
-    let forged = ServerDhParams::Fail {
+    let forged = types::ServerDhParamsFail {
         nonce: res.nonce,
         server_nonce: res.server_nonce,
         new_nonce_hash: hash,
@@ -635,18 +630,57 @@ fn client_rejects_every_dh_rule() {
     );
 }
 
+/// Which `Set_client_DH_params_answer` a test builds.
+#[derive(Clone, Copy)]
+enum DhGenKind {
+    Ok,
+    Retry,
+    Fail,
+}
+
+/// The fields all three `dh_gen_*` constructors share.
+struct DhGenAnswer {
+    nonce: [u8; 16],
+    server_nonce: [u8; 16],
+    new_nonce_hash: [u8; 16],
+}
+
 fn dh_gen_answer(kind: DhGenKind, number: u8, tweak: impl FnOnce(&mut DhGenAnswer)) -> Vec<u8> {
     let res = grammers_res_pq();
     let key = mtproto_crypto::AuthKey::from_slice(&h(gv::AUTH_KEY_EXPECTED)).unwrap();
     let new_nonce: [u8; 32] = h(gv::NEW_NONCE).try_into().unwrap();
     let mut a = DhGenAnswer {
-        kind,
         nonce: res.nonce,
         server_nonce: res.server_nonce,
         new_nonce_hash: key.new_nonce_hash(&new_nonce, number),
     };
     tweak(&mut a);
-    a.to_bytes()
+    let DhGenAnswer {
+        nonce,
+        server_nonce,
+        new_nonce_hash,
+    } = a;
+    let answer: enums::SetClientDhParamsAnswer = match kind {
+        DhGenKind::Ok => types::DhGenOk {
+            nonce,
+            server_nonce,
+            new_nonce_hash1: new_nonce_hash,
+        }
+        .into(),
+        DhGenKind::Retry => types::DhGenRetry {
+            nonce,
+            server_nonce,
+            new_nonce_hash2: new_nonce_hash,
+        }
+        .into(),
+        DhGenKind::Fail => types::DhGenFail {
+            nonce,
+            server_nonce,
+            new_nonce_hash3: new_nonce_hash,
+        }
+        .into(),
+    };
+    answer.to_bytes()
 }
 
 #[test]
@@ -705,11 +739,11 @@ fn client_dh_gen_retry_uses_aux_hash_and_is_bounded() {
     assert_eq!(s4.retries(), 1);
     // The new set_client_DH_params carries retry_id = auth_key_aux_hash of the
     // previous key ("equal to auth_key_aux_hash from the previous failed attempt").
-    let set = SetClientDhParams::from_bytes(&body).unwrap();
+    let set = functions::SetClientDhParams::from_bytes(&body).unwrap();
     let new_nonce: [u8; 32] = h(gv::NEW_NONCE).try_into().unwrap();
     let tmp = cdh::tmp_aes_key_iv(&set.server_nonce, &new_nonce);
     let data = cdh::decrypt_answer_with_hash(&set.encrypted_data, &tmp).unwrap();
-    let inner = ClientDhInnerData::read(&mut Reader::new(&data)).unwrap();
+    let inner = types::ClientDhInnerData::from_bytes(&data).unwrap();
     assert_eq!(
         hex::encode(inner.retry_id.to_le_bytes()),
         "d78e45cf63b32cf6"
@@ -838,12 +872,145 @@ fn server_retry_on_key_collision_then_ok() {
     assert_eq!(c.auth_key, s.auth_key);
     assert_eq!(seen.len(), 2);
     assert_ne!(seen[0], seen[1]);
-    // When every key collides the server stops after SERVER_MAX_RETRIES retries
-    // (the client, with the same default bound, has accepted all of them).
-    let e = run_pair(PqInnerVariant::Plain, 78, |_| true).unwrap_err();
-    assert_eq!(e.step, Step::ServerSetClientDhParams);
+}
+
+/// The client driver and a server driver in memory, with `key_exists`
+/// answering for every key; returns the client's error and the server.
+fn run_pair_until_client_error(
+    seed: u64,
+    key_exists: impl FnMut(&mtproto_crypto::AuthKey) -> bool + Copy,
+) -> (HandshakeError, ServerHandshake, Vec<Vec<u8>>) {
+    let key = test_server_key();
+    let config = HandshakeConfig::new(vec![key.public_key().clone()], 2);
+    let mut crng = ChaCha20Rng::seed_from_u64(seed);
+    let mut srng = ChaCha20Rng::seed_from_u64(seed ^ 0xffff);
+    let now = Timestamp::from_secs(1_735_910_891);
+    let mut client = ClientHandshake::new(config);
+    let mut srv = ServerHandshake::new(server::ServerConfig::new(vec![key]));
+    let mut to_server = client.start(&mut crng, now).unwrap();
+    let mut answers = Vec::new();
+    loop {
+        let ServerEvent::Send(m) = srv.feed(&to_server, &mut srng, now, key_exists).unwrap() else {
+            panic!("the server finished")
+        };
+        answers.push(decode_plain(&m).unwrap().body.to_vec());
+        match client.feed(&m, &mut crng, now) {
+            Ok(ClientEvent::Send(next)) => to_server = next,
+            Ok(ClientEvent::Done(_)) => panic!("client done"),
+            Err(e) => return (e, srv, answers),
+        }
+    }
+}
+
+/// auth_key.html, item 9: "dh_gen_fail#a69dae02 nonce:int128
+/// server_nonce:int128 new_nonce_hash3:int128". When every key collides the
+/// server answers dh_gen_retry SERVER_MAX_RETRIES times (the client, with the
+/// same default bound, accepts all of them), then dh_gen_fail, which the
+/// client reports as a typed DhGenFail after checking new_nonce_hash3.
+#[test]
+fn server_sends_dh_gen_fail_when_collisions_exhaust_retries() {
+    let (e, srv, answers) = run_pair_until_client_error(78, |_| true);
+    assert_eq!(e, HandshakeError::new(Step::DhGenAnswer, ErrorKind::DhGenFail));
+    assert!(srv.is_finished());
     assert_eq!(
-        e.kind,
+        srv.failure(),
+        Some(&HandshakeError::new(
+            Step::ServerSetClientDhParams,
+            ErrorKind::RetriesExhausted {
+                retries: server::SERVER_MAX_RETRIES
+            }
+        ))
+    );
+    // resPQ, server_DH_params_ok, 5 x dh_gen_retry, dh_gen_fail.
+    let ids: Vec<u32> = answers
+        .iter()
+        .map(|a| u32::from_le_bytes(a[..4].try_into().unwrap()))
+        .collect();
+    let mut want = vec![0x0516_2463, 0xd0e8_075c];
+    want.extend([0x46dc_1fb9; server::SERVER_MAX_RETRIES as usize]);
+    want.push(0xa69d_ae02);
+    assert_eq!(ids, want);
+
+    // The typed layer: the compatible method returns only the error.
+    let (at, key) = server_at_req_dh(31);
+    let new_nonce = [4; 32];
+    let req = req_dh(&at, &key, false, &inner_data(&at, new_nonce));
+    let (st, _) = at
+        .state
+        .handle_req_dh_params(
+            &req.to_bytes(),
+            &mut ChaCha20Rng::seed_from_u64(2),
+            Timestamp::from_secs(1),
+        )
+        .unwrap();
+    let tmp = cdh::tmp_aes_key_iv(&at.res.server_nonce, &new_nonce);
+    let b = cdh::DhSecret::from_bytes([6; 256]);
+    let g_b = cdh::public_value(3, &b, &cdh::TELEGRAM_DH_PRIME).unwrap();
+    let set = |retry_id: i64| {
+        let inner = types::ClientDhInnerData {
+            nonce: at.nonce,
+            server_nonce: at.res.server_nonce,
+            retry_id,
+            g_b: g_b.to_vec(),
+        }
+        .to_bytes();
+        let n = (16 - (20 + inner.len()) % 16) % 16;
+        functions::SetClientDhParams {
+            nonce: at.nonce,
+            server_nonce: at.res.server_nonce,
+            encrypted_data: cdh::encrypt_with_hash(&inner, &vec![0; n], &tmp).unwrap(),
+        }
+        .to_bytes()
+    };
+    let mut state = st;
+    let mut retry_id = 0;
+    for _ in 0..server::SERVER_MAX_RETRIES {
+        let mut aux = [0u8; 8];
+        let server::SetClientDhAnswer::Retry(next, reply) = state
+            .answer_set_client_dh_params(&set(retry_id), |k| {
+                aux = k.aux_hash();
+                true
+            })
+            .unwrap()
+        else {
+            panic!("expected dh_gen_retry")
+        };
+        types::DhGenRetry::from_bytes(&reply).unwrap();
+        // Same g_b and a each time: the same colliding key, whose aux hash
+        // is the next retry_id.
+        retry_id = i64::from_le_bytes(aux);
+        state = next;
+    }
+    let mut fail_key = None;
+    let server::SetClientDhAnswer::Fail(reply, error) = state
+        .clone()
+        .answer_set_client_dh_params(&set(retry_id), |k| {
+            fail_key = Some(k.clone());
+            true
+        })
+        .unwrap()
+    else {
+        panic!("expected dh_gen_fail")
+    };
+    assert_eq!(
+        error.kind,
+        ErrorKind::RetriesExhausted {
+            retries: server::SERVER_MAX_RETRIES
+        }
+    );
+    let fail = types::DhGenFail::from_bytes(&reply).unwrap();
+    assert_eq!((fail.nonce, fail.server_nonce), (at.nonce, at.res.server_nonce));
+    assert_eq!(
+        fail.new_nonce_hash3,
+        fail_key.unwrap().new_nonce_hash(&new_nonce, 3)
+    );
+    // The error names no secret: only the step and the count.
+    assert_eq!(
+        error.to_string(),
+        "handshake failed at server set_client_DH_params: dh_gen_retry after 5 retries"
+    );
+    assert_eq!(
+        kind(state.handle_set_client_dh_params(&set(retry_id), |_| true)),
         ErrorKind::RetriesExhausted {
             retries: server::SERVER_MAX_RETRIES
         }
@@ -857,14 +1024,19 @@ fn server_answers_req_pq_with_fresh_31_bit_primes() {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let s = server::AwaitingReqPq::new(server::ServerConfig::new(vec![key.clone()]));
         let multi = seed % 2 == 0;
-        let req = ReqPq {
-            multi,
-            nonce: [seed as u8; 16],
+        let nonce = [seed as u8; 16];
+        let req = if multi {
+            functions::ReqPqMulti { nonce }.to_bytes()
+        } else {
+            functions::ReqPq { nonce }.to_bytes()
         };
-        let (st, body) = s.handle_req_pq(&req.to_bytes(), &mut rng).unwrap();
-        let res = ResPq::from_bytes(&body).unwrap();
+        let (st, body) = s.handle_req_pq(&req, &mut rng).unwrap();
+        let res = types::ResPq::from_bytes(&body).unwrap();
         assert_eq!(res.nonce, [seed as u8; 16]);
-        assert_eq!(res.fingerprints, vec![key.public_key().fingerprint()]);
+        assert_eq!(
+            res.server_public_key_fingerprints,
+            vec![key.public_key().fingerprint()]
+        );
         let (pq, p, q) = st.pq();
         assert!(p < q && p * q == pq);
         assert!((1 << 30..1 << 32).contains(&p) && (1 << 30..1 << 32).contains(&q));
@@ -885,7 +1057,7 @@ fn server_answers_req_pq_with_fresh_31_bit_primes() {
 
 struct ServerAtReqDh {
     state: server::AwaitingReqDhParams,
-    res: ResPq,
+    res: types::ResPq,
     nonce: [u8; 16],
     p: Vec<u8>,
     q: Vec<u8>,
@@ -898,16 +1070,9 @@ fn server_at_req_dh(seed: u64) -> (ServerAtReqDh, RsaPrivateKey) {
     let s = server::AwaitingReqPq::new(server::ServerConfig::new(vec![key.clone()]));
     // Telethon 1.x still sends req_pq in some paths; accept both.
     let (state, body) = s
-        .handle_req_pq(
-            &ReqPq {
-                multi: false,
-                nonce,
-            }
-            .to_bytes(),
-            &mut rng,
-        )
+        .handle_req_pq(&functions::ReqPq { nonce }.to_bytes(), &mut rng)
         .unwrap();
-    let res = ResPq::from_bytes(&body).unwrap();
+    let res = types::ResPq::from_bytes(&body).unwrap();
     let (p, q) = mtproto_crypto::pq::factorize_be(&res.pq).unwrap();
     (
         ServerAtReqDh {
@@ -921,9 +1086,8 @@ fn server_at_req_dh(seed: u64) -> (ServerAtReqDh, RsaPrivateKey) {
     )
 }
 
-fn inner_data(at: &ServerAtReqDh, new_nonce: [u8; 32]) -> PqInnerData {
-    PqInnerData {
-        variant: PqInnerVariant::Plain,
+fn inner_data(at: &ServerAtReqDh, new_nonce: [u8; 32]) -> types::PQInnerData {
+    types::PQInnerData {
         pq: at.res.pq.clone(),
         p: at.p.clone(),
         q: at.q.clone(),
@@ -937,8 +1101,8 @@ fn req_dh(
     at: &ServerAtReqDh,
     key: &RsaPrivateKey,
     legacy: bool,
-    inner: &PqInnerData,
-) -> ReqDhParams {
+    inner: &types::PQInnerData,
+) -> functions::ReqDhParams {
     let data = inner.to_bytes();
     let encrypted = if legacy {
         key.public_key()
@@ -954,17 +1118,17 @@ fn req_dh(
             )
             .unwrap()
     };
-    ReqDhParams {
+    functions::ReqDhParams {
         nonce: at.nonce,
         server_nonce: at.res.server_nonce,
         p: at.p.clone(),
         q: at.q.clone(),
-        fingerprint: key.public_key().fingerprint(),
+        public_key_fingerprint: key.public_key().fingerprint(),
         encrypted_data: encrypted.to_vec(),
     }
 }
 
-fn req_dh_error(req: &ReqDhParams, seed: u64) -> ErrorKind {
+fn req_dh_error(req: &functions::ReqDhParams, seed: u64) -> ErrorKind {
     let (at, _) = server_at_req_dh(seed);
     let mut rng = ChaCha20Rng::seed_from_u64(seed + 100);
     kind(
@@ -989,18 +1153,18 @@ fn server_accepts_telethon_legacy_rsa() {
         .unwrap();
     assert_eq!(st.rsa_scheme(), RsaScheme::LegacySha1);
     assert_eq!(st.inner_variant(), PqInnerVariant::Plain);
-    let ServerDhParams::Ok {
+    let enums::ServerDhParams::Ok(types::ServerDhParamsOk {
         nonce,
         server_nonce,
         encrypted_answer,
-    } = ServerDhParams::from_bytes(&body).unwrap()
+    }) = enums::ServerDhParams::from_bytes(&body).unwrap()
     else {
         panic!("expected server_DH_params_ok")
     };
     assert_eq!((nonce, server_nonce), (at.nonce, at.res.server_nonce));
     let tmp = cdh::tmp_aes_key_iv(&server_nonce, &new_nonce);
     let data = cdh::decrypt_answer_with_hash(&encrypted_answer, &tmp).unwrap();
-    let ans = ServerDhInnerData::from_reader_exact(&data);
+    let ans = types::ServerDhInnerData::from_bytes(&data).unwrap();
     assert_eq!(ans.g, 3);
     assert_eq!(ans.dh_prime, cdh::TELEGRAM_DH_PRIME.to_vec());
     assert_eq!(ans.server_time, 1_700_000_123);
@@ -1010,7 +1174,7 @@ fn server_accepts_telethon_legacy_rsa() {
     let b = cdh::DhSecret::from_bytes([0x99; 256]);
     let g_b = cdh::public_value(3, &b, &ans.dh_prime).unwrap();
     let client_key = cdh::compute_auth_key(&ans.g_a, &b, &ans.dh_prime).unwrap();
-    let inner = ClientDhInnerData {
+    let inner = types::ClientDhInnerData {
         nonce,
         server_nonce,
         retry_id: 0,
@@ -1018,7 +1182,7 @@ fn server_accepts_telethon_legacy_rsa() {
     }
     .to_bytes();
     let n = (16 - (20 + inner.len()) % 16) % 16;
-    let set = SetClientDhParams {
+    let set = functions::SetClientDhParams {
         nonce,
         server_nonce,
         encrypted_data: cdh::encrypt_with_hash(&inner, &vec![0; n], &tmp).unwrap(),
@@ -1035,21 +1199,8 @@ fn server_accepts_telethon_legacy_rsa() {
         outcome.server_salt,
         cdh::server_salt(&new_nonce, &server_nonce)
     );
-    let ok = DhGenAnswer::from_bytes(&reply).unwrap();
-    assert_eq!(ok.kind, DhGenKind::Ok);
-    assert_eq!(ok.new_nonce_hash, client_key.new_nonce_hash(&new_nonce, 1));
-}
-
-trait ReadExact {
-    fn from_reader_exact(b: &[u8]) -> Self;
-}
-impl ReadExact for ServerDhInnerData {
-    fn from_reader_exact(b: &[u8]) -> Self {
-        let mut r = Reader::new(b);
-        let v = ServerDhInnerData::read(&mut r).unwrap();
-        r.finish().unwrap();
-        v
-    }
+    let ok = types::DhGenOk::from_bytes(&reply).unwrap();
+    assert_eq!(ok.new_nonce_hash1, client_key.new_nonce_hash(&new_nonce, 1));
 }
 
 #[test]
@@ -1081,11 +1232,11 @@ fn server_rejects_bad_req_dh_params() {
     r.p = vec![1];
     assert_eq!(req_dh_error(&r, 11), ErrorKind::BadProofOfWork);
     let mut r = good.clone();
-    r.fingerprint ^= 1;
+    r.public_key_fingerprint ^= 1;
     assert_eq!(
         req_dh_error(&r, 11),
         ErrorKind::UnknownFingerprint {
-            fingerprint: good.fingerprint ^ 1
+            fingerprint: good.public_key_fingerprint ^ 1
         }
     );
     let mut r = good.clone();
@@ -1120,14 +1271,7 @@ fn server_rejects_bad_req_dh_params() {
     cfg.allow_legacy_rsa = false;
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     let (st, _) = server::AwaitingReqPq::new(cfg)
-        .handle_req_pq(
-            &ReqPq {
-                multi: false,
-                nonce: at.nonce,
-            }
-            .to_bytes(),
-            &mut rng,
-        )
+        .handle_req_pq(&functions::ReqPq { nonce: at.nonce }.to_bytes(), &mut rng)
         .unwrap();
     assert_eq!(
         kind(st.handle_req_dh_params(&legacy.to_bytes(), &mut rng, Timestamp::from_secs(1))),
@@ -1170,7 +1314,7 @@ fn server_rejects_bad_set_client_dh_params() {
         .unwrap();
     let tmp = cdh::tmp_aes_key_iv(&at.res.server_nonce, &new_nonce);
     let set = |g_b: Vec<u8>, retry_id: i64, nonce: [u8; 16], outer_nonce: [u8; 16]| {
-        let inner = ClientDhInnerData {
+        let inner = types::ClientDhInnerData {
             nonce,
             server_nonce: at.res.server_nonce,
             retry_id,
@@ -1178,7 +1322,7 @@ fn server_rejects_bad_set_client_dh_params() {
         }
         .to_bytes();
         let n = (16 - (20 + inner.len()) % 16) % 16;
-        SetClientDhParams {
+        functions::SetClientDhParams {
             nonce: outer_nonce,
             server_nonce: at.res.server_nonce,
             encrypted_data: cdh::encrypt_with_hash(&inner, &vec![0; n], &tmp).unwrap(),
@@ -1245,7 +1389,155 @@ fn server_driver_rejects_garbage_envelopes() {
     let msg = decode_plain(&m).unwrap();
     assert_eq!(msg.msg_id % 4, 1);
     assert_eq!(
-        ResPq::from_bytes(msg.body).unwrap().nonce.to_vec(),
+        types::ResPq::from_bytes(msg.body).unwrap().nonce.to_vec(),
         h(o25::NONCE)
     );
+}
+
+// ---------------------------------------------------------------------------
+// Lost answers: the server re-sends its remembered answer
+// ---------------------------------------------------------------------------
+
+fn with_msg_id(msg: &[u8], msg_id: i64) -> Vec<u8> {
+    encode_plain(msg_id, decode_plain(msg).unwrap().body)
+}
+
+/// auth_key.html, "Error Handling (Lost Queries and Responses)": a repeated,
+/// byte-identical request gets the same answer again (fresh msg_id, no
+/// randomness drawn, no key lookup), at every step including after
+/// dh_gen_retry and after dh_gen_ok; the client completes with the re-sent
+/// answers.
+#[test]
+fn server_resends_remembered_answer_to_repeated_requests() {
+    let key = test_server_key();
+    let config = HandshakeConfig::new(vec![key.public_key().clone()], 2);
+    let mut crng = ChaCha20Rng::seed_from_u64(41);
+    let mut srng = ChaCha20Rng::seed_from_u64(42);
+    let now = Timestamp::from_secs(1_735_910_891);
+    let mut client = ClientHandshake::new(config);
+    let mut srv = ServerHandshake::new(server::ServerConfig::new(vec![key]));
+    let mut lookups = 0;
+    let mut first_lookup = true;
+    let mut exists = |_: &mtproto_crypto::AuthKey| {
+        lookups += 1;
+        std::mem::replace(&mut first_lookup, false)
+    };
+
+    let mut to_server = client.start(&mut crng, now).unwrap();
+    let mut bodies = Vec::new();
+    let outcome = loop {
+        let event = srv.feed(&to_server, &mut srng, now, &mut exists).unwrap();
+        let pos = srng.get_word_pos();
+        // The client lost that answer and repeats its request (new msg_id,
+        // same body).
+        let repeat = with_msg_id(&to_server, decode_plain(&to_server).unwrap().msg_id + 4);
+        let ServerEvent::Send(again) = srv.feed(&repeat, &mut srng, now, &mut exists).unwrap()
+        else {
+            panic!("a repeat re-sends, it does not finish again")
+        };
+        assert_eq!(srng.get_word_pos(), pos, "a repeat draws no randomness");
+        let (first, done) = match event {
+            ServerEvent::Send(m) => (m, None),
+            ServerEvent::Done { reply, outcome } => (reply, Some(outcome)),
+        };
+        let (m1, m2) = (decode_plain(&first).unwrap(), decode_plain(&again).unwrap());
+        assert_eq!(m2.body, m1.body, "the same answer");
+        assert!(m2.msg_id > m1.msg_id && m2.msg_id % 4 == 1);
+        bodies.push(m1.body.to_vec());
+        // The client gets only the re-sent copy.
+        match client.feed(&again, &mut crng, now).unwrap() {
+            ClientEvent::Send(next) => to_server = next,
+            ClientEvent::Done(c) => break (c, done.unwrap()),
+        }
+    };
+    assert_eq!(outcome.0.auth_key, outcome.1.auth_key);
+    assert!(srv.is_finished());
+    // resPQ, server_DH_params_ok, dh_gen_retry, dh_gen_ok; the repeat of the
+    // collided set_client_DH_params did not ask about the key again.
+    let ids: Vec<u32> = bodies
+        .iter()
+        .map(|b| u32::from_le_bytes(b[..4].try_into().unwrap()))
+        .collect();
+    assert_eq!(ids, [0x0516_2463, 0xd0e8_075c, 0x46dc_1fb9, 0x3bcb_f734]);
+    assert_eq!(lookups, 2);
+}
+
+/// "exactly the same request and not just similar": a request that differs
+/// in one byte is processed (and here rejected), not answered from memory;
+/// an error forgets the remembered answer.
+#[test]
+fn server_answers_only_identical_repeats() {
+    let mut srv = ServerHandshake::new(server::ServerConfig::new(vec![test_server_key()]));
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let now = Timestamp::from_secs(1);
+    let req = h(o25::MSG_REQ_PQ_MULTI);
+    let ServerEvent::Send(res) = srv.feed(&req, &mut rng, now, |_| false).unwrap() else {
+        panic!()
+    };
+    let mut similar = req.clone();
+    let last = similar.len() - 1;
+    similar[last] ^= 1; // another nonce
+    assert_eq!(
+        srv.feed(&similar, &mut rng, now, |_| false).unwrap_err(),
+        HandshakeError::new(
+            Step::ServerReqDhParams,
+            ErrorKind::UnexpectedConstructor { id: 0xbe7e_8ef1 }
+        )
+    );
+    // The handshake ended: the exact repeat is no longer answered either.
+    assert!(srv.is_finished());
+    assert_eq!(
+        srv.feed(&req, &mut rng, now, |_| false).unwrap_err().kind,
+        ErrorKind::OutOfOrder
+    );
+    assert_eq!(
+        u32::from_le_bytes(decode_plain(&res).unwrap().body[..4].try_into().unwrap()),
+        0x0516_2463
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Server msg_id parity seen by the client
+// ---------------------------------------------------------------------------
+
+/// description.html: "server message identifiers modulo 4 yield 1 if the
+/// message is a response to a client message, and 3 otherwise." Each of the
+/// three official 2025 server answers with msg_id 0, 2 or 3 mod 4 is a typed
+/// BadServerMsgId at its step; with 1 mod 4 (as recorded) the flow completes.
+#[test]
+fn client_rejects_server_msg_id_with_wrong_parity() {
+    let answers = [
+        (o25::MSG_RESPQ, Step::ResPq),
+        (o25::MSG_SERVER_DH_PARAMS_OK, Step::ServerDhParams),
+        (o25::MSG_DH_GEN_OK, Step::DhGenAnswer),
+    ];
+    for (i, (bad_msg, step)) in answers.iter().enumerate() {
+        for low in [0i64, 2, 3] {
+            let mut rng = official_rng(
+                o25::NONCE,
+                o25::NEW_NONCE,
+                o25::RSA_PAD_RANDOM_PADDING_BYTES,
+                o25::B,
+                o25::CLIENT_DH_PADDING,
+            );
+            let config = HandshakeConfig::new(vec![telegram_production_key().unwrap()], 2);
+            let mut hs = ClientHandshake::new(config);
+            let now = Timestamp::from_secs(o25::SERVER_TIME as u64);
+            hs.start(&mut rng, now).unwrap();
+            for (good, _) in &answers[..i] {
+                assert_eq!(msg_id_of(good) % 4, 1);
+                hs.feed(&h(good), &mut rng, now).unwrap();
+            }
+            let msg_id = (msg_id_of(bad_msg) & !3) | low;
+            let e = hs
+                .feed(&with_msg_id(&h(bad_msg), msg_id), &mut rng, now)
+                .unwrap_err();
+            assert_eq!(
+                e,
+                HandshakeError::new(*step, ErrorKind::BadServerMsgId { msg_id })
+            );
+            assert!(hs.is_finished());
+            assert!(e.to_string().contains(&format!("{low} mod 4, not 1")), "{e}");
+        }
+    }
 }

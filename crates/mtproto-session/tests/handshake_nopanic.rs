@@ -6,9 +6,10 @@
 mod vectors;
 
 use mtproto_crypto::rsa::{telegram_test_key, RsaPrivateKey};
-use mtproto_session::handshake::wire::ReqPq;
 use mtproto_session::handshake::{client, encode_plain, server, HandshakeConfig, ServerHandshake};
 use mtproto_session::Timestamp;
+use mtproto_tl::mtproto::functions;
+use mtproto_tl::Serialize;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use vectors::grammers as gv;
@@ -133,11 +134,7 @@ fn server_never_panics() {
     let mut rng = ChaCha20Rng::seed_from_u64(0x5e7);
     let now = Timestamp::from_secs(1_700_000_000);
     let s0 = server::AwaitingReqPq::new(server::ServerConfig::new(vec![key.clone()]));
-    let req_pq = ReqPq {
-        multi: true,
-        nonce: [9; 16],
-    }
-    .to_bytes();
+    let req_pq = functions::ReqPqMulti { nonce: [9; 16] }.to_bytes();
     for _ in 0..300 {
         let m = mutate(&mut rng, &req_pq);
         let _ = s0.clone().handle_req_pq(&m, &mut rng);

@@ -3,10 +3,10 @@
 use mtproto_crypto::dh::{self as cdh, DhError};
 use mtproto_crypto::sha::sha1;
 use mtproto_crypto::AesKeyIv;
-use mtproto_tl::Reader;
+use mtproto_tl::Deserialize;
 
-use super::client::decode_error;
 use super::error::ErrorKind;
+use super::wire;
 
 pub use mtproto_crypto::dh::TELEGRAM_DH_PRIME;
 
@@ -40,17 +40,13 @@ pub(crate) fn seal_with_hash(
 }
 
 /// Decrypts `SHA1(data) + data + (0-15 bytes)`, verifies the hash (crypto
-/// finds the split), then decodes exactly one object from `data` with `read`.
-pub(crate) fn open_with_hash<T>(
+/// finds the split), then decodes exactly one boxed `T` from `data`.
+pub(crate) fn open_with_hash<T: Deserialize>(
     encrypted: &[u8],
     tmp: &AesKeyIv,
-    read: impl FnOnce(&mut Reader<'_>) -> Result<T, mtproto_tl::DecodeError>,
 ) -> Result<T, ErrorKind> {
     // "the first 20 bytes of answer_with_hash must be equal to SHA1 of the
     // remainder of the decrypted message without the padding random bytes."
     let data = cdh::decrypt_answer_with_hash(encrypted, tmp).map_err(dh_error)?;
-    let mut r = Reader::new(&data);
-    let v = read(&mut r).map_err(decode_error)?;
-    r.finish().map_err(decode_error)?;
-    Ok(v)
+    wire::decode(&data)
 }

@@ -96,6 +96,12 @@ pub enum ErrorKind {
     Envelope(EnvelopeError),
     /// A TL body (or an encrypted inner body) is truncated or garbage.
     Decode(DecodeError),
+    /// A server message whose `msg_id` is not `1 mod 4` (the parity of a
+    /// server response to a client message).
+    BadServerMsgId {
+        /// The `msg_id` received (a public value).
+        msg_id: i64,
+    },
     /// A well-formed object of a type that is not expected at this step.
     UnexpectedConstructor {
         /// The constructor id that was read.
@@ -168,6 +174,11 @@ impl fmt::Display for ErrorKind {
         match self {
             Self::Envelope(e) => write!(f, "bad envelope: {e}"),
             Self::Decode(e) => write!(f, "malformed message: {e}"),
+            Self::BadServerMsgId { msg_id } => write!(
+                f,
+                "server msg_id {msg_id:#018x} is {} mod 4, not 1 (a response)",
+                msg_id & 3
+            ),
             Self::UnexpectedConstructor { id } => write!(f, "unexpected constructor {id:#010x}"),
             Self::NonceMismatch => f.write_str("nonce mismatch"),
             Self::ServerNonceMismatch => f.write_str("server_nonce mismatch"),

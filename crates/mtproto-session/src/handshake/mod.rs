@@ -37,6 +37,9 @@
 //! 2. `req_DH_params`: `a` (256), redrawn while `g_a` fails the range check
 //!    (at most 16 times), then 16 bytes of `answer_with_hash` padding.
 //! 3. `set_client_DH_params`: nothing.
+//!
+//! A repeated request (byte-identical body) re-sends the remembered answer
+//! and draws nothing.
 
 pub mod client;
 mod dh;
@@ -250,6 +253,16 @@ impl<M: MsgIdSource> ClientHandshake<M> {
         };
         let msg = decode_plain(incoming)
             .map_err(|e| HandshakeError::new(step, ErrorKind::Envelope(e)))?;
+        // description.html, "Message Identifier (msg_id)": "Client message
+        // identifiers are divisible by 4, server message identifiers modulo 4
+        // yield 1 if the message is a response to a client message, and 3
+        // otherwise." Every handshake answer is a response.
+        if msg.msg_id & 3 != 1 {
+            return Err(HandshakeError::new(
+                step,
+                ErrorKind::BadServerMsgId { msg_id: msg.msg_id },
+            ));
+        }
         let (next, body) = match state {
             ClientState::ResPq(s) => {
                 let (n, b) = (*s).handle_res_pq(msg.body, rng)?;
@@ -302,12 +315,24 @@ enum ServerState {
     Finished,
 }
 
+/// The last request the server answered and the answer's TL body (both
+/// already on the wire, so public).
+struct Answered {
+    request: Vec<u8>,
+    reply: Vec<u8>,
+}
+
 /// The server handshake driver: unencrypted messages in, unencrypted
 /// messages out.
+///
+/// It remembers its last answer: a byte-identical repeat of the request it
+/// answered (a lost answer) gets that answer again, with a fresh `msg_id`.
 pub struct ServerHandshake<M: MsgIdSource = MsgIdGenerator> {
     state: ServerState,
     msg_ids: M,
     scheme: Option<RsaScheme>,
+    last: Option<Answered>,
+    failure: Option<HandshakeError>,
 }
 
 impl ServerHandshake<MsgIdGenerator> {
@@ -324,6 +349,8 @@ impl<M: MsgIdSource> ServerHandshake<M> {
             state: ServerState::ReqPq(Box::new(server::AwaitingReqPq::new(config))),
             msg_ids,
             scheme: None,
+            last: None,
+            failure: None,
         }
     }
 
@@ -332,11 +359,54 @@ impl<M: MsgIdSource> ServerHandshake<M> {
         self.scheme
     }
 
+    /// Why the handshake failed after the server answered `dh_gen_fail`
+    /// ([`ErrorKind::RetriesExhausted`]); `None` otherwise. (Other failures
+    /// are returned by [`Self::feed`] directly.)
+    pub fn failure(&self) -> Option<&HandshakeError> {
+        self.failure.as_ref()
+    }
+
     /// Feeds one incoming unencrypted message from the client.
     ///
     /// `key_exists` is asked whether a new auth key's id is already taken; if
-    /// so the server answers `dh_gen_retry` (pass `|_| false` to skip).
+    /// so the server answers `dh_gen_retry` (pass `|_| false` to skip), and
+    /// after [`server::SERVER_MAX_RETRIES`] retries `dh_gen_fail`: that comes
+    /// back as [`ServerEvent::Send`], the handshake is then finished and
+    /// [`Self::failure`] says why.
+    ///
+    /// Any error ends the handshake and forgets the remembered answer.
     pub fn feed<R: RngCore + CryptoRng>(
+        &mut self,
+        incoming: &[u8],
+        rng: &mut R,
+        now: Timestamp,
+        key_exists: impl FnMut(&AuthKey) -> bool,
+    ) -> Result<ServerEvent, HandshakeError> {
+        // auth_key.html, "Error Handling (Lost Queries and Responses)": "If the
+        // server has already sent a response to this query (exactly the same
+        // request and not just similar: all the parameters during the repeat
+        // request must take on the same values) but it did not get to the
+        // client, the server will simply re-send the same response."
+        if let (Some(last), Ok(msg)) = (&self.last, decode_plain(incoming)) {
+            if msg.body == last.request.as_slice() {
+                return Ok(ServerEvent::Send(encode_plain(
+                    self.msg_ids.next_msg_id(now),
+                    &last.reply,
+                )));
+            }
+        }
+        // "The server may consider that if the client has already sent in the
+        // next query using the data from the previous server response to the
+        // specific client, the response is known to have been received by the
+        // client and may be forgotten by the server."
+        let result = self.step(incoming, rng, now, key_exists);
+        if result.is_err() {
+            self.last = None;
+        }
+        result
+    }
+
+    fn step<R: RngCore + CryptoRng>(
         &mut self,
         incoming: &[u8],
         rng: &mut R,
@@ -368,25 +438,37 @@ impl<M: MsgIdSource> ServerHandshake<M> {
                 (ServerState::SetClientDh(Box::new(n)), b)
             }
             ServerState::SetClientDh(s) => {
-                match (*s).handle_set_client_dh_params(msg.body, key_exists)? {
-                    server::SetClientDhResult::Done(reply, outcome) => {
+                match (*s).answer_set_client_dh_params(msg.body, key_exists)? {
+                    server::SetClientDhAnswer::Done(reply, outcome) => {
+                        let out = encode_plain(self.msg_ids.next_msg_id(now), &reply);
+                        self.remember(msg.body, reply);
                         return Ok(ServerEvent::Done {
-                            reply: encode_plain(self.msg_ids.next_msg_id(now), &reply),
+                            reply: out,
                             outcome,
-                        })
+                        });
                     }
-                    server::SetClientDhResult::Retry(n, b) => {
+                    server::SetClientDhAnswer::Retry(n, b) => {
                         (ServerState::SetClientDh(Box::new(n)), b)
+                    }
+                    server::SetClientDhAnswer::Fail(reply, error) => {
+                        self.failure = Some(error);
+                        (ServerState::Finished, reply)
                     }
                 }
             }
             ServerState::Finished => return Err(HandshakeError::new(step, ErrorKind::OutOfOrder)),
         };
         self.state = next;
-        Ok(ServerEvent::Send(encode_plain(
-            self.msg_ids.next_msg_id(now),
-            &body,
-        )))
+        let out = encode_plain(self.msg_ids.next_msg_id(now), &body);
+        self.remember(msg.body, body);
+        Ok(ServerEvent::Send(out))
+    }
+
+    fn remember(&mut self, request: &[u8], reply: Vec<u8>) {
+        self.last = Some(Answered {
+            request: request.to_vec(),
+            reply,
+        });
     }
 
     /// Whether the handshake has finished (successfully or not).

@@ -8,15 +8,13 @@ use mtproto_crypto::dh::{self as cdh, DhSecret};
 use mtproto_crypto::pq;
 use mtproto_crypto::rsa::RsaPrivateKey;
 use mtproto_crypto::{AesKeyIv, AuthKey};
-use mtproto_tl::Reader;
+use mtproto_tl::mtproto::{enums, functions, types};
+use mtproto_tl::{Identifiable, Serialize};
 
-use super::client::{decode_error, trim_be};
+use super::client::{trim_be, DhGen};
 use super::dh;
 use super::error::{ErrorKind, HandshakeError, RsaScheme, Step};
-use super::wire::{
-    ClientDhInnerData, DhGenAnswer, DhGenKind, PqInnerData, PqInnerVariant, ReqDhParams, ReqPq,
-    ResPq, ServerDhInnerData, ServerDhParams, SetClientDhParams,
-};
+use super::wire::{self, PqInnerVariant};
 use crate::Timestamp;
 
 /// How often the server redraws a secret exponent whose `g_a` is out of range,
@@ -116,7 +114,17 @@ impl AwaitingReqPq {
         rng: &mut R,
     ) -> Result<(AwaitingReqDhParams, Vec<u8>), HandshakeError> {
         let e = err(Step::ServerReqPq);
-        let req = ReqPq::from_bytes(body).map_err(|x| e(decode_error(x)))?;
+        // Both `req_pq_multi` and the older `req_pq` (Telethon 1.x) are answered.
+        let nonce = match wire::peek_id(body).map_err(&e)? {
+            functions::ReqPq::CONSTRUCTOR_ID => {
+                wire::decode::<functions::ReqPq>(body).map_err(&e)?.nonce
+            }
+            _ => {
+                wire::decode::<functions::ReqPqMulti>(body)
+                    .map_err(&e)?
+                    .nonce
+            }
+        };
         if self.config.rsa_keys.is_empty() {
             return Err(e(ErrorKind::BadRsaKey));
         }
@@ -141,11 +149,11 @@ impl AwaitingReqPq {
         }
         let (p, q) = (p0.min(q0), p0.max(q0));
         let pq_value = p.saturating_mul(q);
-        let res = ResPq {
-            nonce: req.nonce,
+        let res = types::ResPq {
+            nonce,
             server_nonce,
             pq: pq::to_be_bytes_trimmed(pq_value),
-            fingerprints: self
+            server_public_key_fingerprints: self
                 .config
                 .rsa_keys
                 .iter()
@@ -155,7 +163,7 @@ impl AwaitingReqPq {
         Ok((
             AwaitingReqDhParams {
                 config: self.config,
-                nonce: req.nonce,
+                nonce,
                 server_nonce,
                 pq: pq_value,
                 p,
@@ -212,7 +220,7 @@ impl AwaitingReqDhParams {
         now: Timestamp,
     ) -> Result<(AwaitingSetClientDhParams, Vec<u8>), HandshakeError> {
         let e = err(Step::ServerReqDhParams);
-        let req = ReqDhParams::from_bytes(body).map_err(|x| e(decode_error(x)))?;
+        let req: functions::ReqDhParams = wire::decode(body).map_err(&e)?;
         self.check_nonces(&req.nonce, &req.server_nonce)
             .map_err(&e)?;
         // "Client decomposes pq into prime factors such that p < q."
@@ -221,31 +229,31 @@ impl AwaitingReqDhParams {
             .config
             .rsa_keys
             .iter()
-            .find(|k| k.public_key().fingerprint() == req.fingerprint)
+            .find(|k| k.public_key().fingerprint() == req.public_key_fingerprint)
             .ok_or_else(|| {
                 e(ErrorKind::UnknownFingerprint {
-                    fingerprint: req.fingerprint,
+                    fingerprint: req.public_key_fingerprint,
                 })
             })?;
         // RSA_PAD first ("encrypted_data := RSA_PAD (data, server_public_key)"),
         // then the legacy SHA1(data) + data + padding scheme.
         let (inner, scheme) = match key.rsa_pad_decrypt(&req.encrypted_data) {
             Ok(plain) => {
-                let mut r = Reader::new(&plain.data_with_padding);
-                let inner = PqInnerData::read(&mut r).map_err(|x| e(decode_error(x)))?;
+                // The random padding follows the object.
+                let mut r = wire::reader(&plain.data_with_padding);
+                let inner = wire::read::<enums::PQInnerData>(&mut r).map_err(&e)?;
                 (inner, RsaScheme::RsaPad)
             }
             Err(_) if self.config.allow_legacy_rsa => {
                 let data = key
                     .legacy_decrypt(&req.encrypted_data)
                     .map_err(|_| e(ErrorKind::RsaDecryptFailed))?;
-                let mut r = Reader::new(&data);
-                let inner = PqInnerData::read(&mut r).map_err(|x| e(decode_error(x)))?;
-                r.finish().map_err(|x| e(decode_error(x)))?;
+                let inner = wire::decode::<enums::PQInnerData>(&data).map_err(&e)?;
                 (inner, RsaScheme::LegacySha1)
             }
             Err(_) => return Err(e(ErrorKind::RsaDecryptFailed)),
         };
+        let (variant, inner) = wire::split_pq_inner_data(inner);
         self.check_nonces(&inner.nonce, &inner.server_nonce)
             .map_err(&e)?;
         self.check_pq(Some(&inner.pq), &inner.p, &inner.q)
@@ -266,7 +274,7 @@ impl AwaitingReqDhParams {
         }
         let g_a = g_a.map_err(|x| e(dh::dh_error(x)))?;
         let server_time = i32::try_from(now.as_secs()).unwrap_or(i32::MAX);
-        let answer = ServerDhInnerData {
+        let answer = types::ServerDhInnerData {
             nonce: self.nonce,
             server_nonce: self.server_nonce,
             g: self.config.g,
@@ -281,7 +289,7 @@ impl AwaitingReqDhParams {
         // encrypted_answer := AES256_ige_encrypt (answer_with_hash, tmp_aes_key, tmp_aes_iv)"
         let tmp = cdh::tmp_aes_key_iv(&self.server_nonce, &inner.new_nonce);
         let encrypted_answer = dh::seal_with_hash(&answer, &pad, &tmp).map_err(&e)?;
-        let reply = ServerDhParams::Ok {
+        let reply = types::ServerDhParamsOk {
             nonce: self.nonce,
             server_nonce: self.server_nonce,
             encrypted_answer,
@@ -296,8 +304,8 @@ impl AwaitingReqDhParams {
                 dh_prime: self.config.dh_prime.clone(),
                 tmp,
                 scheme,
-                inner: inner.variant,
-                rsa_fingerprint: req.fingerprint,
+                inner: variant,
+                rsa_fingerprint: req.public_key_fingerprint,
                 expected_retry_id: 0,
                 retries: 0,
             },
@@ -322,13 +330,28 @@ pub struct AwaitingSetClientDhParams {
     retries: u32,
 }
 
-/// The server's reaction to `set_client_DH_params`.
+/// The server's reaction to `set_client_DH_params`, as returned by
+/// [`AwaitingSetClientDhParams::handle_set_client_dh_params`].
 #[allow(clippy::large_enum_variant)] // returned once; boxing buys nothing
 pub enum SetClientDhResult {
     /// Send this `dh_gen_ok` body; the key is ready.
     Done(Vec<u8>, ServerOutcome),
     /// Send this `dh_gen_retry` body and wait for another `set_client_DH_params`.
     Retry(AwaitingSetClientDhParams, Vec<u8>),
+}
+
+/// The server's full reaction to `set_client_DH_params`, including the
+/// `dh_gen_fail` it sends when key collisions exhaust its retries; returned by
+/// [`AwaitingSetClientDhParams::answer_set_client_dh_params`].
+#[allow(clippy::large_enum_variant)] // returned once; boxing buys nothing
+pub enum SetClientDhAnswer {
+    /// Send this `dh_gen_ok` body; the key is ready.
+    Done(Vec<u8>, ServerOutcome),
+    /// Send this `dh_gen_retry` body and wait for another `set_client_DH_params`.
+    Retry(AwaitingSetClientDhParams, Vec<u8>),
+    /// Send this `dh_gen_fail` body; the handshake failed with `error`
+    /// ([`ErrorKind::RetriesExhausted`]).
+    Fail(Vec<u8>, HandshakeError),
 }
 
 impl AwaitingSetClientDhParams {
@@ -342,16 +365,31 @@ impl AwaitingSetClientDhParams {
         self.inner
     }
 
-    /// Decrypts `set_client_DH_params`, checks `g_b`, computes the key and
-    /// answers `dh_gen_ok`, or `dh_gen_retry` if `key_exists` says the key's
-    /// id is taken (up to [`SERVER_MAX_RETRIES`] times, then an error).
+    /// Like [`Self::answer_set_client_dh_params`], but when key collisions
+    /// exhaust the retries it returns only the error, without the
+    /// `dh_gen_fail` body (kept for callers that do not send it).
     pub fn handle_set_client_dh_params(
+        self,
+        body: &[u8],
+        key_exists: impl FnMut(&AuthKey) -> bool,
+    ) -> Result<SetClientDhResult, HandshakeError> {
+        match self.answer_set_client_dh_params(body, key_exists)? {
+            SetClientDhAnswer::Done(reply, outcome) => Ok(SetClientDhResult::Done(reply, outcome)),
+            SetClientDhAnswer::Retry(next, reply) => Ok(SetClientDhResult::Retry(next, reply)),
+            SetClientDhAnswer::Fail(_, error) => Err(error),
+        }
+    }
+
+    /// Decrypts `set_client_DH_params`, checks `g_b`, computes the key and
+    /// answers `dh_gen_ok`; or `dh_gen_retry` if `key_exists` says the key's
+    /// id is taken, up to [`SERVER_MAX_RETRIES`] times, then `dh_gen_fail`.
+    pub fn answer_set_client_dh_params(
         mut self,
         body: &[u8],
         mut key_exists: impl FnMut(&AuthKey) -> bool,
-    ) -> Result<SetClientDhResult, HandshakeError> {
+    ) -> Result<SetClientDhAnswer, HandshakeError> {
         let e = err(Step::ServerSetClientDhParams);
-        let req = SetClientDhParams::from_bytes(body).map_err(|x| e(decode_error(x)))?;
+        let req: functions::SetClientDhParams = wire::decode(body).map_err(&e)?;
         if req.nonce != self.nonce {
             return Err(e(ErrorKind::NonceMismatch));
         }
@@ -359,8 +397,8 @@ impl AwaitingSetClientDhParams {
             return Err(e(ErrorKind::ServerNonceMismatch));
         }
         // "data_with_hash := SHA1(data) + data + (0-15 random bytes)"
-        let data = dh::open_with_hash(&req.encrypted_data, &self.tmp, ClientDhInnerData::read)
-            .map_err(&e)?;
+        let enums::ClientDhInnerData::ClientDhInnerData(data) =
+            dh::open_with_hash(&req.encrypted_data, &self.tmp).map_err(&e)?;
         if data.nonce != self.nonce {
             return Err(e(ErrorKind::NonceMismatch));
         }
@@ -382,29 +420,39 @@ impl AwaitingSetClientDhParams {
         // auth_key_hash and responds in one of the following ways."
         if key_exists(&auth_key) {
             if self.retries >= SERVER_MAX_RETRIES {
-                return Err(e(ErrorKind::RetriesExhausted {
-                    retries: self.retries,
-                }));
+                // "dh_gen_fail#a69dae02 nonce:int128 server_nonce:int128
+                // new_nonce_hash3:int128": we give up on finding a fresh key.
+                let reply = types::DhGenFail {
+                    nonce: self.nonce,
+                    server_nonce: self.server_nonce,
+                    new_nonce_hash3: auth_key.new_nonce_hash(&self.new_nonce, DhGen::Fail as u8),
+                }
+                .to_bytes();
+                return Ok(SetClientDhAnswer::Fail(
+                    reply,
+                    e(ErrorKind::RetriesExhausted {
+                        retries: self.retries,
+                    }),
+                ));
             }
-            let reply = DhGenAnswer {
-                kind: DhGenKind::Retry,
+            // "In the other case, the client goes to Item 7) generating a new b."
+            let reply = types::DhGenRetry {
                 nonce: self.nonce,
                 server_nonce: self.server_nonce,
-                new_nonce_hash: auth_key.new_nonce_hash(&self.new_nonce, 2),
+                new_nonce_hash2: auth_key.new_nonce_hash(&self.new_nonce, DhGen::Retry as u8),
             }
             .to_bytes();
             self.expected_retry_id = i64::from_le_bytes(auth_key.aux_hash());
             self.retries += 1;
-            return Ok(SetClientDhResult::Retry(self, reply));
+            return Ok(SetClientDhAnswer::Retry(self, reply));
         }
-        let reply = DhGenAnswer {
-            kind: DhGenKind::Ok,
+        let reply = types::DhGenOk {
             nonce: self.nonce,
             server_nonce: self.server_nonce,
-            new_nonce_hash: auth_key.new_nonce_hash(&self.new_nonce, 1),
+            new_nonce_hash1: auth_key.new_nonce_hash(&self.new_nonce, DhGen::Ok as u8),
         }
         .to_bytes();
-        Ok(SetClientDhResult::Done(
+        Ok(SetClientDhAnswer::Done(
             reply,
             ServerOutcome {
                 server_salt: cdh::server_salt(&self.new_nonce, &self.server_nonce),
