@@ -16,7 +16,7 @@ pub fn write_boxed<T: Identifiable + BareSerialize + ?Sized>(value: &T, out: &mu
 /// Reads a boxed value whose id must be `T::CONSTRUCTOR_ID`; a `gzip_packed`
 /// wrapper is inflated transparently. `name` (the TL name) is reported when
 /// the id does not match.
-#[inline]
+#[inline(always)]
 pub fn read_boxed<T: Identifiable + BareDeserialize>(
     r: &mut Reader<'_>,
     name: &'static str,

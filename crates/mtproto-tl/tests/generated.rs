@@ -287,3 +287,28 @@ fn nesting_depth_is_bounded() {
         "{e:?}"
     );
 }
+
+/// tdlib's `api.tl` declares `invokeWithReCaptchaPrefix#adbb0f94 token:string
+/// = Error` (a pseudo-constructor) before the real method with that id; the
+/// real method, whose written id is the CRC32 of its line, must be kept.
+#[cfg(mtproto_full_schema)]
+#[test]
+fn full_schema_keeps_the_real_invoke_with_methods() {
+    let req = functions::InvokeWithReCaptcha {
+        token: "t".to_owned(),
+        query: functions::help::GetConfig,
+    };
+    // id, string "t" padded to 4, then help.getConfig#c4f9186b.
+    assert_eq!(req.to_bytes(), h("940fbbad017400006b18f9c4"));
+    assert_eq!(
+        mtproto_tl::api::name_for_id(0xadbb_0f94),
+        Some("invokeWithReCaptcha")
+    );
+    assert_eq!(
+        mtproto_tl::api::name_for_id(0xdd28_9f8e),
+        Some("invokeWithBusinessConnection")
+    );
+    let back = functions::InvokeWithReCaptcha::<RawObject>::from_bytes(&req.to_bytes()).unwrap();
+    assert_eq!(back.token, "t");
+    assert_eq!(back.query, RawObject(h("6b18f9c4")));
+}
