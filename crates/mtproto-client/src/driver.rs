@@ -2,15 +2,19 @@
 //!
 //! It selects over socket reads, socket writes (only while there are bytes
 //! to write), the request channel, and the next deadline (the session's
-//! `poll_timeout` or a request's own deadline). Requests are kept here with
-//! their body until answered, so when the connection drops a fresh session on
-//! a fresh connection re-sends them; the old session (and any late answer to
-//! it) is gone, so no request is answered twice.
+//! `poll_timeout`). The session outlives connections: when one drops, the
+//! driver tells the session (`connection_lost`), reconnects and resumes it
+//! (`resume_on_new_connection`), and the session re-sends what is
+//! unanswered — the driver keeps only the reply channels. The session
+//! answers each request at most once, even when an answer to the old
+//! transmission arrives after the re-send.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+use mtproto_session::session::ConnectionWrapper;
 
 use mtproto_session::session::{ClientSession, Event, RequestError, RequestId};
 use mtproto_tl::api::functions::{InitConnection, InvokeWithLayer};
@@ -44,12 +48,6 @@ pub(crate) struct Shared {
     pub resent: AtomicU64,
 }
 
-struct Pending {
-    body: Vec<u8>,
-    reply: oneshot::Sender<Reply>,
-    deadline: Instant,
-}
-
 enum Wake {
     Read(std::io::Result<usize>),
     Wrote(std::io::Result<usize>),
@@ -62,12 +60,14 @@ pub(crate) struct Driver {
     shared: Arc<Shared>,
     rx: mpsc::UnboundedReceiver<Command>,
     rx_open: bool,
+    /// The key to reconnect with; `None` after the server forgot it (-404):
+    /// the next connection makes a new one.
     keys: Option<Keys>,
-    pending: HashMap<u64, Pending>,
-    next_local: u64,
-    by_req: HashMap<RequestId, u64>,
-    conn: Option<(Conn, ClientSession)>,
-    init_sent: bool,
+    /// The session; it outlives connections.
+    session: ClientSession,
+    /// Who waits for which request.
+    replies: HashMap<RequestId, oneshot::Sender<Reply>>,
+    conn: Option<Conn>,
     attempt: u32,
 }
 
@@ -83,20 +83,30 @@ impl Driver {
         conn: Conn,
         keys: Keys,
     ) -> Self {
-        let mut d = Self {
+        let mut seed = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut seed);
+        let mut session = ClientSession::new(
+            keys.auth_key.clone(),
+            keys.salt,
+            cfg.session_config.clone(),
+            seed,
+        );
+        session.set_time_offset(keys.time_offset);
+        if let Some(w) = connection_wrapper(&cfg) {
+            session.set_connection_wrapper(Some(w));
+        }
+        let d = Self {
             cfg,
             shared,
             rx,
             rx_open: true,
-            keys: None,
-            pending: HashMap::new(),
-            next_local: 0,
-            by_req: HashMap::new(),
-            conn: None,
-            init_sent: false,
+            keys: Some(keys),
+            session,
+            replies: HashMap::new(),
+            conn: Some(conn),
             attempt: 0,
         };
-        d.install(conn, keys);
+        d.update_shared();
         d
     }
 
@@ -108,40 +118,26 @@ impl Driver {
         }
     }
 
-    /// Starts a session on a new connection and (re-)enqueues every pending request.
-    fn install(&mut self, conn: Conn, keys: Keys) {
-        let mut seed = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut seed);
-        let mut s = ClientSession::new(
-            keys.auth_key.clone(),
-            keys.salt,
-            self.cfg.session_config.clone(),
-            seed,
-        );
-        s.set_time_offset(keys.time_offset);
+    /// Resumes the session on a new connection; with a new key (after a
+    /// handshake) the session is re-keyed first. The session re-sends what
+    /// is unanswered.
+    fn install(&mut self, conn: Conn, keys: Keys, new_key: bool) {
+        let t = net::now();
+        let mut count = 0;
+        if new_key {
+            count += self.session.rekey(keys.auth_key.clone(), keys.salt);
+        }
+        self.session.set_time_offset(keys.time_offset);
+        count += self.session.resume_on_new_connection(t);
         self.keys = Some(keys);
         self.update_shared();
-        self.init_sent = false;
-        self.by_req.clear();
-        self.pending.retain(|_, p| !p.reply.is_closed());
-        let mut ids: Vec<u64> = self.pending.keys().copied().collect();
-        ids.sort_unstable();
-        let t = net::now();
-        for id in &ids {
-            if let Some(p) = self.pending.get(id) {
-                let body = wrap(&self.cfg, &mut self.init_sent, &p.body);
-                let left = p.deadline.saturating_duration_since(Instant::now());
-                let req = s.enqueue_with_timeout(t, body, left);
-                self.by_req.insert(req, *id);
-            }
-        }
-        if !ids.is_empty() {
+        if count > 0 {
             self.shared
                 .resent
-                .fetch_add(ids.len() as u64, Ordering::Relaxed);
-            emit(&self.cfg, ConnectEvent::Resent { count: ids.len() });
+                .fetch_add(count as u64, Ordering::Relaxed);
+            emit(&self.cfg, ConnectEvent::Resent { count });
         }
-        self.conn = Some((conn, s));
+        self.conn = Some(conn);
     }
 
     fn accept(&mut self, cmd: Command) {
@@ -151,40 +147,46 @@ impl Driver {
                 timeout,
                 reply,
             } => {
-                let local = self.next_local;
-                self.next_local += 1;
-                if let Some((_, s)) = self.conn.as_mut() {
-                    let wrapped = wrap(&self.cfg, &mut self.init_sent, &body);
-                    let req = s.enqueue_with_timeout(net::now(), wrapped, timeout);
-                    self.by_req.insert(req, local);
-                }
-                self.pending.insert(
-                    local,
-                    Pending {
-                        body,
-                        reply,
-                        deadline: Instant::now() + timeout,
-                    },
-                );
+                // Also while disconnected: the session keeps it until the
+                // next connection (or its deadline).
+                let req = self.session.enqueue_with_timeout(net::now(), body, timeout);
+                self.replies.insert(req, reply);
             }
         }
     }
 
     fn finish(&mut self, req: RequestId, result: Reply) {
-        if let Some(local) = self.by_req.remove(&req) {
-            if let Some(p) = self.pending.remove(&local) {
-                // The caller may have gone (cancelled): the answer is discarded.
-                let _ = p.reply.send(result);
-            }
+        if let Some(reply) = self.replies.remove(&req) {
+            // The caller may have gone (cancelled): the answer is discarded.
+            let _ = reply.send(result);
         }
+    }
+
+    /// Forgets requests whose caller went away.
+    fn prune(&mut self) {
+        let session = &mut self.session;
+        self.replies.retain(|id, r| {
+            if r.is_closed() {
+                session.cancel(*id);
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    /// Runs the session's timers (request deadlines also while
+    /// disconnected) and delivers what they produced.
+    fn on_timer(&mut self) {
+        self.session.handle_timeout(net::now());
+        self.drain_events();
     }
 
     fn drain_events(&mut self) {
         loop {
-            let Some((_, s)) = self.conn.as_mut() else {
+            let Some(ev) = self.session.poll_event() else {
                 return;
             };
-            let Some(ev) = s.poll_event() else { return };
             match ev {
                 Event::Response { request, result } => {
                     let r = result.map_err(|e| InvocationError::Rpc(e.into()));
@@ -209,41 +211,29 @@ impl Driver {
                     }
                     self.update_shared();
                 }
+                Event::ConnectionDead => {
+                    if self.conn.is_some() {
+                        self.lost("no pong to the keepalive ping".into());
+                    }
+                }
                 _ => {}
             }
         }
     }
 
-    fn next_pending_deadline(&self) -> Option<Instant> {
-        self.pending.values().map(|p| p.deadline).min()
-    }
-
-    /// Fails requests past their own deadline (also while disconnected).
-    fn expire(&mut self) {
-        let now = Instant::now();
-        let expired: Vec<u64> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.deadline <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in expired {
-            if let Some(p) = self.pending.remove(&id) {
-                let _ = p.reply.send(Err(InvocationError::Timeout));
-            }
-        }
-    }
-
     fn lost(&mut self, reason: String) {
-        if let Some((_, s)) = self.conn.take() {
-            if let Some(k) = self.keys.as_mut() {
-                k.salt = s.salt();
-                k.time_offset = s.time_offset();
-            }
+        self.conn = None;
+        self.session.connection_lost(net::now());
+        if let Some(k) = self.keys.as_mut() {
+            k.salt = self.session.salt();
+            k.time_offset = self.session.time_offset();
         }
         self.update_shared();
-        self.by_req.clear();
         emit(&self.cfg, ConnectEvent::Disconnected { reason });
+    }
+
+    fn session_deadline(&self) -> Option<Instant> {
+        self.session.poll_timeout().map(ts_to_instant)
     }
 
     pub(crate) async fn run(mut self) {
@@ -252,9 +242,9 @@ impl Driver {
                 self.step().await;
                 continue;
             }
-            self.expire();
-            self.pending.retain(|_, p| !p.reply.is_closed());
-            if self.pending.is_empty() {
+            self.on_timer();
+            self.prune();
+            if self.session.pending_requests() == 0 {
                 if !self.rx_open {
                     return;
                 }
@@ -277,8 +267,12 @@ impl Driver {
             self.attempt += 1;
             if self.attempt > policy.max_attempts {
                 self.attempt = 0;
-                for (_, p) in self.pending.drain() {
-                    let _ = p.reply.send(Err(InvocationError::Disconnected));
+                for (id, reply) in self.replies.drain() {
+                    self.session.cancel(id);
+                    let _ = reply.send(Err(InvocationError::Disconnected));
+                }
+                for id in self.session.pending_request_ids() {
+                    self.session.cancel(id);
                 }
                 return;
             }
@@ -296,7 +290,7 @@ impl Driver {
             );
             let until = tokio::time::Instant::now() + backoff;
             loop {
-                let next = self.next_pending_deadline();
+                let next = self.session_deadline();
                 let far = Instant::now() + Duration::from_secs(3600);
                 tokio::select! {
                     _ = sleep_until(until) => break,
@@ -304,12 +298,12 @@ impl Driver {
                         Some(c) => self.accept(c),
                         None => self.rx_open = false,
                     },
-                    _ = sleep_until(next.unwrap_or(far).into()), if next.is_some() => self.expire(),
+                    _ = sleep_until(next.unwrap_or(far).into()), if next.is_some() => self.on_timer(),
                 }
             }
-            self.expire();
-            self.pending.retain(|_, p| !p.reply.is_closed());
-            if self.pending.is_empty() {
+            self.on_timer();
+            self.prune();
+            if self.session.pending_requests() == 0 {
                 self.attempt = 0;
                 return;
             }
@@ -322,7 +316,7 @@ impl Driver {
                         self.shared.handshakes.fetch_add(1, Ordering::Relaxed);
                     }
                     self.attempt = 0;
-                    self.install(conn, keys);
+                    self.install(conn, keys, !had_key);
                     return;
                 }
                 Err(e) => emit(
@@ -337,23 +331,18 @@ impl Driver {
 
     /// One turn of the connected loop.
     async fn step(&mut self) {
-        let next_pending = self.next_pending_deadline();
-        let Some((conn, session)) = self.conn.as_mut() else {
+        self.prune();
+        let t = net::now();
+        let Some(conn) = self.conn.as_mut() else {
             return;
         };
-        let t = net::now();
-        while let Some(packet) = session.poll_transmit(t) {
+        while let Some(packet) = self.session.poll_transmit(t) {
             if let Err(e) = conn.transport.encode(&packet, &mut conn.wbuf) {
                 self.lost(format!("encode: {e}"));
                 return;
             }
         }
-        let deadline = session
-            .poll_timeout()
-            .map(ts_to_instant)
-            .into_iter()
-            .chain(next_pending)
-            .min();
+        let deadline = self.session.poll_timeout().map(ts_to_instant);
         let far = Instant::now() + Duration::from_secs(3600);
         let wake = tokio::select! {
             r = tokio::io::AsyncReadExt::read_buf(&mut conn.rd, &mut conn.rbuf) => Wake::Read(r),
@@ -376,33 +365,28 @@ impl Driver {
                 }
             }
             Wake::Cmd(None) => self.rx_open = false,
-            Wake::Timer => {
-                if let Some((_, s)) = self.conn.as_mut() {
-                    s.handle_timeout(net::now());
-                }
-                self.drain_events();
-                self.expire();
-            }
+            Wake::Timer => self.on_timer(),
         }
-        if !self.rx_open && self.pending.is_empty() {
+        if !self.rx_open && self.session.pending_requests() == 0 && self.conn.is_some() {
             // Every handle is gone and nothing is pending: close.
             self.conn = None;
+            self.session.connection_lost(net::now());
         }
     }
 
     fn on_readable(&mut self) {
         loop {
-            let Some((conn, session)) = self.conn.as_mut() else {
+            let Some(conn) = self.conn.as_mut() else {
                 return;
             };
             match conn.transport.decode(&mut conn.rbuf) {
                 Ok(Some(mut frame)) => {
-                    if net::is_padded(conn.transport.kind()) {
-                        net::strip_padding(&mut frame);
+                    if conn.transport.kind().is_padded() {
+                        mtproto_transport::trim_mtproto_padding(&mut frame);
                     }
                     // A packet that fails decryption is dropped; the session
                     // keeps going (security_guidelines: ignore such packets).
-                    let _ = session.handle_incoming(net::now(), &frame);
+                    let _ = self.session.handle_incoming(net::now(), &frame);
                     self.drain_events();
                 }
                 Ok(None) => return,
@@ -423,29 +407,27 @@ impl Driver {
     }
 }
 
-/// Wraps the first request of a connection in `invokeWithLayer(initConnection(..))`
-/// when an `api_id` is configured.
-fn wrap(cfg: &ClientConfig, init_sent: &mut bool, body: &[u8]) -> Vec<u8> {
-    match &cfg.init {
-        Some(p) if !*init_sent => {
-            *init_sent = true;
-            InvokeWithLayer {
-                layer: mtproto_tl::api::LAYER,
-                query: InitConnection {
-                    api_id: p.api_id,
-                    device_model: p.device_model.clone(),
-                    system_version: p.system_version.clone(),
-                    app_version: p.app_version.clone(),
-                    system_lang_code: p.system_lang_code.clone(),
-                    lang_pack: p.lang_pack.clone(),
-                    lang_code: p.lang_code.clone(),
-                    proxy: None,
-                    params: None,
-                    query: RawObject(body.to_vec()),
-                },
-            }
-            .to_bytes()
+/// The session's connection wrapper: the first query of every connection
+/// goes inside `invokeWithLayer(initConnection(..))` when an `api_id` is
+/// configured.
+fn connection_wrapper(cfg: &ClientConfig) -> Option<ConnectionWrapper> {
+    let p = cfg.init.clone()?;
+    Some(Box::new(move |body: &[u8]| {
+        InvokeWithLayer {
+            layer: mtproto_tl::api::LAYER,
+            query: InitConnection {
+                api_id: p.api_id,
+                device_model: p.device_model.clone(),
+                system_version: p.system_version.clone(),
+                app_version: p.app_version.clone(),
+                system_lang_code: p.system_lang_code.clone(),
+                lang_pack: p.lang_pack.clone(),
+                lang_code: p.lang_code.clone(),
+                proxy: None,
+                params: None,
+                query: RawObject(body.to_vec()),
+            },
         }
-        _ => body.to_vec(),
-    }
+        .to_bytes()
+    }))
 }

@@ -39,8 +39,8 @@ impl Conn {
     async fn read_frame(&mut self) -> Result<BytesMut, ConnectError> {
         loop {
             if let Some(mut f) = self.transport.decode(&mut self.rbuf)? {
-                if is_padded(self.transport.kind()) {
-                    strip_padding(&mut f);
+                if self.transport.kind().is_padded() {
+                    mtproto_transport::trim_mtproto_padding(&mut f);
                 }
                 return Ok(f);
             }
@@ -192,39 +192,5 @@ pub(crate) async fn establish(
     match tokio::time::timeout(cfg.connect_timeout, fut).await {
         Ok(r) => r,
         Err(_) => Err(ConnectError::Timeout),
-    }
-}
-
-/// Whether `kind` appends 0..15 random padding bytes to each payload.
-pub(crate) fn is_padded(kind: mtproto_transport::TransportKind) -> bool {
-    use mtproto_transport::{ObfuscatedInner, TransportKind};
-    matches!(
-        kind,
-        TransportKind::PaddedIntermediate
-            | TransportKind::Obfuscated(ObfuscatedInner::PaddedIntermediate)
-    )
-}
-
-/// Removes the padded-intermediate transport padding from a payload.
-///
-/// mtproto-transports, "Padded intermediate": "random padding ... 0-15 bytes"
-/// follows the payload, inside the length. The codec cannot know where the
-/// payload ends, so the MTProto layer cuts it: an unencrypted message ends
-/// after its `message_data_length`; an encrypted one is `auth_key_id` (8) +
-/// `msg_key` (16) + a multiple of 16 bytes of AES-IGE data.
-pub(crate) fn strip_padding(frame: &mut BytesMut) {
-    let len = frame.len();
-    if frame.get(..8) == Some(&[0u8; 8][..]) {
-        if let Some(d) = frame.get(16..20) {
-            let declared = i32::from_le_bytes([d[0], d[1], d[2], d[3]]);
-            if let Ok(declared) = usize::try_from(declared) {
-                let want = declared.saturating_add(20);
-                if want <= len {
-                    frame.truncate(want);
-                }
-            }
-        }
-    } else if len > 24 {
-        frame.truncate(len - (len - 24) % 16);
     }
 }

@@ -388,11 +388,7 @@ async fn conn_loop(
         peer,
         transport: kind,
     });
-    let padded = matches!(
-        kind,
-        TransportKind::PaddedIntermediate
-            | TransportKind::Obfuscated(mtproto_transport::ObfuscatedInner::PaddedIntermediate)
-    );
+    let padded = kind.is_padded();
     let mut hs: Option<ServerHandshake> = None;
     let mut sess: Option<(u64, ServerSession)> = None;
     let (dtx, mut drx) = mpsc::unbounded_channel::<(u64, i64, Result<Vec<u8>, RpcError>)>();
@@ -406,7 +402,7 @@ async fn conn_loop(
             let frame = match transport.decode(&mut rbuf) {
                 Ok(Some(mut fr)) => {
                     if padded {
-                        strip_padding(&mut fr);
+                        mtproto_transport::trim_mtproto_padding(&mut fr);
                     }
                     fr
                 }
@@ -748,26 +744,6 @@ fn config(addr: SocketAddr) -> enums::Config {
     })
 }
 
-/// Removes the padded-intermediate padding (0..15 random bytes after the
-/// payload, inside the frame length): an unencrypted message ends after its
-/// `message_data_length`, an encrypted one after `8 + 16 + 16k` bytes.
-fn strip_padding(frame: &mut BytesMut) {
-    let len = frame.len();
-    if frame.get(..8) == Some(&[0u8; 8][..]) {
-        if let Some(d) = frame.get(16..20) {
-            let declared = i32::from_le_bytes([d[0], d[1], d[2], d[3]]);
-            if let Ok(declared) = usize::try_from(declared) {
-                let want = declared.saturating_add(20);
-                if want <= len {
-                    frame.truncate(want);
-                }
-            }
-        }
-    } else if len > 24 {
-        frame.truncate(len - (len - 24) % 16);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -891,10 +867,10 @@ mod tests {
         plain.extend_from_slice(&[1; 8]);
         plain.extend_from_slice(&4i32.to_le_bytes());
         plain.extend_from_slice(&[9; 4 + 7]);
-        strip_padding(&mut plain);
+        mtproto_transport::trim_mtproto_padding(&mut plain);
         assert_eq!(plain.len(), 24);
         let mut enc = BytesMut::from(&[5u8; 24 + 32 + 15][..]);
-        strip_padding(&mut enc);
+        mtproto_transport::trim_mtproto_padding(&mut enc);
         assert_eq!(enc.len(), 24 + 32);
     }
 }

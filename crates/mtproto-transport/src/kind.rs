@@ -78,6 +78,18 @@ impl TransportKind {
         TransportKind::Obfuscated(ObfuscatedInner::Intermediate),
         TransportKind::Obfuscated(ObfuscatedInner::PaddedIntermediate),
     ];
+
+    /// Whether this transport appends 0..15 random padding bytes to every
+    /// payload (padded intermediate, plain or obfuscated): its
+    /// [`Transport::decode`](crate::Transport::decode) output then needs
+    /// [`trim_mtproto_padding`](crate::trim_mtproto_padding).
+    pub fn is_padded(self) -> bool {
+        matches!(
+            self,
+            TransportKind::PaddedIntermediate
+                | TransportKind::Obfuscated(ObfuscatedInner::PaddedIntermediate)
+        )
+    }
 }
 
 impl fmt::Display for TransportKind {

@@ -31,6 +31,7 @@ mod framing;
 mod fuzz;
 mod kind;
 mod obfuscated;
+mod padding;
 mod transport;
 
 pub use detect::detect;
@@ -41,6 +42,7 @@ pub use obfuscated::{
     check_init_random, ObfuscatedInit, OBFUSCATED_INIT_LEN, TAG_ABRIDGED, TAG_INTERMEDIATE,
     TAG_PADDED,
 };
+pub use padding::trim_mtproto_padding;
 pub use transport::{os_rng, BoxRng, Frame, Role, Transport, TransportConfig};
 
 /// Default maximum payload length accepted or produced by a transport: 16 MiB.
