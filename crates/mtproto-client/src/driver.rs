@@ -211,10 +211,8 @@ impl Driver {
                     }
                     self.update_shared();
                 }
-                Event::ConnectionDead => {
-                    if self.conn.is_some() {
-                        self.lost("no pong to the keepalive ping".into());
-                    }
+                Event::ConnectionDead if self.conn.is_some() => {
+                    self.lost("no pong to the keepalive ping".into());
                 }
                 _ => {}
             }

@@ -120,7 +120,7 @@ impl Net {
         std::iter::from_fn(|| self.client.poll_transmit(self.now)).collect()
     }
 
-    fn to_server(&mut self, packets: &[Vec<u8>]) {
+    fn deliver_to_server(&mut self, packets: &[Vec<u8>]) {
         for p in packets {
             self.server.handle_incoming(self.now, p).unwrap();
         }
@@ -130,7 +130,7 @@ impl Net {
         std::iter::from_fn(|| self.server.poll_transmit(self.now)).collect()
     }
 
-    fn to_client(&mut self, packets: &[Vec<u8>]) {
+    fn deliver_to_client(&mut self, packets: &[Vec<u8>]) {
         for p in packets {
             self.client.handle_incoming(self.now, p).unwrap();
         }
@@ -153,10 +153,10 @@ impl Net {
     fn run(&mut self) {
         for _ in 0..50 {
             let c = self.client_packets();
-            self.to_server(&c);
+            self.deliver_to_server(&c);
             self.answer_all();
             let s = self.server_packets();
-            self.to_client(&s);
+            self.deliver_to_client(&s);
             self.now = self.now.add(Duration::from_millis(20));
             if c.is_empty() && s.is_empty() {
                 return;
@@ -222,10 +222,10 @@ fn lost_requests_are_resent_with_fresh_msg_ids_in_the_same_session() {
         assert!(m > old_ids.iter().max().unwrap(), "fresh msg_id");
     }
     n.fresh_server();
-    n.to_server(&again);
+    n.deliver_to_server(&again);
     n.answer_all();
     let s = n.server_packets();
-    n.to_client(&s);
+    n.deliver_to_client(&s);
     n.run();
     for (i, id) in ids.iter().enumerate() {
         n.assert_answered_once(*id, &req(i as u64));
@@ -240,7 +240,7 @@ fn two_answers(seed: u64, old_first: bool) {
     let mut n = Net::new(seed, Config::default());
     let id = n.client.enqueue(n.now, req(7));
     let p = n.client_packets();
-    n.to_server(&p);
+    n.deliver_to_server(&p);
     n.answer_all();
     // The answer to the original is produced, but the connection drops
     // before it is delivered.
@@ -248,16 +248,16 @@ fn two_answers(seed: u64, old_first: bool) {
     n.client.connection_lost(n.now);
     assert_eq!(n.client.resume_on_new_connection(n.now), 1);
     let p = n.client_packets();
-    n.to_server(&p);
+    n.deliver_to_server(&p);
     n.answer_all();
     let new_answer = n.server_packets();
     assert_eq!(n.server.stats().requests_received, 2);
     if old_first {
-        n.to_client(&old_answer);
-        n.to_client(&new_answer);
+        n.deliver_to_client(&old_answer);
+        n.deliver_to_client(&new_answer);
     } else {
-        n.to_client(&new_answer);
-        n.to_client(&old_answer);
+        n.deliver_to_client(&new_answer);
+        n.deliver_to_client(&old_answer);
     }
     n.assert_answered_once(id, &req(7));
     assert_eq!(n.client.stats().duplicate_answers, 1);
@@ -286,7 +286,7 @@ fn acknowledged_request_is_state_checked_not_resent() {
     let id = n.client.enqueue(n.now, req(1));
     let p = n.client_packets();
     let sent_id = open(&n.key, &p[0]).messages[0].0;
-    n.to_server(&p);
+    n.deliver_to_server(&p);
     let (req_msg_id, body) = n.server.poll_request().unwrap();
     assert_eq!(req_msg_id, sent_id);
     // The server acknowledges it (a long-running query) ...
@@ -299,7 +299,7 @@ fn acknowledged_request_is_state_checked_not_resent() {
         false,
     );
     let s = n.server_packets();
-    n.to_client(&s);
+    n.deliver_to_client(&s);
     // ... and the connection drops.
     n.client.connection_lost(n.now);
     assert_eq!(n.client.resume_on_new_connection(n.now), 1);
@@ -320,9 +320,9 @@ fn acknowledged_request_is_state_checked_not_resent() {
         "not re-sent"
     );
     // The same server session still has it: "4 = message received".
-    n.to_server(&p);
+    n.deliver_to_server(&p);
     let s = n.server_packets();
-    n.to_client(&s);
+    n.deliver_to_client(&s);
     assert!(n.client_packets().is_empty(), "nothing re-sent");
     assert_eq!(n.server.stats().requests_received, 1);
     // The answer comes later, once.
@@ -337,7 +337,7 @@ fn acknowledged_request_is_resent_when_the_server_lost_it() {
     let id = n.client.enqueue(n.now, req(2));
     let p = n.client_packets();
     let sent_id = open(&n.key, &p[0]).messages[0].0;
-    n.to_server(&p);
+    n.deliver_to_server(&p);
     n.server.push_raw(
         types::MsgsAck {
             msg_ids: vec![sent_id],
@@ -347,7 +347,7 @@ fn acknowledged_request_is_resent_when_the_server_lost_it() {
         false,
     );
     let s = n.server_packets();
-    n.to_client(&s);
+    n.deliver_to_client(&s);
     n.client.connection_lost(n.now);
     n.client.resume_on_new_connection(n.now);
     // A server that forgot the session (new_session_created, then state
@@ -480,10 +480,10 @@ fn connection_wrapper_wraps_the_first_query_of_each_connection() {
         .collect();
     assert_eq!(bodies, vec![wrapped(req(1)), req(2)]);
     n.fresh_server();
-    n.to_server(&p);
+    n.deliver_to_server(&p);
     n.answer_all();
     let s = n.server_packets();
-    n.to_client(&s);
+    n.deliver_to_client(&s);
     n.assert_answered_once(a, &wrapped(req(1)));
     n.assert_answered_once(b, &req(2));
     // A later query on the same connection is not wrapped.
@@ -508,7 +508,7 @@ fn resend_request_for_unknown_ids_is_answered_with_state_info() {
         false,
     );
     let s = n.server_packets();
-    n.to_client(&s);
+    n.deliver_to_client(&s);
     let p = n.client_packets();
     let plain = open(&n.key, &p[0]);
     let info = plain
@@ -520,7 +520,7 @@ fn resend_request_for_unknown_ids_is_answered_with_state_info() {
     // byte; 1 = "nothing is known about the message (msg_id too low)".
     assert_eq!(info.1.len(), 4 + 8 + 4);
     assert_eq!(&info.1[12..16], &[1, 1, 0, 0]);
-    n.to_server(&p);
+    n.deliver_to_server(&p);
     assert_eq!(n.server.stats().state_infos_received, 1);
 }
 
@@ -530,7 +530,7 @@ fn msgs_all_info_marks_receipt_so_a_reconnect_does_not_resend() {
     let _id = n.client.enqueue(n.now, req(1));
     let p = n.client_packets();
     let sent_id = open(&n.key, &p[0]).messages[0].0;
-    n.to_server(&p);
+    n.deliver_to_server(&p);
     // msgs_all_info: "4 = message received", +32 (being processed).
     n.server.push_raw(
         types::MsgsAllInfo {
@@ -542,7 +542,7 @@ fn msgs_all_info_marks_receipt_so_a_reconnect_does_not_resend() {
         false,
     );
     let s = n.server_packets();
-    n.to_client(&s);
+    n.deliver_to_client(&s);
     n.client.connection_lost(n.now);
     n.client.resume_on_new_connection(n.now);
     let p = n.client_packets();
@@ -570,7 +570,7 @@ fn state_info_for_an_unknown_request_is_a_violation() {
         true,
     );
     let s = n.server_packets();
-    n.to_client(&s);
+    n.deliver_to_client(&s);
     assert!(n
         .events
         .contains(&Event::ProtocolViolation(Violation::UnknownRequest {
@@ -612,10 +612,10 @@ fn rekey_starts_a_new_session_and_resends_under_the_new_key() {
     // Continue with a server on the new key.
     n.key = new_key.clone();
     n.server = ServerSession::new(new_key, 0x77, Config::default(), [3; 32]);
-    n.to_server(&p);
+    n.deliver_to_server(&p);
     n.answer_all();
     let s = n.server_packets();
-    n.to_client(&s);
+    n.deliver_to_client(&s);
     n.assert_answered_once(id, &req(5));
 }
 
