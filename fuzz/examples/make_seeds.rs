@@ -66,8 +66,16 @@ fn main() {
     // Server plaintext (new_session_created + pong in a container) and packet.
     for (i, p) in hex_values(&enc, "plaintext").iter().enumerate() {
         put("session_incoming", &format!("grammers_plain_{i}"), p);
-        put("cli_decode", &format!("grammers_plain_{i}"), p.get(16..).unwrap_or(p));
-        put("tl_decode_any", &format!("grammers_container_{i}"), p.get(32..).unwrap_or(p));
+        put(
+            "cli_decode",
+            &format!("grammers_plain_{i}"),
+            p.get(16..).unwrap_or(p),
+        );
+        put(
+            "tl_decode_any",
+            &format!("grammers_container_{i}"),
+            p.get(32..).unwrap_or(p),
+        );
     }
     for (i, p) in hex_values(&enc, "encrypted_packet").iter().enumerate() {
         put("session_incoming", &format!("grammers_packet_{i}"), p);
@@ -79,10 +87,21 @@ fn main() {
         put("tl_decode_any", &format!("grammers_body_{i}"), p);
     }
     // Official handshake samples (2025/2024 pages): whole unencrypted messages.
-    let names = ["req_pq_multi", "resPQ", "req_DH_params", "server_DH_params_ok", "set_client_DH_params", "dh_gen_ok"];
+    let names = [
+        "req_pq_multi",
+        "resPQ",
+        "req_DH_params",
+        "server_DH_params_ok",
+        "set_client_DH_params",
+        "dh_gen_ok",
+    ];
     for (n, name) in names.iter().enumerate() {
         for (i, m) in hex_values(&ake, name).iter().enumerate() {
-            let (target, sel) = if n % 2 == 0 { ("handshake_server", [0u8, 1, 2][n / 2]) } else { ("handshake_client", [1u8, 2, 4][n / 2]) };
+            let (target, sel) = if n % 2 == 0 {
+                ("handshake_server", [0u8, 1, 2][n / 2])
+            } else {
+                ("handshake_client", [1u8, 2, 4][n / 2])
+            };
             let body = m.get(20..).unwrap_or(m);
             put(target, &format!("official_{name}_{i}"), &with(sel, body));
             let mut framed = vec![0u8];
@@ -101,11 +120,18 @@ fn main() {
         let text = fs::read_to_string(schema.join(file)).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         for (i, chunk) in lines.chunks(40).take(6).enumerate() {
-            put("tl_schema_parse", &format!("{file}_{i}"), chunk.join("\n").as_bytes());
+            put(
+                "tl_schema_parse",
+                &format!("{file}_{i}"),
+                chunk.join("\n").as_bytes(),
+            );
         }
     }
     // Transports: raw client streams (mode 0) and round-trip payloads (mode 1).
-    let packet = hex_values(&enc, "encrypted_packet").into_iter().next().unwrap();
+    let packet = hex_values(&enc, "encrypted_packet")
+        .into_iter()
+        .next()
+        .unwrap();
     let kinds = [
         ("transport_abridged", TransportKind::Abridged),
         ("transport_intermediate", TransportKind::Intermediate),
@@ -114,26 +140,68 @@ fn main() {
     ];
     let cfg = TransportConfig::default();
     for (target, kind) in kinds {
-        let mut c = Transport::client(kind, cfg, Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(1))).unwrap();
+        let mut c = Transport::client(
+            kind,
+            cfg,
+            Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(1)),
+        )
+        .unwrap();
         let mut wire = BytesMut::new();
         c.encode(&packet, &mut wire).unwrap();
         c.encode(&packet[..64], &mut wire).unwrap();
         put(target, "client_stream", &with(0, &wire));
-        put(target, "client_stream_split", &with(0b1010, &[&[3u8, 17, 200][..], &wire].concat()));
-        put(target, "roundtrip", &with(1, &[&[0x85u8][..], &packet[..24], &[0x02], &packet[24..36]].concat()));
+        put(
+            target,
+            "client_stream_split",
+            &with(0b1010, &[&[3u8, 17, 200][..], &wire].concat()),
+        );
+        put(
+            target,
+            "roundtrip",
+            &with(
+                1,
+                &[&[0x85u8][..], &packet[..24], &[0x02], &packet[24..36]].concat(),
+            ),
+        );
     }
-    for (j, inner) in ["obfuscated-abridged", "obfuscated-intermediate", "obfuscated-padded"].iter().enumerate() {
+    for (j, inner) in [
+        "obfuscated-abridged",
+        "obfuscated-intermediate",
+        "obfuscated-padded",
+    ]
+    .iter()
+    .enumerate()
+    {
         let kind: TransportKind = inner.parse().unwrap();
-        let mut c = Transport::client(kind, cfg, Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(1))).unwrap();
+        let mut c = Transport::client(
+            kind,
+            cfg,
+            Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(1)),
+        )
+        .unwrap();
         let mut wire = BytesMut::new();
         c.encode(&packet, &mut wire).unwrap();
         let j = u8::try_from(j).unwrap();
-        put("transport_obfuscated", &format!("client_stream_{inner}"), &with(j << 4, &wire));
-        put("transport_obfuscated", &format!("roundtrip_{inner}"), &with(j << 4 | 1, &[&[0x85u8][..], &packet[..24]].concat()));
+        put(
+            "transport_obfuscated",
+            &format!("client_stream_{inner}"),
+            &with(j << 4, &wire),
+        );
+        put(
+            "transport_obfuscated",
+            &format!("roundtrip_{inner}"),
+            &with(j << 4 | 1, &[&[0x85u8][..], &packet[..24]].concat()),
+        );
     }
     // Structure-aware: a few byte strings (every selector).
     for sel in 0..36u8 {
-        let data: Vec<u8> = (0..64u32).map(|i| (i * 37 + u32::from(sel) * 11) as u8).collect();
-        put("tl_roundtrip_structured", &format!("sel_{sel:02}"), &with(sel, &data));
+        let data: Vec<u8> = (0..64u32)
+            .map(|i| (i * 37 + u32::from(sel) * 11) as u8)
+            .collect();
+        put(
+            "tl_roundtrip_structured",
+            &format!("sel_{sel:02}"),
+            &with(sel, &data),
+        );
     }
 }

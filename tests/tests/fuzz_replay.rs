@@ -27,7 +27,12 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<_> = rd
         .filter_map(Result::ok)
         .filter(|e| e.path().is_file())
-        .map(|e| (e.path().display().to_string(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.path().display().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect();
     out.sort();
     out
@@ -37,7 +42,10 @@ fn replay(name: &str, f: targets::Target) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
     let corpus = files(&root.join("corpus").join(name));
     assert!(!corpus.is_empty(), "no seed corpus for {name}");
-    for (path, data) in corpus.iter().chain(&files(&root.join("regressions").join(name))) {
+    for (path, data) in corpus
+        .iter()
+        .chain(&files(&root.join("regressions").join(name)))
+    {
         let r = std::panic::catch_unwind(|| f(data));
         assert!(r.is_ok(), "{name} panics on {path}");
     }
@@ -46,7 +54,9 @@ fn replay(name: &str, f: targets::Target) {
     for i in 0..RANDOM_INPUTS {
         let mut data = if i % 2 == 0 || corpus.is_empty() {
             let len = (xorshift(&mut s) % 300) as usize;
-            (0..len).map(|_| xorshift(&mut s) as u8).collect::<Vec<u8>>()
+            (0..len)
+                .map(|_| xorshift(&mut s) as u8)
+                .collect::<Vec<u8>>()
         } else {
             let mut d = corpus[xorshift(&mut s) as usize % corpus.len()].1.clone();
             let len = d.len();
@@ -55,7 +65,7 @@ fn replay(name: &str, f: targets::Target) {
                     let at = xorshift(&mut s) as usize % len;
                     d[at] ^= 1 << (xorshift(&mut s) % 8);
                 }
-                if xorshift(&mut s) % 4 == 0 {
+                if xorshift(&mut s).is_multiple_of(4) {
                     d.truncate(xorshift(&mut s) as usize % len);
                 }
             }
@@ -66,7 +76,11 @@ fn replay(name: &str, f: targets::Target) {
             data[0] = (xorshift(&mut s) % 8) as u8;
         }
         let r = std::panic::catch_unwind(|| f(&data));
-        assert!(r.is_ok(), "{name} panics on random input #{i}: {}", hex(&data));
+        assert!(
+            r.is_ok(),
+            "{name} panics on random input #{i}: {}",
+            hex(&data)
+        );
     }
 }
 
