@@ -104,11 +104,19 @@ pub trait Deserialize: Sized {
     fn deserialize(r: &mut Reader<'_>) -> Result<Self>;
 
     /// Decodes a whole buffer: exactly one value, no trailing bytes.
+    #[inline]
     fn from_bytes(buf: &[u8]) -> Result<Self> {
         let mut r = Reader::new(buf);
-        let v = Self::deserialize(&mut r)?;
-        r.finish()?;
-        Ok(v)
+        // One variable returned on every path, so the value is decoded
+        // straight into the caller's slot instead of being copied out of a
+        // temporary `Result`.
+        let mut v = Self::deserialize(&mut r);
+        if v.is_ok() {
+            if let Err(e) = r.finish() {
+                v = Err(e);
+            }
+        }
+        v
     }
 }
 
