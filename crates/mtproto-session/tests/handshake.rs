@@ -457,6 +457,30 @@ fn grammers_server_dh_ok() -> types::ServerDhParamsOk {
     types::ServerDhParamsOk::from_bytes(&h(gv::STEP2_RESPONSE_SERVER_DH_PARAMS_OK)).unwrap()
 }
 
+/// The generic TL runtime inflates `gzip_packed` wherever an object is
+/// expected; unencrypted handshake messages never carry it, so the handshake
+/// refuses it: at the top as an unexpected constructor, nested (here as the
+/// fingerprint vector) as a decode error.
+#[test]
+fn client_rejects_gzip_packed_in_handshake_answers() {
+    fn gzip_packed(inner: &[u8]) -> Vec<u8> {
+        let mut out = 0x3072_cfa1u32.to_le_bytes().to_vec();
+        mtproto_tl::write_tl_bytes(&mtproto_tl::deflate(inner), &mut out);
+        out
+    }
+    let res = h(gv::STEP1_RESPONSE_RESPQ);
+    let e = res_pq_error(&gzip_packed(&res), grammers_config());
+    assert_eq!(e.kind, ErrorKind::UnexpectedConstructor { id: 0x3072_cfa1 });
+    // resPQ with its Vector<long> (id, count 3, three fingerprints: the last
+    // 32 bytes) replaced by a gzip_packed of it.
+    let (head, vector) = res.split_at(res.len() - 32);
+    assert_eq!(vector[..8], [0x15, 0xc4, 0xb5, 0x1c, 3, 0, 0, 0]);
+    let mut nested = head.to_vec();
+    nested.extend_from_slice(&gzip_packed(vector));
+    let e = res_pq_error(&nested, grammers_config());
+    assert!(matches!(e.kind, ErrorKind::Decode(_)), "{e}");
+}
+
 /// Re-encrypts the grammers server_DH_inner_data after `mutate`.
 fn grammers_answer(mutate: impl FnOnce(&mut types::ServerDhInnerData)) -> Vec<u8> {
     let types::ServerDhParamsOk {
@@ -910,7 +934,10 @@ fn run_pair_until_client_error(
 #[test]
 fn server_sends_dh_gen_fail_when_collisions_exhaust_retries() {
     let (e, srv, answers) = run_pair_until_client_error(78, |_| true);
-    assert_eq!(e, HandshakeError::new(Step::DhGenAnswer, ErrorKind::DhGenFail));
+    assert_eq!(
+        e,
+        HandshakeError::new(Step::DhGenAnswer, ErrorKind::DhGenFail)
+    );
     assert!(srv.is_finished());
     assert_eq!(
         srv.failure(),
@@ -999,7 +1026,10 @@ fn server_sends_dh_gen_fail_when_collisions_exhaust_retries() {
         }
     );
     let fail = types::DhGenFail::from_bytes(&reply).unwrap();
-    assert_eq!((fail.nonce, fail.server_nonce), (at.nonce, at.res.server_nonce));
+    assert_eq!(
+        (fail.nonce, fail.server_nonce),
+        (at.nonce, at.res.server_nonce)
+    );
     assert_eq!(
         fail.new_nonce_hash3,
         fail_key.unwrap().new_nonce_hash(&new_nonce, 3)
@@ -1537,7 +1567,10 @@ fn client_rejects_server_msg_id_with_wrong_parity() {
                 HandshakeError::new(*step, ErrorKind::BadServerMsgId { msg_id })
             );
             assert!(hs.is_finished());
-            assert!(e.to_string().contains(&format!("{low} mod 4, not 1")), "{e}");
+            assert!(
+                e.to_string().contains(&format!("{low} mod 4, not 1")),
+                "{e}"
+            );
         }
     }
 }

@@ -162,8 +162,7 @@ impl AwaitingServerDhParams {
                 }));
             }
             enums::ServerDhParams::Ok(ok) => {
-                self.check_nonces(&ok.nonce, &ok.server_nonce)
-                    .map_err(&e)?;
+                self.check_nonces(&ok.nonce, &ok.server_nonce).map_err(&e)?;
                 ok.encrypted_answer
             }
         };

@@ -233,8 +233,10 @@ impl<M: MsgIdSource> ClientHandshake<M> {
         }
     }
 
-    /// Feeds one incoming unencrypted message. Any error ends the handshake
-    /// (the caller should reconnect and start over, as the spec recommends).
+    /// Feeds one incoming unencrypted message. Its `msg_id` must be `1 mod 4`
+    /// (a server response), else [`ErrorKind::BadServerMsgId`]. Any error ends
+    /// the handshake (the caller should reconnect and start over, as the spec
+    /// recommends).
     pub fn feed<R: RngCore + CryptoRng>(
         &mut self,
         incoming: &[u8],

@@ -204,8 +204,8 @@ impl AwaitingReqDhParams {
     /// `p` and `q` must be exactly the factors of the `pq` we sent, `p < q`.
     fn check_pq(&self, pq_be: Option<&[u8]>, p_be: &[u8], q_be: &[u8]) -> Result<(), ErrorKind> {
         let num = |b: &[u8]| pq::pq_from_be_bytes(b).ok();
-        let ok_pq = pq_be.map_or(true, |b| num(b) == Some(self.pq));
-        if !ok_pq || num(p_be) != Some(self.p) || num(q_be) != Some(self.q) {
+        let bad_pq = matches!(pq_be, Some(b) if num(b) != Some(self.pq));
+        if bad_pq || num(p_be) != Some(self.p) || num(q_be) != Some(self.q) {
             return Err(ErrorKind::BadProofOfWork);
         }
         Ok(())
