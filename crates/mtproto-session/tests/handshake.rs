@@ -1526,6 +1526,37 @@ fn server_answers_only_identical_repeats() {
     );
 }
 
+/// "The server remembers the response for up to 10 minutes after having
+/// received the query in 1)": a repeat 600 s after req_pq is answered, one
+/// 601 s after is processed as a new request (here: out of place).
+#[test]
+fn server_forgets_answers_after_ten_minutes() {
+    let req = h(o25::MSG_REQ_PQ_MULTI);
+    let t0 = 1_700_000_000;
+    for (later, remembered) in [(600, true), (601, false)] {
+        let mut srv = ServerHandshake::new(server::ServerConfig::new(vec![test_server_key()]));
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let first = srv
+            .feed(&req, &mut rng, Timestamp::from_secs(t0), |_| false)
+            .unwrap();
+        let again = srv.feed(&req, &mut rng, Timestamp::from_secs(t0 + later), |_| false);
+        if remembered {
+            let (ServerEvent::Send(a), ServerEvent::Send(b)) = (first, again.unwrap()) else {
+                panic!("expected resPQ twice")
+            };
+            assert_eq!(
+                decode_plain(&a).unwrap().body,
+                decode_plain(&b).unwrap().body
+            );
+        } else {
+            assert_eq!(
+                again.unwrap_err().kind,
+                ErrorKind::UnexpectedConstructor { id: 0xbe7e_8ef1 }
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Server msg_id parity seen by the client
 // ---------------------------------------------------------------------------

@@ -163,4 +163,15 @@ fn server_never_panics() {
         let m = mutate(&mut rng, &encode_plain(4, &req_pq));
         let _ = srv.feed(&m, &mut rng, now, |_| false);
     }
+    // The driver after it answered (the remembered-answer path): mutations
+    // of the repeated request, then whatever follows.
+    for _ in 0..200 {
+        let mut srv = ServerHandshake::new(server::ServerConfig::new(vec![key.clone()]));
+        let first = encode_plain(4, &req_pq);
+        srv.feed(&first, &mut rng, now, |_| false).unwrap();
+        for _ in 0..3 {
+            let m = mutate(&mut rng, &first);
+            let _ = srv.feed(&m, &mut rng, now, |_| false);
+        }
+    }
 }

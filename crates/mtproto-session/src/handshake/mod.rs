@@ -65,6 +65,11 @@ use crate::Timestamp;
 /// Default bound on `dh_gen_retry` answers the client accepts.
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 
+/// How long after `req_pq` the server driver re-sends remembered answers to
+/// repeated requests (auth_key.html: "The server remembers the response for
+/// up to 10 minutes after having received the query in 1).").
+pub const REMEMBER_ANSWERS_FOR: core::time::Duration = core::time::Duration::from_secs(600);
+
 /// Client-side handshake options.
 #[derive(Clone, Debug)]
 pub struct HandshakeConfig {
@@ -328,12 +333,15 @@ struct Answered {
 /// messages out.
 ///
 /// It remembers its last answer: a byte-identical repeat of the request it
-/// answered (a lost answer) gets that answer again, with a fresh `msg_id`.
+/// answered (a lost answer) gets that answer again, with a fresh `msg_id`,
+/// for up to [`REMEMBER_ANSWERS_FOR`] after `req_pq`.
 pub struct ServerHandshake<M: MsgIdSource = MsgIdGenerator> {
     state: ServerState,
     msg_ids: M,
     scheme: Option<RsaScheme>,
     last: Option<Answered>,
+    /// When `req_pq` was answered.
+    started: Option<Timestamp>,
     failure: Option<HandshakeError>,
 }
 
@@ -352,6 +360,7 @@ impl<M: MsgIdSource> ServerHandshake<M> {
             msg_ids,
             scheme: None,
             last: None,
+            started: None,
             failure: None,
         }
     }
@@ -389,7 +398,10 @@ impl<M: MsgIdSource> ServerHandshake<M> {
         // request and not just similar: all the parameters during the repeat
         // request must take on the same values) but it did not get to the
         // client, the server will simply re-send the same response."
-        if let (Some(last), Ok(msg)) = (&self.last, decode_plain(incoming)) {
+        let fresh = self
+            .started
+            .is_some_and(|t| now.since(t) <= REMEMBER_ANSWERS_FOR);
+        if let (Some(last), Ok(msg), true) = (&self.last, decode_plain(incoming), fresh) {
             if msg.body == last.request.as_slice() {
                 return Ok(ServerEvent::Send(encode_plain(
                     self.msg_ids.next_msg_id(now),
@@ -432,6 +444,7 @@ impl<M: MsgIdSource> ServerHandshake<M> {
         let (next, body) = match state {
             ServerState::ReqPq(s) => {
                 let (n, b) = (*s).handle_req_pq(msg.body, rng)?;
+                self.started = Some(now);
                 (ServerState::ReqDh(Box::new(n)), b)
             }
             ServerState::ReqDh(s) => {
