@@ -273,7 +273,7 @@ impl DhSecret {
 /// must be an odd 2048-bit number, `base` at most 256 bytes.
 pub fn pow_secret(base: &[u8], secret: &DhSecret, dh_prime: &[u8]) -> Result<[u8; 256], DhError> {
     let p = trim(dh_prime);
-    if p.len() != 256 || p.last().map_or(true, |b| b & 1 == 0) {
+    if p.len() != 256 || p.last().is_none_or(|b| b & 1 == 0) {
         return Err(DhError::PrimeWrongSize);
     }
     let base = trim(base);
@@ -349,7 +349,7 @@ pub fn encrypt_with_hash(data: &[u8], padding: &[u8], tmp: &AesKeyIv) -> Result<
         .saturating_add(data.len())
         .saturating_add(padding.len());
     // "data_with_hash := SHA1(data) + data + (0-15 random bytes); such that length be divisible by 16;"
-    if padding.len() > 15 || total % 16 != 0 {
+    if padding.len() > 15 || !total.is_multiple_of(16) {
         return Err(DhError::BadPaddingLength { len: padding.len() });
     }
     let mut out = Vec::with_capacity(total);
@@ -380,7 +380,7 @@ pub fn encrypt_with_hash_rng<R: RngCore + CryptoRng>(
 /// Returns `data` (e.g. the serialized `server_DH_inner_data`).
 pub fn decrypt_answer_with_hash(encrypted: &[u8], tmp: &AesKeyIv) -> Result<Vec<u8>, DhError> {
     let len = encrypted.len();
-    if len < 32 || len % 16 != 0 {
+    if len < 32 || !len.is_multiple_of(16) {
         return Err(DhError::EncryptedNotAligned { len });
     }
     let mut buf = encrypted.to_vec();

@@ -393,7 +393,7 @@ pub fn decrypt_raw_in_place<'a>(
     if len < HEADER_LEN + 16 {
         return Err(PacketError::PacketTooShort { len });
     }
-    if (len - HEADER_LEN) % 16 != 0 {
+    if !(len - HEADER_LEN).is_multiple_of(16) {
         return Err(PacketError::NotBlockAligned {
             len: len - HEADER_LEN,
         });

@@ -268,7 +268,7 @@ fn der_len(len: usize, out: &mut Vec<u8>) {
 fn der_uint(v: &[u8], out: &mut Vec<u8>) {
     let skip = v.iter().position(|&b| b != 0).unwrap_or(v.len());
     let v = v.get(skip..).unwrap_or(&[]);
-    let pad = v.first().map_or(true, |&b| b & 0x80 != 0);
+    let pad = v.first().is_none_or(|&b| b & 0x80 != 0);
     out.push(0x02);
     der_len(v.len() + pad as usize, out);
     if pad {

@@ -100,6 +100,22 @@ impl Mont {
         }
     }
 
+    #[inline(always)]
+    fn sub(&self, a: u64, b: u64) -> u64 {
+        // a, b < n
+        let (d, borrow) = a.overflowing_sub(b);
+        if borrow {
+            d.wrapping_add(self.n)
+        } else {
+            d
+        }
+    }
+
+    /// Leaves the Montgomery domain: a * 2^-64 mod n.
+    fn leave(&self, a: u64) -> u64 {
+        self.redc(a as u128)
+    }
+
     fn enter(&self, a: u64) -> u64 {
         self.mul(a % self.n, self.r2)
     }
@@ -129,7 +145,7 @@ pub fn is_prime_u64(n: u64) -> bool {
         if n == p {
             return true;
         }
-        if n % p == 0 {
+        if n.is_multiple_of(p) {
             return false;
         }
     }
@@ -302,8 +318,210 @@ fn brent_multi<const W: usize>(n: u64, cs: [u64; W], start: u64) -> Option<u64> 
     }
 }
 
-/// Pollard-Brent returning a nontrivial factor of composite odd `n`.
+/// `a^-1 mod n` (n odd, a < n), or `Err(gcd(a, n))` when it does not exist.
+fn inv_mod(a: u64, n: u64) -> Result<u64, u64> {
+    let (mut r0, mut r1) = (n, a);
+    let (mut t0, mut t1) = (0i128, 1i128);
+    while r1 != 0 {
+        let q = r0 / r1;
+        (r0, r1) = (r1, r0 - q * r1);
+        (t0, t1) = (t1, t0 - q as i128 * t1);
+    }
+    if r0 != 1 {
+        return Err(r0);
+    }
+    Ok(t0.rem_euclid(n as i128) as u64)
+}
+
+/// An x-only point `(X : Z)` on a Montgomery curve, coordinates in the
+/// Montgomery domain.
+#[derive(Clone, Copy)]
+struct Pt {
+    x: u64,
+    z: u64,
+}
+
+/// The curve `B y^2 = x^3 + A x^2 + x` through its `a24 = (A + 2) / 4`.
+struct Curve<'m> {
+    m: &'m Mont,
+    a24: u64,
+}
+
+impl Curve<'_> {
+    /// `[2]P`: 2 squarings + 3 multiplications.
+    #[inline(always)]
+    fn dbl(&self, p: Pt) -> Pt {
+        let m = self.m;
+        let s = m.add(p.x, p.z);
+        let d = m.sub(p.x, p.z);
+        let t1 = m.mul(s, s);
+        let t2 = m.mul(d, d);
+        let t3 = m.sub(t1, t2);
+        Pt {
+            x: m.mul(t1, t2),
+            z: m.mul(t3, m.add(t2, m.mul(self.a24, t3))),
+        }
+    }
+
+    /// `P + Q` given `P - Q`: 4 multiplications + 2 squarings.
+    #[inline(always)]
+    fn dadd(&self, p: Pt, q: Pt, diff: Pt) -> Pt {
+        let m = self.m;
+        let u = m.mul(m.sub(p.x, p.z), m.add(q.x, q.z));
+        let v = m.mul(m.add(p.x, p.z), m.sub(q.x, q.z));
+        let s = m.add(u, v);
+        let d = m.sub(u, v);
+        Pt {
+            x: m.mul(diff.z, m.mul(s, s)),
+            z: m.mul(diff.x, m.mul(d, d)),
+        }
+    }
+
+    /// `[k]P` for `k >= 1` (Montgomery ladder; k and P are public).
+    fn mul(&self, p: Pt, k: u64) -> Pt {
+        if k <= 1 {
+            return p;
+        }
+        let mut r0 = p;
+        let mut r1 = self.dbl(p);
+        let bits = 64 - k.leading_zeros();
+        for i in (0..bits - 1).rev() {
+            if (k >> i) & 1 == 1 {
+                r0 = self.dadd(r1, r0, p);
+                r1 = self.dbl(r1);
+            } else {
+                r1 = self.dadd(r1, r0, p);
+                r0 = self.dbl(r0);
+            }
+        }
+        r0
+    }
+}
+
+/// Odd primes below 256 (stage-1 multipliers).
+const ODD_PRIMES_256: [u64; 53] = [
+    3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97,
+    101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167, 173, 179, 181, 191, 193,
+    197, 199, 211, 223, 227, 229, 233, 239, 241, 251,
+];
+
+/// Baby steps of the stage-2 giant step 60: the residues coprime to 60 below 30.
+const BABY: [usize; 8] = [1, 7, 11, 13, 17, 19, 23, 29];
+const GIANT: u64 = 60;
+
+/// One ECM curve (Suyama's parametrization with parameter `sigma`, group
+/// order divisible by 12): stage 1 to `b1`, baby-step giant-step stage 2 to
+/// about `b2`. Returns a nontrivial factor of `n` or None.
+fn ecm_curve(m: &Mont, sigma: u64, b1: u64, b2: u64) -> Option<u64> {
+    let n = m.n;
+    let nontrivial = |g: u64| if g != 1 && g != n { Some(g) } else { None };
+    // u = sigma^2 - 5, v = 4 sigma, P = (u^3 : v^3),
+    // (A + 2) / 4 = (v - u)^3 (3u + v) / (16 u^3 v).
+    let s = m.enter(sigma);
+    let u = m.sub(m.mul(s, s), m.enter(5));
+    let v = m.add(m.add(s, s), m.add(s, s));
+    let u3 = m.mul(m.mul(u, u), u);
+    let v3 = m.mul(m.mul(v, v), v);
+    let vmu = m.sub(v, u);
+    let num = m.mul(m.mul(m.mul(vmu, vmu), vmu), m.add(m.add(m.add(u, u), u), v));
+    let den = m.mul(m.mul(u3, v), m.enter(16));
+    let a24 = match inv_mod(m.leave(den), n) {
+        Ok(inv) => m.mul(num, m.enter(inv)),
+        Err(g) => return nontrivial(g),
+    };
+    let c = Curve { m, a24 };
+
+    // Stage 1: P <- [k]P with k = product of the prime powers up to b1.
+    let mut p = Pt { x: u3, z: v3 };
+    let mut e = 2u64;
+    while e <= b1 {
+        p = c.dbl(p);
+        e *= 2;
+    }
+    let mut k = 1u64;
+    for &q in ODD_PRIMES_256.iter().take_while(|&&q| q <= b1) {
+        let mut qe = q;
+        while qe * q <= b1 {
+            qe *= q;
+        }
+        if k > u64::MAX / qe {
+            p = c.mul(p, k);
+            k = 1;
+        }
+        k *= qe;
+    }
+    p = c.mul(p, k);
+    if let Some(g) = nontrivial(gcd(p.z, n)) {
+        return Some(g);
+    }
+
+    // Stage 2: for giant steps A = [60 i]P, multiply up X_A Z_b - X_b Z_A for
+    // the baby points [b]P, covering every prime 60 i +- b up to b2.
+    let q2 = c.dbl(p);
+    let mut odd = [p; 15]; // odd[j] = [2j + 1]P
+    odd[1] = c.dadd(q2, p, p);
+    for j in 2..15 {
+        odd[j] = c.dadd(odd[j - 1], q2, odd[j - 2]);
+    }
+    let baby: [Pt; 8] = core::array::from_fn(|i| odd[BABY[i] / 2]);
+    let g = c.dbl(c.dbl(odd[7])); // [60]P
+    let i0 = (b1 / GIANT).max(2);
+    let mut prev = c.mul(g, i0 - 1);
+    let mut cur = c.mul(g, i0);
+    let mut acc = m.one;
+    let mut i = i0;
+    while i * GIANT <= b2 + GIANT {
+        for b in &baby {
+            acc = m.mul(acc, m.sub(m.mul(cur.x, b.z), m.mul(b.x, cur.z)));
+        }
+        let next = c.dadd(cur, g, prev);
+        prev = cur;
+        cur = next;
+        i += 1;
+    }
+    nontrivial(gcd(acc, n))
+}
+
+/// Stage-1 bound of the elliptic-curve method.
+const ECM_B1: u64 = 165;
+/// Stage-2 bound of the elliptic-curve method.
+const ECM_B2: u64 = 6000;
+/// Curves tried before falling back to Pollard-Brent.
+const ECM_CURVES: u64 = 200;
+
+/// Lenstra's elliptic-curve method (x-only Montgomery curves) for odd `n`
+/// without small factors; None if no curve within the bound splits `n`.
+fn ecm(n: u64, b1: u64, b2: u64) -> Option<u64> {
+    let m = Mont::new(n);
+    (6..6 + ECM_CURVES).find_map(|sigma| ecm_curve(&m, sigma, b1, b2))
+}
+
+/// Integer square root (floor).
+fn isqrt(n: u64) -> u64 {
+    let mut r = (n as f64).sqrt() as u64;
+    while r.checked_mul(r).is_none_or(|sq| sq > n) {
+        r -= 1;
+    }
+    while (r + 1).checked_mul(r + 1).is_some_and(|sq| sq <= n) {
+        r += 1;
+    }
+    r
+}
+
+/// A nontrivial factor of composite odd `n` without factors below 48:
+/// perfect squares directly, then ECM, then Pollard-Brent as a fallback.
 fn find_factor(n: u64) -> Option<u64> {
+    let r = isqrt(n);
+    if r * r == n {
+        return Some(r);
+    }
+    ecm(n, ECM_B1, ECM_B2)
+        .filter(|&d| d != 1 && d != n)
+        .or_else(|| rho_factor(n))
+}
+
+/// Pollard-Brent returning a nontrivial factor of composite odd `n`.
+fn rho_factor(n: u64) -> Option<u64> {
     for attempt in 0..4u64 {
         let cs = [1 + 3 * attempt, 2 + 3 * attempt, 3 + 3 * attempt];
         if let Some(d) = brent_multi(n, cs, 2) {
@@ -329,7 +547,7 @@ pub fn factorize(pq: u64) -> Result<(u64, u64), PqError> {
     let d = SMALL_PRIMES
         .iter()
         .copied()
-        .find(|p| pq % p == 0)
+        .find(|p| pq.is_multiple_of(*p))
         .map(Some)
         .unwrap_or_else(|| find_factor(pq))
         .ok_or(PqError::GaveUp)?;
@@ -361,4 +579,66 @@ pub fn to_be_bytes_trimmed(x: u64) -> Vec<u8> {
 pub fn factorize_be(pq: &[u8]) -> Result<(Vec<u8>, Vec<u8>), PqError> {
     let (p, q) = factorize(pq_from_be_bytes(pq)?)?;
     Ok((to_be_bytes_trimmed(p), to_be_bytes_trimmed(q)))
+}
+
+#[cfg(test)]
+mod scratch_bench {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn semiprimes(count: usize) -> Vec<u64> {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(63);
+        let prime = |rng: &mut rand_chacha::ChaCha20Rng| loop {
+            let x = rng.gen_range((1u64 << 31) + (1 << 29)..(1u64 << 32) - (1 << 29)) | 1;
+            if is_prime_u64(x) {
+                return x;
+            }
+        };
+        (0..count)
+            .map(|_| loop {
+                let (p, q) = (prime(&mut rng), prime(&mut rng));
+                let n = p as u128 * q as u128;
+                if p != q && (1 << 62..1 << 63).contains(&n) {
+                    return n as u64;
+                }
+            })
+            .collect()
+    }
+
+    fn median_us(ns: &[u64], f: impl Fn(u64) -> Option<u64>) -> (f64, f64) {
+        let mut t: Vec<f64> = ns
+            .iter()
+            .map(|&n| {
+                let mut best = f64::MAX;
+                for _ in 0..3 {
+                    let s = std::time::Instant::now();
+                    let d = f(n).unwrap();
+                    best = best.min(s.elapsed().as_secs_f64() * 1e6);
+                    assert!(d > 1 && d < n && n % d == 0);
+                }
+                best
+            })
+            .collect();
+        t.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        (t[t.len() / 2], t.iter().sum::<f64>() / t.len() as f64)
+    }
+
+    /// `cargo test --release -p mtproto-crypto pq_median -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn pq_median() {
+        let ns = semiprimes(101);
+        println!("rho   median/mean us: {:?}", median_us(&ns, rho_factor));
+        for (b1, b2) in [(85, 2500), (125, 4000), (165, 6000), (250, 10000)] {
+            println!(
+                "ecm {b1}/{b2} median/mean us: {:?}",
+                median_us(&ns, |n| ecm(n, b1, b2))
+            );
+        }
+        println!(
+            "factorize median/mean us: {:?}",
+            median_us(&ns, |n| factorize(n).ok().map(|x| x.0))
+        );
+    }
 }

@@ -70,7 +70,7 @@ fn check_max(len: u64, max: usize) -> Result<(), TransportError> {
 /// multiples of 4, and tdlib's intermediate writer asserts it as well
 /// ("In case 4-byte data alignment is needed, an intermediate version ... may be used").
 fn check_aligned(len: usize) -> Result<(), TransportError> {
-    if len % 4 != 0 {
+    if !len.is_multiple_of(4) {
         return Err(TransportError::Misaligned { len: len as u64 });
     }
     Ok(())

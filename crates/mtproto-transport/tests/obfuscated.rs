@@ -3,7 +3,7 @@
 
 mod common;
 
-use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use bytes::BytesMut;
 use common::*;
 use mtproto_transport::{
