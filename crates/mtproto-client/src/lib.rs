@@ -42,3 +42,8 @@ pub use config::{
 };
 pub use error::{ConnectError, InvocationError, RpcError};
 pub use session_data::{SessionData, SessionDataError};
+
+/// The README's code examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
