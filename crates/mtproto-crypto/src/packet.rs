@@ -12,7 +12,7 @@
 //! ```
 
 use crate::ige;
-use crate::sha::{sha1, sha256};
+use crate::sha::{sha1, sha256_prefixed, sha256_short};
 use aes::cipher::KeyInit;
 use aes::{Aes256Dec, Aes256Enc};
 use core::fmt;
@@ -171,6 +171,17 @@ impl AuthKey {
         out
     }
 
+    /// `substr(auth_key, 88 + x, 32)`, the `msg_key` hash prefix.
+    #[inline]
+    fn msg_key_prefix(&self, dir: Direction) -> &[u8; 32] {
+        // Constant in-range offsets into the 256-byte array; never the fallback.
+        let part = match dir {
+            Direction::ClientToServer => self.data[88..120].try_into(),
+            Direction::ServerToClient => self.data[96..128].try_into(),
+        };
+        part.unwrap_or(&[0u8; 32])
+    }
+
     #[inline]
     fn part(&self, start: usize, len: usize) -> &[u8] {
         // Callers only pass constant in-range offsets (max 96 + 8 + 32 <= 256);
@@ -215,9 +226,8 @@ impl fmt::Debug for AesKeyIv {
 
 /// MTProto 2.0 `msg_key` of a plaintext that already includes its padding.
 pub fn msg_key(auth_key: &AuthKey, dir: Direction, plaintext_with_padding: &[u8]) -> [u8; 16] {
-    let x = dir.x();
     // "msg_key_large = SHA256 (substr (auth_key, 88+x, 32) + plaintext + random_padding);"
-    let large = sha256(&[auth_key.part(88 + x, 32), plaintext_with_padding]);
+    let large = sha256_prefixed(auth_key.msg_key_prefix(dir), plaintext_with_padding);
     msg_key_from_large(&large)
 }
 
@@ -233,9 +243,9 @@ fn msg_key_from_large(large: &[u8; 32]) -> [u8; 16] {
 pub fn kdf(auth_key: &AuthKey, msg_key: &[u8; 16], dir: Direction) -> AesKeyIv {
     let x = dir.x();
     // "sha256_a = SHA256 (msg_key + substr (auth_key, x, 36));"
-    let a = sha256(&[msg_key, auth_key.part(x, 36)]);
+    let a = sha256_short(msg_key, auth_key.part(x, 36));
     // "sha256_b = SHA256 (substr (auth_key, 40+x, 36) + msg_key);"
-    let b = sha256(&[auth_key.part(40 + x, 36), msg_key]);
+    let b = sha256_short(auth_key.part(40 + x, 36), msg_key);
     let mut key = [0u8; 32];
     let mut iv = [0u8; 32];
     // "aes_key = substr (sha256_a, 0, 8) + substr (sha256_b, 8, 16) + substr (sha256_a, 24, 8);"
@@ -323,7 +333,7 @@ pub fn encrypt_in_place(
     check_padding(plain_len, padding.len())?;
     buf.extend_from_slice(padding);
     let (header, body) = buf.split_at_mut(HEADER_LEN);
-    let large = sha256(&[auth_key.part(88 + dir.x(), 32), body]);
+    let large = sha256_prefixed(auth_key.msg_key_prefix(dir), body);
     let mk = msg_key_from_large(&large);
     let kiv = kdf(auth_key, &mk, dir);
     ige::encrypt_with(&Aes256Enc::new((&kiv.key).into()), &kiv.iv, body)
@@ -407,33 +417,55 @@ pub fn decrypt_raw_in_place<'a>(
     let kiv = kdf(auth_key, &mk, dir);
     let cipher = Aes256Dec::new((&kiv.key).into());
 
+    if body.len() <= SMALL_BODY {
+        // Short packets: decrypt, then hash with direct compressions.
+        ige::decrypt_with(&cipher, &kiv.iv, body)
+            .map_err(|_| PacketError::NotBlockAligned { len: body.len() })?;
+        let large = sha256_prefixed(auth_key.msg_key_prefix(dir), body);
+        return check_msg_key(&large, &mk).map(|()| body);
+    }
     // Decrypt and hash interleaved, chunk by chunk: IGE is bound by the AES
-    // latency chain and SHA-256 by its own, so the CPU overlaps the two.
+    // latency chain and SHA-256 by its own, so the CPU overlaps the two. The
+    // first chunk (32 bytes) completes the hash block started by the 32 auth_key
+    // bytes, so every later chunk is hashed straight from the buffer.
     let mut hasher = Sha256::new();
     hasher.update(auth_key.part(88 + dir.x(), 32));
     let mut iv = kiv.iv;
-    const CHUNK: usize = 64;
-    for chunk in body.chunks_mut(CHUNK) {
+    const CHUNK: usize = 256;
+    let (first, rest) = body.split_at_mut(body.len().min(32));
+    for chunk in core::iter::once(first).chain(rest.chunks_mut(CHUNK)) {
         let mut next_iv = [0u8; 32];
         let n = chunk.len();
+        let last = n
+            .checked_sub(16)
+            .ok_or(PacketError::NotBlockAligned { len: n })?;
         // Next chunk's IV: last ciphertext block (before decrypting) ...
-        next_iv[..16].copy_from_slice(&chunk[n - 16..]);
+        next_iv[..16].copy_from_slice(&chunk[last..]);
         ige::decrypt_with(&cipher, &iv, chunk)
             .map_err(|_| PacketError::NotBlockAligned { len: n })?;
         // ... and last plaintext block (after decrypting).
-        next_iv[16..].copy_from_slice(&chunk[n - 16..]);
+        next_iv[16..].copy_from_slice(&chunk[last..]);
         iv = next_iv;
-        hasher.update(&*chunk);
+        hasher.update(chunk);
     }
     let large: [u8; 32] = hasher.finalize().into();
-    let ours = msg_key_from_large(&large);
+    check_msg_key(&large, &mk)?;
+    Ok(body)
+}
+
+/// Bodies up to this size are decrypted first and hashed afterwards; longer
+/// ones interleave the two.
+const SMALL_BODY: usize = 512;
+
+fn check_msg_key(large: &[u8; 32], mk: &[u8; 16]) -> Result<(), PacketError> {
+    let ours = msg_key_from_large(large);
     // security_guidelines: "After decryption, the client MUST check that msg_key is indeed
     // equal to SHA256 of the plaintext obtained as the result of decryption (including the
     // final 12…1024 padding bytes), prepended with 32 bytes taken from the auth_key"
-    if !bool::from(ours.ct_eq(&mk)) {
+    if !bool::from(ours.ct_eq(mk)) {
         return Err(PacketError::MsgKeyMismatch);
     }
-    Ok(body)
+    Ok(())
 }
 
 /// A decrypted and checked MTProto 2.0 message (borrowing the packet buffer).
@@ -518,4 +550,128 @@ pub fn decrypt_in_place<'a>(
         body,
         padding_len: padding,
     })
+}
+
+#[cfg(test)]
+mod scratch_timing {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::sha::sha256;
+    use rand::SeedableRng;
+
+    fn min_ns(iters: u32, mut f: impl FnMut()) -> f64 {
+        let mut best = f64::MAX;
+        for _ in 0..30 {
+            let s = std::time::Instant::now();
+            for _ in 0..iters {
+                f();
+            }
+            best = best.min(s.elapsed().as_secs_f64() * 1e9 / iters as f64);
+        }
+        best
+    }
+
+    /// `cargo test --release -p mtproto-crypto packet_parts -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn packet_parts() {
+        use core::hint::black_box as bb;
+        let key = AuthKey::from_bytes(core::array::from_fn(|i| (i * 7 + 3) as u8));
+        let k32 = [7u8; 32];
+        let mut plain: Vec<u8> = (0..64).map(|i| i as u8).collect();
+        plain[28..32].copy_from_slice(&32i32.to_le_bytes());
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+        let mut out = Vec::with_capacity(200);
+        let mut pkt = Vec::new();
+        encrypt_into(&key, Direction::ServerToClient, &plain, &[9; 16], &mut pkt).unwrap();
+        let mut inb = pkt.clone();
+        let mk = [3u8; 16];
+        println!(
+            "enc keysetup {:.1}",
+            min_ns(10000, || {
+                bb(Aes256Enc::new(bb(&k32).into()));
+            })
+        );
+        println!(
+            "dec keysetup {:.1}",
+            min_ns(10000, || {
+                bb(Aes256Dec::new(bb(&k32).into()));
+            })
+        );
+        println!(
+            "compress256 1 block {:.1}",
+            min_ns(10000, || {
+                let mut st = [
+                    0x6a09e667u32,
+                    0xbb67ae85,
+                    0x3c6ef372,
+                    0xa54ff53a,
+                    0x510e527f,
+                    0x9b05688c,
+                    0x1f83d9ab,
+                    0x5be0cd19,
+                ];
+                let blk = [bb(5u8); 64];
+                sha2::compress256(&mut st, &[blk.into()]);
+                bb(st);
+            })
+        );
+        let m52 = [1u8; 52];
+        println!(
+            "short52 {:.1}",
+            min_ns(10000, || {
+                bb(sha256_short(bb(&m52[..16]), &m52[16..]));
+            })
+        );
+        println!(
+            "digest52 {:.1}",
+            min_ns(10000, || {
+                use sha2::Digest;
+                bb(sha2::Sha256::digest(bb(&m52)));
+            })
+        );
+        println!(
+            "kdf {:.1}",
+            min_ns(10000, || {
+                bb(kdf(bb(&key), bb(&mk), Direction::ClientToServer));
+            })
+        );
+        println!(
+            "sha256 112B {:.1}",
+            min_ns(10000, || {
+                bb(sha256(&[bb(&plain[..]), &plain[..48]]));
+            })
+        );
+        println!(
+            "rng 16B {:.1}",
+            min_ns(10000, || {
+                let mut b = [0u8; 16];
+                rand::RngCore::fill_bytes(&mut rng, &mut b);
+                bb(b);
+            })
+        );
+        println!(
+            "encrypt_into_rng {:.1}",
+            min_ns(10000, || {
+                encrypt_into_rng(
+                    &key,
+                    Direction::ClientToServer,
+                    bb(&plain),
+                    &mut rng,
+                    &mut out,
+                )
+                .unwrap();
+            })
+        );
+        println!(
+            "decrypt_in_place {:.1}",
+            min_ns(10000, || {
+                inb.copy_from_slice(&pkt);
+                bb(decrypt_in_place(&key, Direction::ServerToClient, &mut inb)
+                    .unwrap()
+                    .body
+                    .len());
+            })
+        );
+    }
 }
