@@ -115,7 +115,7 @@ impl SessionData {
     /// Parses [`to_hex`](Self::to_hex) output (surrounding whitespace ignored).
     pub fn from_hex(s: &str) -> Result<Self, SessionDataError> {
         let s = s.trim().as_bytes();
-        if s.len() % 2 != 0 {
+        if !s.len().is_multiple_of(2) {
             return Err(SessionDataError::Hex);
         }
         let nib = |c: u8| -> Result<u8, SessionDataError> {

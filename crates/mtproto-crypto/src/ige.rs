@@ -99,36 +99,19 @@ impl BlockSizeUser for EncLoop<'_> {
 impl BlockCipherEncClosure for EncLoop<'_> {
     #[inline(always)]
     fn call<B: BlockCipherEncBackend<BlockSize = U16>>(self, backend: &B) {
-        // c_i = E(p_i ^ c_{i-1}) ^ p_{i-1}. The next AES input is
-        // c_i ^ p_{i+1} = E(..) ^ (p_{i-1} ^ p_{i+1}); the parenthesis does not
-        // depend on the AES output, so only one XOR sits on the latency chain.
-        let (prev_c, mut prev_p) = iv_halves(self.iv);
-        let mut chunks = self.data.chunks_exact_mut(BLOCK_LEN);
-        let Some(mut cur) = chunks.next() else {
-            return;
-        };
-        let mut p = Block::default();
-        p.copy_from_slice(cur);
-        let mut x = p;
-        xor_into(&mut x, &prev_c);
-        loop {
-            backend.encrypt_block((&mut x).into());
-            let e = x;
-            let mut c = e;
-            xor_into(&mut c, &prev_p);
-            cur.copy_from_slice(&c);
-            let Some(next) = chunks.next() else {
-                return;
-            };
-            let mut p_next = Block::default();
-            p_next.copy_from_slice(next);
-            let mut t = prev_p;
-            xor_into(&mut t, &p_next);
-            x = e;
-            xor_into(&mut x, &t);
+        let (mut prev_c, mut prev_p) = iv_halves(self.iv);
+        for chunk in self.data.chunks_exact_mut(BLOCK_LEN) {
+            // block = p_i ^ c_{i-1}; remember p_i
+            let mut block = Block::default();
+            block.copy_from_slice(chunk);
+            let p = block;
+            xor_into(&mut block, &prev_c);
+            backend.encrypt_block((&mut block).into());
+            // c_i = E(..) ^ p_{i-1}
+            xor_into(&mut block, &prev_p);
+            chunk.copy_from_slice(&block);
+            prev_c = block;
             prev_p = p;
-            p = p_next;
-            cur = next;
         }
     }
 }
@@ -146,35 +129,19 @@ impl BlockSizeUser for DecLoop<'_> {
 impl BlockCipherDecClosure for DecLoop<'_> {
     #[inline(always)]
     fn call<B: BlockCipherDecBackend<BlockSize = U16>>(self, backend: &B) {
-        // p_i = D(c_i ^ p_{i-1}) ^ c_{i-1}. The next AES input is
-        // p_i ^ c_{i+1} = D(..) ^ (c_{i-1} ^ c_{i+1}): one XOR on the chain.
-        let (mut prev_c, prev_p) = iv_halves(self.iv);
-        let mut chunks = self.data.chunks_exact_mut(BLOCK_LEN);
-        let Some(mut cur) = chunks.next() else {
-            return;
-        };
-        let mut c = Block::default();
-        c.copy_from_slice(cur);
-        let mut x = c;
-        xor_into(&mut x, &prev_p);
-        loop {
-            backend.decrypt_block((&mut x).into());
-            let d = x;
-            let mut p = d;
-            xor_into(&mut p, &prev_c);
-            cur.copy_from_slice(&p);
-            let Some(next) = chunks.next() else {
-                return;
-            };
-            let mut c_next = Block::default();
-            c_next.copy_from_slice(next);
-            let mut t = prev_c;
-            xor_into(&mut t, &c_next);
-            x = d;
-            xor_into(&mut x, &t);
+        let (mut prev_c, mut prev_p) = iv_halves(self.iv);
+        for chunk in self.data.chunks_exact_mut(BLOCK_LEN) {
+            // block = c_i ^ p_{i-1}; remember c_i
+            let mut block = Block::default();
+            block.copy_from_slice(chunk);
+            let c = block;
+            xor_into(&mut block, &prev_p);
+            backend.decrypt_block((&mut block).into());
+            // p_i = D(..) ^ c_{i-1}
+            xor_into(&mut block, &prev_c);
+            chunk.copy_from_slice(&block);
             prev_c = c;
-            c = c_next;
-            cur = next;
+            prev_p = block;
         }
     }
 }
