@@ -199,6 +199,23 @@ fn min_of_n() {
         best
     }
 
+    // MIN_OF_N=ige / packet / pq runs one section; any other value runs all.
+    let only = std::env::var("MIN_OF_N").unwrap_or_default();
+    let want = |s: &str| !["ige", "packet", "pq"].contains(&only.as_str()) || only == s;
+    if want("ige") {
+        ige_min_of_n(&run);
+    }
+    if want("packet") {
+        packet_min_of_n(&run);
+    }
+    if want("pq") {
+        pq_min_of_n(&run);
+    }
+}
+
+type Runner = dyn Fn(usize, usize, &mut [(&str, &mut dyn FnMut())]) -> Vec<f64>;
+
+fn ige_min_of_n(run: &Runner) {
     println!("ige_1MiB (min of 40):");
     let cipher = aes::Aes256::new(&KEY.into());
     let mut buf = vec![0x5au8; MIB];
@@ -239,10 +256,9 @@ fn min_of_n() {
         limit / r[2],
         limit / r[3]
     );
-    if std::env::var("MIN_OF_N").is_ok_and(|v| v == "ige") {
-        return;
-    }
+}
 
+fn packet_min_of_n(run: &Runner) {
     let key_bytes: [u8; 256] = core::array::from_fn(|i| (i * 7 + 3) as u8);
     let ours_key = AuthKey::from_bytes(key_bytes);
     let gr_key = grammers_crypto::AuthKey::from_bytes(key_bytes);
@@ -294,7 +310,10 @@ fn min_of_n() {
         );
         println!("  => grammers/ours = {:.2}x", r[1] / r[0]);
     }
+}
 
+fn pq_min_of_n(run: &Runner) {
+    use std::time::Instant;
     println!("pq fixed inputs (min of 20):");
     let (n63, n62) = (8990000131000000459u64, 0x256595edb7766797u64);
     run(

@@ -431,7 +431,7 @@ pub fn decrypt_raw_in_place<'a>(
     let mut hasher = Sha256::new();
     hasher.update(auth_key.part(88 + dir.x(), 32));
     let mut iv = kiv.iv;
-    const CHUNK: usize = 256;
+    const CHUNK: usize = 64;
     let (first, rest) = body.split_at_mut(body.len().min(32));
     for chunk in core::iter::once(first).chain(rest.chunks_mut(CHUNK)) {
         let mut next_iv = [0u8; 32];

@@ -58,7 +58,9 @@ pub fn sha256_short(a: &[u8], b: &[u8]) -> [u8; 32] {
 /// SHA-256 of `prefix || body` through direct compressions (no `Digest`
 /// buffering): the `msg_key` hash, `prefix` being the 32 auth_key bytes.
 pub fn sha256_prefixed(prefix: &[u8; 32], body: &[u8]) -> [u8; 32] {
-    if body.len() < 32 {
+    // Long input: `Digest` hands all full blocks to one compression call, which
+    // keeps the state in registers across blocks.
+    if body.len() < 32 || body.len() > 1024 {
         return sha256(&[prefix, body]);
     }
     let (head, rest) = body.split_at(32);
