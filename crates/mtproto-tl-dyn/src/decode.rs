@@ -79,20 +79,13 @@ pub(crate) fn inflate(
 /// followed by 3 bytes with the string length L, followed by L bytes of the
 /// string, further followed by 0 to 3 null padding bytes."
 pub(crate) fn read_bytes_strict<'a>(r: &mut Reader<'a>) -> Result<&'a [u8]> {
-    let start = r.offset();
-    let raw = r.rest();
-    let data = r.read_tl_bytes()?;
-    let consumed = r.offset().saturating_sub(start);
-    let long_form = raw.first() == Some(&254);
-    let header = if long_form { 4 } else { 1 };
-    let canonical_form = long_form == (data.len() >= 254);
-    let pad_zero = raw
-        .get(header + data.len()..consumed)
-        .is_some_and(|p| p.iter().all(|&b| b == 0));
-    if !canonical_form || !pad_zero {
-        return Err(DynError::new(DynErrorKind::NonCanonicalBytes, start));
-    }
-    Ok(data)
+    // mtproto-tl's reader enforces both rules; its error is reported as ours.
+    r.read_tl_bytes().map_err(|e| match e.kind {
+        DecodeErrorKind::NonCanonicalBytes => {
+            DynError::new(DynErrorKind::NonCanonicalBytes, e.offset)
+        }
+        _ => e.into(),
+    })
 }
 
 /// Where a type reference appears: the enclosing definition's type

@@ -51,6 +51,11 @@ pub enum DecodeErrorKind {
     },
     /// A negative or otherwise impossible value where a length or count was expected.
     InvalidLength(i64),
+    /// A TL `bytes`/`string` in a non-canonical encoding: a padding byte that
+    /// is not zero, or the long (254) length form for a length below 254.
+    /// Re-encoding could not reproduce such input, so it is refused; the
+    /// error's offset is that of the value's first (length) byte.
+    NonCanonicalBytes,
 }
 
 /// A typed decoding error with the byte offset at which it happened.
@@ -95,6 +100,9 @@ impl fmt::Display for DecodeErrorKind {
                 write!(f, "gzip_packed payload inflates beyond {limit} bytes")
             }
             Self::InvalidLength(v) => write!(f, "invalid length or count {v}"),
+            Self::NonCanonicalBytes => f.write_str(
+                "non-canonical bytes/string encoding (non-zero padding or long form for a short length)",
+            ),
         }
     }
 }

@@ -160,32 +160,51 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the payload of a TL `bytes`/`string`: a 1-byte length (0..=253),
-    /// or 254 followed by a 3-byte little-endian length, then the data, then
-    /// zero to three bytes of padding up to a multiple of four. Borrows.
+    /// or 254 followed by a 3-byte little-endian length (254 or more), then
+    /// the data, then zero to three zero bytes of padding up to a multiple of
+    /// four. Borrows. Only the canonical encoding is accepted (the one
+    /// [`crate::write_tl_bytes`] produces), so decoding then encoding gives
+    /// back the input bytes; anything else is
+    /// [`DecodeErrorKind::NonCanonicalBytes`] at the value's first byte.
     #[inline]
     pub fn read_tl_bytes(&mut self) -> Result<&'a [u8]> {
         let start = self.offset();
         let Some((&first, after)) = self.rest.split_first() else {
             return Err(eof(start, 1));
         };
+        // serialize.html: "If L <= 253, the serialization contains one byte
+        // with the value of L, then L bytes of the string followed by 0 to 3
+        // characters containing 0, such that the overall length of the value
+        // be divisible by 4 [...] If L >= 254, the serialization contains
+        // byte 254, followed by 3 bytes with the string length L, followed by
+        // L bytes of the string, further followed by 0 to 3 null padding
+        // bytes."
         let (len, header, body) = if first < 254 {
             (usize::from(first), 1, after)
         } else if first == 254 {
             let Some((l, body)) = after.split_first_chunk::<3>() else {
                 return Err(eof(start + 1, 3 - after.len()));
             };
-            (
-                usize::from(l[0]) | usize::from(l[1]) << 8 | usize::from(l[2]) << 16,
-                4,
-                body,
-            )
+            let len = usize::from(l[0]) | usize::from(l[1]) << 8 | usize::from(l[2]) << 16;
+            // The long form is for L >= 254 only.
+            if len < 254 {
+                return Err(non_canonical(start));
+            }
+            (len, 4, body)
         } else {
             return Err(DecodeError::new(DecodeErrorKind::InvalidLength(255), start));
         };
         // Length is checked against what is left before anything is sliced.
         let padded = (header + len).next_multiple_of(4) - header;
-        match (body.get(..len), body.get(padded..)) {
-            (Some(data), Some(rest)) => {
+        match (body.split_at_checked(len), body.get(padded..)) {
+            (Some((data, tail)), Some(rest)) => {
+                // The 0 to 3 padding bytes must be zero.
+                if tail
+                    .get(..padded - len)
+                    .is_some_and(|p| p.iter().any(|&b| b != 0))
+                {
+                    return Err(non_canonical(start));
+                }
                 self.rest = rest;
                 Ok(data)
             }
@@ -262,6 +281,12 @@ impl<'a> Reader<'a> {
             remaining => Err(self.error(DecodeErrorKind::TrailingBytes { remaining })),
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn non_canonical(offset: usize) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::NonCanonicalBytes, offset)
 }
 
 #[cold]

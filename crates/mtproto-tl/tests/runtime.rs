@@ -71,6 +71,63 @@ fn strings_match_telethon() {
     }
 }
 
+/// serialize.html: padding is "0 to 3 characters containing 0", and the
+/// long form (254, then 3 length bytes) is for L >= 254. Anything else could
+/// not be reproduced by encoding again, so it is refused with a typed error
+/// at the value's first byte.
+#[test]
+fn non_canonical_bytes_rejected() {
+    // "abc" is canonical with no padding; "a" needs two zero padding bytes.
+    assert_eq!(String::from_bytes(&hex("01610000")).unwrap(), "a");
+    // Non-zero padding after a short string, each padding position.
+    for (h, what) in [
+        ("01610100", "first of two padding bytes"),
+        ("01610001", "second of two padding bytes"),
+        ("00000001", "last of three padding bytes (empty string)"),
+        ("0561626364650080", "last padding byte of a 5-byte string"),
+    ] {
+        let e = String::from_bytes(&hex(h)).unwrap_err();
+        assert_eq!(e.kind, DecodeErrorKind::NonCanonicalBytes, "{what}: {e}");
+        assert_eq!(e.offset, 0, "{what}");
+        let e = Vec::<u8>::from_bytes(&hex(h)).unwrap_err();
+        assert_eq!(e.kind, DecodeErrorKind::NonCanonicalBytes, "{what}: {e}");
+    }
+    // The long form for short lengths: 0, 3 and 253 bytes.
+    for len in [0usize, 3, 253] {
+        let data = rule_bytes(len);
+        let mut enc = vec![254, len as u8, 0, 0];
+        enc.extend_from_slice(&data);
+        enc.resize(enc.len().next_multiple_of(4), 0);
+        let e = Vec::<u8>::from_bytes(&enc).unwrap_err();
+        assert_eq!(
+            e.kind,
+            DecodeErrorKind::NonCanonicalBytes,
+            "long form, L={len}"
+        );
+        assert_eq!(e.offset, 0);
+        // The canonical short form of the same data decodes.
+        assert_eq!(Vec::<u8>::from_bytes(&data.to_bytes()).unwrap(), data);
+    }
+    // Long form with non-zero padding (L = 255: one padding byte).
+    let mut enc = hex("feff0000");
+    enc.extend_from_slice(&rule_bytes(255));
+    enc.push(7);
+    let e = Vec::<u8>::from_bytes(&enc).unwrap_err();
+    assert_eq!(e.kind, DecodeErrorKind::NonCanonicalBytes);
+    *enc.last_mut().unwrap() = 0;
+    assert_eq!(Vec::<u8>::from_bytes(&enc).unwrap(), rule_bytes(255));
+    // Inside an object the offset is that of the string's length byte:
+    // rpc_error#2144ca19 error_code:int error_message:string with
+    // "FLOOD_WAIT_30" and a non-zero last padding byte (the fuzz finding).
+    let rpc = hex("19ca4421a40100000d464c4f4f445f574149545f33300001");
+    let e = mtproto_tl::mtproto::decode_and_reencode(&rpc).unwrap_err();
+    assert_eq!(e.kind, DecodeErrorKind::NonCanonicalBytes, "{e}");
+    assert_eq!(e.offset, 8);
+    let mut ok = rpc.clone();
+    *ok.last_mut().unwrap() = 0;
+    assert_eq!(mtproto_tl::mtproto::decode_and_reencode(&ok).unwrap(), ok);
+}
+
 #[test]
 fn primitives_exact_bytes() {
     assert_eq!(0x0102_0304i32.to_bytes(), hex("04030201"));
