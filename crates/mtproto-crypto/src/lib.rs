@@ -36,9 +36,11 @@
 //! DH `b`/`a` in [`dh::pow_secret`], the RSA private exponent in
 //! [`rsa::RsaPrivateKey::decrypt_raw`]) use `crypto-bigint`'s constant-time
 //! Montgomery exponentiation (`U2048` + `DynResidue::pow`). Measured for
-//! `g_a^b mod dh_prime` with a 2048-bit `b`: crypto-bigint ~15.8 ms vs
-//! num-bigint `modpow` ~17.2 ms in the same criterion run, so constant time
-//! costs nothing here.
+//! `g_a^b mod dh_prime` with a 2048-bit `b` (criterion group `dh_modexp_2048`,
+//! same run): an earlier run gave crypto-bigint ~15.8 ms vs num-bigint
+//! `modpow` ~17.2 ms; two later runs gave 6.75 vs 5.54 ms and 7.37 vs 6.06 ms,
+//! so constant time costs between nothing and ~20%, a few hundred microseconds
+//! per handshake. Kept for secrets.
 
 #![forbid(unsafe_code)]
 

@@ -3,10 +3,17 @@
 //! number is the product of two different odd prime numbers. Normally, pq is
 //! less than or equal to 2^63-1."
 //!
-//! Any `u64` is accepted, including values above 2^63. Pollard's rho in
-//! Brent's variant runs on 64-bit Montgomery arithmetic (u128 products),
-//! primality is decided by a deterministic Miller-Rabin for `u64`, and the
-//! work is capped so that every input returns in bounded time.
+//! Any `u64` is accepted, including values above 2^63. Primality is decided
+//! by a deterministic Miller-Rabin for `u64`. Perfect squares are split by an
+//! integer square root; everything else goes to Lenstra's elliptic-curve
+//! method on x-only Montgomery curves (Suyama's parametrization, stage 1 to
+//! B1 = 165, baby-step giant-step stage 2 to B2 = 6000, 64-bit Montgomery
+//! arithmetic with u128 products). For balanced 63-bit semiprimes this is about
+//! 8x faster than Pollard-Brent (median over 101 seeded random semiprimes, see
+//! the ignored `pq_median` test: ECM ~50 us, Pollard-Brent ~420 us). If no
+//! curve out of 200 splits `pq`, Pollard-Brent (several interleaved walks)
+//! takes over, and its work is capped too, so every input returns in bounded
+//! time.
 
 use core::fmt;
 
