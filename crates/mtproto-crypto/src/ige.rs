@@ -146,6 +146,59 @@ impl BlockCipherDecClosure for DecLoop<'_> {
     }
 }
 
+/// [`DecLoop`] that hands every decrypted `chunk`-byte piece to `f` while still
+/// inside the backend closure (used to interleave decryption with hashing
+/// without a backend dispatch per piece).
+struct DecLoopThen<'a, F: FnMut(&[u8])> {
+    iv: &'a [u8; 32],
+    data: &'a mut [u8],
+    chunk: usize,
+    f: F,
+}
+
+impl<F: FnMut(&[u8])> BlockSizeUser for DecLoopThen<'_, F> {
+    type BlockSize = U16;
+}
+
+impl<F: FnMut(&[u8])> BlockCipherDecClosure for DecLoopThen<'_, F> {
+    #[inline(always)]
+    fn call<B: BlockCipherDecBackend<BlockSize = U16>>(mut self, backend: &B) {
+        let (mut prev_c, mut prev_p) = iv_halves(self.iv);
+        for piece in self.data.chunks_mut(self.chunk.max(BLOCK_LEN)) {
+            for chunk in piece.chunks_exact_mut(BLOCK_LEN) {
+                let mut block = Block::default();
+                block.copy_from_slice(chunk);
+                let c = block;
+                xor_into(&mut block, &prev_p);
+                backend.decrypt_block((&mut block).into());
+                xor_into(&mut block, &prev_c);
+                chunk.copy_from_slice(&block);
+                prev_c = c;
+                prev_p = block;
+            }
+            (self.f)(piece);
+        }
+    }
+}
+
+/// IGE-decrypts `data` in place and calls `f` on every decrypted piece of
+/// `chunk` bytes (the last one may be shorter), in order.
+pub(crate) fn decrypt_with_then<C, F>(
+    cipher: &C,
+    iv: &[u8; 32],
+    data: &mut [u8],
+    chunk: usize,
+    f: F,
+) -> Result<(), IgeError>
+where
+    C: BlockCipherDecrypt<BlockSize = U16>,
+    F: FnMut(&[u8]),
+{
+    check_len(data.len())?;
+    cipher.decrypt_with_backend(DecLoopThen { iv, data, chunk, f });
+    Ok(())
+}
+
 /// IGE-encrypts `data` in place with an already keyed block cipher
 /// (any `BlockCipherEncrypt` with 16-byte blocks, e.g. [`aes::Aes256Enc`] or [`aes::Aes128`]).
 ///
