@@ -684,12 +684,34 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
             "{ind}impl{} crate::BareDeserialize for {full} {{",
             bound("crate::Deserialize")
         );
-        let r_var = if it.fields.is_empty() { "_r" } else { "r" };
+        // Only a constructor with a field in its own cycle of containment
+        // (the boxed fields) counts a level of nesting depth: every unbounded
+        // recursion goes through one of them or through a vector (which
+        // counts its own level), so the depth limit still stops deep
+        // recursion while every other constructor skips the bookkeeping.
+        let nests = (0..d.params.len()).any(|pi| self.boxed.contains(&(d.name, pi)));
+        let r_var = if it.fields.is_empty() && !nests {
+            "_r"
+        } else {
+            "r"
+        };
+        // Functions are top-level values: inlined into their one caller.
+        let bare_inline = if has_non_leaf(it) && !is_fn {
+            "#[inline(never)]"
+        } else {
+            "#[inline]"
+        };
         let _ = writeln!(
             out,
-            "{ind}    #[inline]\n{ind}    fn deserialize_bare({r_var}: &mut crate::Reader<'_>) -> crate::Result<Self> {{"
+            "{ind}    {bare_inline}\n{ind}    fn deserialize_bare({r_var}: &mut crate::Reader<'_>) -> crate::Result<Self> {{"
         );
+        if nests {
+            let _ = writeln!(out, "{ind}        r.enter()?;");
+        }
         out.push_str(&de_body(it, &format!("{ind}        ")));
+        if nests {
+            let _ = writeln!(out, "{ind}        r.leave();");
+        }
         if stored.is_empty() && it.generics.is_empty() {
             let _ = writeln!(out, "{ind}        Ok(Self)");
         } else {
@@ -711,8 +733,9 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         let _ = writeln!(out, "{ind}    }}\n{ind}}}");
         let _ = writeln!(
             out,
-            "{ind}impl{} crate::Deserialize for {full} {{\n{ind}    #[inline]\n{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{\n{ind}        crate::support::read_boxed(r, {:?})\n{ind}    }}\n{ind}}}",
+            "{ind}impl{} crate::Deserialize for {full} {{\n{ind}    #[inline]\n{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{\n{ind}        let id = r.read_u32()?;\n{ind}        if id == {:#010x} {{\n{ind}            crate::BareDeserialize::deserialize_bare(r)\n{ind}        }} else {{\n{ind}            crate::support::read_unlisted(r, id, {:?}, Self::deserialize)\n{ind}        }}\n{ind}    }}\n{ind}}}",
             bound("crate::Deserialize"),
+            d.id,
             d.name
         );
         if is_fn {
@@ -834,7 +857,9 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         // the cold path.
         // Small enums are always inlined: decoding straight into the
         // caller's value avoids copying the result through memory (which
-        // stalls on store forwarding), and the match is a few compares.
+        // stalls on store forwarding), and the match is a few compares plus
+        // leaf constructors' loads (other constructors are calls). No depth
+        // bookkeeping here: recursive constructors count the level.
         let inline = if rows.len() <= SMALL_ENUM {
             "#[inline(always)]"
         } else {
@@ -846,8 +871,7 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
             "{ind}    {inline}\n{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{"
         );
         let _ = writeln!(out, "{ind}        let id = r.read_u32()?;");
-        let _ = writeln!(out, "{ind}        r.enter()?;");
-        let _ = writeln!(out, "{ind}        let v = match id {{");
+        let _ = writeln!(out, "{ind}        Ok(match id {{");
         let mut by_id = rows.clone();
         by_id.sort_by_key(|(_, c)| c.id);
         for (v, c) in &by_id {
@@ -863,13 +887,9 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         }
         let _ = writeln!(
             out,
-            "{ind}            _ => {{\n{ind}                r.leave();\n{ind}                return crate::support::read_unlisted(r, id, {t:?}, Self::deserialize);\n{ind}            }}"
+            "{ind}            _ => return crate::support::read_unlisted(r, id, {t:?}, Self::deserialize),"
         );
-        let _ = writeln!(out, "{ind}        }};");
-        let _ = writeln!(
-            out,
-            "{ind}        r.leave();\n{ind}        Ok(v)\n{ind}    }}\n{ind}}}"
-        );
+        let _ = writeln!(out, "{ind}        }})\n{ind}    }}\n{ind}}}");
         // From
         for (v, c) in &rows {
             let p = self.ctor_path.get(c.name).cloned().unwrap_or_default();
@@ -949,6 +969,20 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
             "        _ => Err(crate::support::unknown_constructor(id, \"any constructor or function\", 0)),\n    }\n}\n",
         );
     }
+}
+
+/// Whether `it` has a field that is not a leaf: fixed-size numbers, `Bool`,
+/// `string`/`bytes` (plain or optional), flags and `true` flags are leaves.
+/// A constructor with only leaves decodes in a few loads and is inlined into
+/// its callers; any other is decoded out of line (inlining it into every
+/// enum and caller multiplies code size and stack moves for no gain).
+fn has_non_leaf(it: &Item<'_, '_>) -> bool {
+    let leaf = |ty: &str| fixed_size(ty, false).is_some() || matches!(ty, "String" | "Vec<u8>");
+    it.fields.iter().any(|f| match &f.kind {
+        FieldKind::FlagsWord | FieldKind::TrueFlag { .. } | FieldKind::LenPrefix => false,
+        FieldKind::Optional { ty, .. } | FieldKind::Plain { ty } => !leaf(ty),
+        FieldKind::Bounded { .. } => true,
+    }) || !it.generics.is_empty()
 }
 
 /// Wire size of a field type that always encodes in the same number of

@@ -156,7 +156,9 @@ pub fn read_gzip_packed<T>(
     let inflated = primitives::inflate(packed, r.limits().max_gzip_size)
         .map_err(|kind| DecodeError::new(kind, start))?;
     let mut inner = Reader::with_limits(&inflated, r.limits());
-    for _ in 0..r.depth() {
+    // The payload is one level deeper than the wrapper, so `gzip_packed`
+    // nested in `gzip_packed` (however it inflates) hits the depth limit.
+    for _ in 0..=r.depth() {
         inner.enter()?;
     }
     let v = decode(&mut inner)?;

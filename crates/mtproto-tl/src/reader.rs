@@ -5,7 +5,8 @@ use crate::error::{DecodeError, DecodeErrorKind, Result};
 /// Limits applied while decoding untrusted input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Maximum nesting of boxed objects and vectors.
+    /// Maximum nesting of recursive constructors (those containing, directly
+    /// or not, a value of their own type), `gzip_packed` payloads and vectors.
     pub max_depth: u32,
     /// Maximum size of one inflated `gzip_packed` payload, in bytes.
     pub max_gzip_size: usize,
