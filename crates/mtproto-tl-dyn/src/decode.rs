@@ -112,12 +112,35 @@ impl<'a> Ctx<'a> {
 
 pub(crate) struct Decoder<'s> {
     pub(crate) schema: &'s DynSchema,
+    /// Objects left to decode. An untyped vector (a `vector` where any
+    /// object may stand) is read by trial and fallback, and nested trials
+    /// could otherwise re-read the same bytes an exponential number of times
+    /// (a fuzzing finding); the budget bounds the total work linearly in the
+    /// input size.
+    pub(crate) budget: core::cell::Cell<usize>,
+}
+
+impl<'s> Decoder<'s> {
+    /// A decoder for an input of `input_len` bytes: every object takes at
+    /// least 4 bytes, so a straight decode needs at most `input_len / 4`
+    /// objects; the budget allows 64 times that, for trial decoding.
+    pub(crate) fn new(schema: &'s DynSchema, input_len: usize) -> Self {
+        let budget = input_len.saturating_mul(16).saturating_add(4096);
+        Self {
+            schema,
+            budget: core::cell::Cell::new(budget),
+        }
+    }
 }
 
 impl<'s> Decoder<'s> {
     /// Reads a boxed value: an id, then the fields.
     pub(crate) fn read_boxed(&self, r: &mut Reader<'_>, expect: Expect<'_>) -> Result<Value> {
         let start = r.offset();
+        match self.budget.get().checked_sub(1) {
+            Some(left) => self.budget.set(left),
+            None => return Err(DynError::new(DynErrorKind::WorkLimitExceeded, start)),
+        }
         let id = r.read_u32()?;
         if id == GZIP_PACKED_ID {
             return self.read_gzip(r, |d, inner| d.read_boxed(inner, expect));

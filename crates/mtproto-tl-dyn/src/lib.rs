@@ -53,7 +53,7 @@ impl DynSchema {
         f: impl FnOnce(&Decoder<'_>, &mut Reader<'_>) -> Result<Value, DynError>,
     ) -> Result<Value, DynError> {
         let mut r = Reader::with_limits(bytes, self.limits);
-        let v = f(&Decoder { schema: self }, &mut r)?;
+        let v = f(&Decoder::new(self, bytes.len()), &mut r)?;
         r.finish()?;
         Ok(v)
     }

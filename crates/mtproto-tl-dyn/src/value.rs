@@ -129,6 +129,9 @@ pub enum DynErrorKind {
     /// A `bytes`/`string` whose encoding is not canonical (long form for a
     /// short length, or non-zero padding); re-encoding could not reproduce it.
     NonCanonicalBytes,
+    /// The input needed more decoding work than its size justifies (nested
+    /// untyped vectors decoded by trial); see `Decoder::new`.
+    WorkLimitExceeded,
 }
 
 impl fmt::Display for DynErrorKind {
@@ -144,6 +147,7 @@ impl fmt::Display for DynErrorKind {
             Self::UnknownType(t) => write!(f, "unknown type {t}"),
             Self::UnknownFlagsField(n) => write!(f, "condition on unknown flags field {n}"),
             Self::NonCanonicalBytes => f.write_str("non-canonical bytes/string encoding"),
+            Self::WorkLimitExceeded => f.write_str("decoding work limit exceeded"),
         }
     }
 }
