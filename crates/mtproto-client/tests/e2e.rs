@@ -155,10 +155,15 @@ async fn every_transport_handshake_then_set_typing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_set_typing_error_is_typed() {
+    for kind in TransportKind::ALL {
+        eprintln!("every_set_typing_error_is_typed: {kind}");
+        every_set_typing_error_is_typed_over(kind).await;
+    }
+}
+
+async fn every_set_typing_error_is_typed_over(kind: TransportKind) {
     let server = server(Faults::default()).await;
-    let client = Client::connect(client_config(&server, TransportKind::Full))
-        .await
-        .unwrap();
+    let client = Client::connect(client_config(&server, kind)).await.unwrap();
     let cases: Vec<(InputPeer, SetTypingError)> = vec![
         (channel(400101), SetTypingError::ChannelInvalid),
         (channel(400102), SetTypingError::ChannelPrivate),
@@ -221,10 +226,15 @@ async fn every_set_typing_error_is_typed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_concurrent_invokes_each_answered_once() {
+    for kind in TransportKind::ALL {
+        eprintln!("thousand_concurrent_invokes_each_answered_once: {kind}");
+        thousand_concurrent_invokes_each_answered_once_over(kind).await;
+    }
+}
+
+async fn thousand_concurrent_invokes_each_answered_once_over(kind: TransportKind) {
     let server = server(Faults::default()).await;
-    let client = Client::connect(client_config(&server, TransportKind::Intermediate))
-        .await
-        .unwrap();
+    let client = Client::connect(client_config(&server, kind)).await.unwrap();
     let before = server.stats();
     let answered = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -257,6 +267,13 @@ async fn thousand_concurrent_invokes_each_answered_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_connection_is_recovered_by_resending() {
+    for kind in TransportKind::ALL {
+        eprintln!("dropped_connection_is_recovered_by_resending: {kind}");
+        dropped_connection_is_recovered_by_resending_over(kind).await;
+    }
+}
+
+async fn dropped_connection_is_recovered_by_resending_over(kind: TransportKind) {
     let server = server(Faults {
         drop_after_requests: Some(2),
         drop_times: 1,
@@ -264,10 +281,7 @@ async fn dropped_connection_is_recovered_by_resending() {
     })
     .await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut cfg = client_config(
-        &server,
-        TransportKind::Obfuscated(mtproto_transport::ObfuscatedInner::PaddedIntermediate),
-    );
+    let mut cfg = client_config(&server, kind);
     cfg.events = Some(tx);
     let client = Client::connect(cfg).await.unwrap();
     assert!(typing(&client, chat(1)).await.unwrap());
@@ -299,16 +313,21 @@ async fn dropped_connection_is_recovered_by_resending() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saved_key_is_reused_without_second_handshake() {
+    for kind in TransportKind::ALL {
+        eprintln!("saved_key_is_reused_without_second_handshake: {kind}");
+        saved_key_is_reused_without_second_handshake_over(kind).await;
+    }
+}
+
+async fn saved_key_is_reused_without_second_handshake_over(kind: TransportKind) {
     let server = server(Faults::default()).await;
     let saved = {
-        let client = Client::connect(client_config(&server, TransportKind::Abridged))
-            .await
-            .unwrap();
+        let client = Client::connect(client_config(&server, kind)).await.unwrap();
         assert!(typing(&client, chat(1)).await.unwrap());
         client.session_data().to_hex()
     };
     let data = SessionData::from_hex(&saved).unwrap();
-    let cfg = client_config(&server, TransportKind::PaddedIntermediate).with_session(data.clone());
+    let cfg = client_config(&server, kind).with_session(data.clone());
     let client = Client::connect(cfg).await.unwrap();
     assert!(typing(&client, chat(2)).await.unwrap());
     assert_eq!(client.stats().handshakes, 0);
