@@ -168,6 +168,16 @@ struct Gen<'s, 'a, 'c> {
     enum_path: HashMap<&'a str, String>,
     /// Fields to box, by (definition name, param index).
     boxed: HashSet<(&'a str, usize)>,
+    /// Constructors and functions with a placeholder value (no `Box`
+    /// needed to build one): they decode in place.
+    ph_defs: HashSet<&'a str>,
+    /// Type full name -> the constructor its placeholder uses.
+    ph_variant: HashMap<&'a str, &'s Definition<'a>>,
+    /// Paths of the enums decoded in place into a field: those with a
+    /// placeholder whose decoder is always inlined (see `SMALL_ENUM`).
+    inplace_enums: HashSet<String>,
+    /// Constructors with a field that is not a leaf (see [`has_non_leaf`]).
+    non_leaf: HashSet<&'a str>,
 }
 
 /// Enums with at most this many constructors decode `#[inline(always)]`.
@@ -193,10 +203,87 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
             type_ctors: BTreeMap::new(),
             enum_path: HashMap::new(),
             boxed: HashSet::new(),
+            ph_defs: HashSet::new(),
+            ph_variant: HashMap::new(),
+            inplace_enums: HashSet::new(),
+            non_leaf: HashSet::new(),
         };
         g.index()?;
         g.find_boxed()?;
+        g.find_placeholders();
         Ok(g)
+    }
+
+    /// Whether every stored field of `d` can hold a placeholder, given the
+    /// types known so far to have one.
+    fn fields_have_placeholder(&self, d: &Definition<'a>, types: &HashSet<&'a str>) -> bool {
+        let generics: Vec<&str> = d.type_params.iter().map(|t| t.name).collect();
+        d.params.iter().enumerate().all(|(pi, p)| {
+            let ParamType::Normal { ty, flag } = &p.ty else {
+                return true; // a flags word: not stored
+            };
+            if flag.is_some() {
+                return true; // Option or bool
+            }
+            if self.boxed.contains(&(d.name, pi)) || ty.generic_ref || generics.contains(&ty.name) {
+                return false;
+            }
+            match self.inline_targets(ty) {
+                // A constructor used bare, or a boxed type.
+                Some(t) if self.enum_path.contains_key(t) && !ty.is_bare() => types.contains(t),
+                Some(c) => self
+                    .kept
+                    .iter()
+                    .find(|k| k.name == c)
+                    .is_some_and(|k| self.fields_have_placeholder(k, types)),
+                // Numbers, strings, bytes, Bool, Object, vectors.
+                None => true,
+            }
+        })
+    }
+
+    /// Finds which types and definitions have a placeholder value. Only
+    /// unboxed fields are followed, and boxing breaks every cycle of inline
+    /// containment, so the placeholders never refer to themselves.
+    fn find_placeholders(&mut self) {
+        let mut types: HashSet<&'a str> = HashSet::new();
+        loop {
+            let before = types.len();
+            for (t, ctors) in &self.type_ctors {
+                if !types.contains(t)
+                    && ctors
+                        .iter()
+                        .any(|c| self.fields_have_placeholder(c, &types))
+                {
+                    types.insert(t);
+                }
+            }
+            if types.len() == before {
+                break;
+            }
+        }
+        for d in &self.kept {
+            if self.fields_have_placeholder(d, &types) {
+                self.ph_defs.insert(d.name);
+            }
+        }
+        // A variant without data if there is one, else the first by name.
+        for (t, ctors) in &self.type_ctors {
+            let mut cands: Vec<&'s Definition<'a>> = ctors
+                .iter()
+                .copied()
+                .filter(|c| self.ph_defs.contains(c.name))
+                .collect();
+            cands.sort_by_key(|c| (!c.params.is_empty(), c.name));
+            if let Some(c) = cands.first() {
+                self.ph_variant.insert(t, c);
+                if ctors.len() <= SMALL_ENUM {
+                    if let Some(p) = self.enum_path.get(t) {
+                        self.inplace_enums.insert(p.clone());
+                    }
+                }
+            }
+        }
     }
 
     fn path(&self, kind: &str, d_ns: Option<&str>, name: &str) -> String {
@@ -471,7 +558,7 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         })
     }
 
-    fn run(self) -> Result<Generated, GenError> {
+    fn run(mut self) -> Result<Generated, GenError> {
         let layer = self.schema.layer();
         let mut out = String::with_capacity(self.kept.len() * 2500);
         let _ = writeln!(
@@ -508,6 +595,11 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         for d in &fn_items {
             self.return_type(d)?;
         }
+        self.non_leaf = ctor_items
+            .iter()
+            .filter(|it| has_non_leaf(it))
+            .map(|it| it.def.name)
+            .collect();
 
         out.push_str(
             "/// One struct per constructor: its fields, id, and boxed and bare encodings.\n",
@@ -678,6 +770,35 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         out.push_str(&ser_body(it, None, &format!("{ind}        ")));
         let _ = writeln!(out, "{ind}    }}\n{ind}}}");
 
+        // In place when the struct can hold a placeholder and has a field
+        // that is not a leaf: decoding writes each field straight into the
+        // destination (no temporaries moved through memory); `deserialize`
+        // decodes into a placeholder. A struct of leaves is built in
+        // registers and returned.
+        let has_ph = self.ph_defs.contains(d.name) && it.generics.is_empty() && !stored.is_empty();
+        let in_place = has_ph && has_non_leaf(it);
+        if has_ph {
+            let inits: Vec<String> = stored
+                .iter()
+                .map(|f| {
+                    let v = match &f.kind {
+                        FieldKind::TrueFlag { .. } => "false".to_owned(),
+                        FieldKind::Optional { .. } => "None".to_owned(),
+                        FieldKind::Plain { ty } | FieldKind::Bounded { ty } => {
+                            format!("<{ty} as crate::support::Placeholder>::placeholder()")
+                        }
+                        FieldKind::FlagsWord | FieldKind::LenPrefix => String::new(),
+                    };
+                    format!("{ind}            {}: {v},", f.name)
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "{ind}impl crate::support::Placeholder for {full} {{\n{ind}    #[inline(always)]\n{ind}    fn placeholder() -> Self {{\n{ind}        Self {{\n{}\n{ind}        }}\n{ind}    }}\n{ind}}}",
+                inits.join("\n")
+            );
+        }
+
         // Bare deserialization.
         let _ = writeln!(
             out,
@@ -701,18 +822,35 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         } else {
             "#[inline]"
         };
-        let _ = writeln!(
-            out,
-            "{ind}    {bare_inline}\n{ind}    fn deserialize_bare({r_var}: &mut crate::Reader<'_>) -> crate::Result<Self> {{"
-        );
+        if in_place {
+            let _ = writeln!(
+                out,
+                "{ind}    #[inline]\n{ind}    fn deserialize_bare(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{\n{ind}        let mut v = <Self as crate::support::Placeholder>::placeholder();\n{ind}        crate::BareDeserialize::deserialize_bare_into(r, &mut v)?;\n{ind}        Ok(v)\n{ind}    }}"
+            );
+            let _ = writeln!(
+                out,
+                "{ind}    {bare_inline}\n{ind}    fn deserialize_bare_into(r: &mut crate::Reader<'_>, out: &mut Self) -> crate::Result<()> {{"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{ind}    {bare_inline}\n{ind}    fn deserialize_bare({r_var}: &mut crate::Reader<'_>) -> crate::Result<Self> {{"
+            );
+        }
         if nests {
             let _ = writeln!(out, "{ind}        r.enter()?;");
         }
-        out.push_str(&de_body(it, &format!("{ind}        ")));
+        out.push_str(&de_body(
+            it,
+            &format!("{ind}        "),
+            in_place.then_some(&self.inplace_enums),
+        ));
         if nests {
             let _ = writeln!(out, "{ind}        r.leave();");
         }
-        if stored.is_empty() && it.generics.is_empty() {
+        if in_place {
+            let _ = writeln!(out, "{ind}        Ok(())");
+        } else if stored.is_empty() && it.generics.is_empty() {
             let _ = writeln!(out, "{ind}        Ok(Self)");
         } else {
             let inits: Vec<String> = stored
@@ -723,21 +861,38 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         }
         let _ = writeln!(out, "{ind}    }}\n{ind}}}");
 
-        // Boxed: the id and the leading fixed-size fields in one write.
+        // Boxed: the id and the leading fixed-size fields in one write. A
+        // constructor with a field that is not a leaf is written out of
+        // line, so that an enum's `serialize` stays a small dispatch (no
+        // large stack frame for the simple variants).
+        let ser_inline = if has_non_leaf(it) && !is_fn {
+            "#[inline(never)]"
+        } else {
+            "#[inline]"
+        };
         let _ = writeln!(
             out,
-            "{ind}impl{} crate::Serialize for {full} {{\n{ind}    #[inline]\n{ind}    fn serialize(&self, out: &mut Vec<u8>) {{",
+            "{ind}impl{} crate::Serialize for {full} {{\n{ind}    {ser_inline}\n{ind}    fn serialize(&self, out: &mut Vec<u8>) {{",
             bound("crate::Serialize")
         );
         out.push_str(&ser_body(it, Some(d.id), &format!("{ind}        ")));
         let _ = writeln!(out, "{ind}    }}\n{ind}}}");
-        let _ = writeln!(
-            out,
-            "{ind}impl{} crate::Deserialize for {full} {{\n{ind}    #[inline]\n{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{\n{ind}        let id = r.read_u32()?;\n{ind}        if id == {:#010x} {{\n{ind}            crate::BareDeserialize::deserialize_bare(r)\n{ind}        }} else {{\n{ind}            crate::support::read_unlisted(r, id, {:?}, Self::deserialize)\n{ind}        }}\n{ind}    }}\n{ind}}}",
-            bound("crate::Deserialize"),
-            d.id,
-            d.name
-        );
+        if in_place {
+            let _ = writeln!(
+                out,
+                "{ind}impl crate::Deserialize for {full} {{\n{ind}    #[inline]\n{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{\n{ind}        let mut v = <Self as crate::support::Placeholder>::placeholder();\n{ind}        crate::Deserialize::deserialize_into(r, &mut v)?;\n{ind}        Ok(v)\n{ind}    }}\n{ind}    #[inline]\n{ind}    fn deserialize_into(r: &mut crate::Reader<'_>, out: &mut Self) -> crate::Result<()> {{\n{ind}        let id = r.read_u32()?;\n{ind}        if id == {:#010x} {{\n{ind}            crate::BareDeserialize::deserialize_bare_into(r, out)\n{ind}        }} else {{\n{ind}            *out = crate::support::outlined(r, |r| crate::support::read_unlisted(r, id, {:?}, Self::deserialize))?;\n{ind}            Ok(())\n{ind}        }}\n{ind}    }}\n{ind}}}",
+                d.id,
+                d.name
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{ind}impl{} crate::Deserialize for {full} {{\n{ind}    #[inline]\n{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{\n{ind}        let id = r.read_u32()?;\n{ind}        if id == {:#010x} {{\n{ind}            crate::BareDeserialize::deserialize_bare(r)\n{ind}        }} else {{\n{ind}            crate::support::outlined(r, |r| crate::support::read_unlisted(r, id, {:?}, Self::deserialize))\n{ind}        }}\n{ind}    }}\n{ind}}}",
+                bound("crate::Deserialize"),
+                d.id,
+                d.name
+            );
+        }
         if is_fn {
             let ret = self.return_type(it)?;
             let b = if ret.ends_with("::Return")
@@ -855,43 +1010,118 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         let _ = writeln!(out, "{ind}        }}\n{ind}    }}\n{ind}}}");
         // Deserialize: the listed ids first; gzip_packed and unknown ids on
         // the cold path.
-        // Small enums are always inlined: decoding straight into the
-        // caller's value avoids copying the result through memory (which
-        // stalls on store forwarding), and the match is a few compares plus
-        // leaf constructors' loads (other constructors are calls). No depth
+        // Small enums are always inlined: the match is a few compares plus
+        // leaf constructors' loads (other constructors are calls), and
+        // inlined it writes straight into the caller's value. No depth
         // bookkeeping here: recursive constructors count the level.
         let inline = if rows.len() <= SMALL_ENUM {
             "#[inline(always)]"
         } else {
             "#[inline]"
         };
-        let _ = writeln!(out, "{ind}impl crate::Deserialize for {name} {{");
-        let _ = writeln!(
-            out,
-            "{ind}    {inline}\n{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{"
-        );
-        let _ = writeln!(out, "{ind}        let id = r.read_u32()?;");
-        let _ = writeln!(out, "{ind}        Ok(match id {{");
         let mut by_id = rows.clone();
         by_id.sort_by_key(|(_, c)| c.id);
+        let _ = writeln!(out, "{ind}impl crate::Deserialize for {name} {{");
+        let Some(ph) = self.ph_variant.get(t) else {
+            // No placeholder: build the value and return it.
+            let _ = writeln!(
+                out,
+                "{ind}    {inline}\n{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{"
+            );
+            let _ = writeln!(out, "{ind}        let id = r.read_u32()?;");
+            let _ = writeln!(out, "{ind}        Ok(match id {{");
+            for (v, c) in &by_id {
+                if c.params.is_empty() {
+                    let _ = writeln!(out, "{ind}            {:#010x} => Self::{v},", c.id);
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{ind}            {:#010x} => Self::{v}(crate::support::outlined(r, crate::BareDeserialize::deserialize_bare)?),",
+                        c.id
+                    );
+                }
+            }
+            let _ = writeln!(
+                out,
+                "{ind}            _ => return crate::support::outlined(r, |r| crate::support::read_unlisted(r, id, {t:?}, Self::deserialize)),"
+            );
+            let _ = writeln!(out, "{ind}        }})\n{ind}    }}\n{ind}}}");
+            self.emit_from(out, &ind, name, &rows);
+            return Ok(());
+        };
+        // In place: `deserialize` decodes into the placeholder, and each
+        // arm stores its variant into `out`. A constructor with only leaves
+        // is inlined, so its fields go from the input straight into `out`;
+        // any other is decoded out of line into a temporary that is then
+        // moved (passing `out` itself to an out-of-line call would make the
+        // optimizer keep the whole destination in memory and drop it
+        // blindly).
+        let ph_v = rows
+            .iter()
+            .find(|(_, c)| c.name == ph.name)
+            .map(|(v, _)| v.as_str())
+            .unwrap_or_default();
+        let ph_expr = if ph.params.is_empty() {
+            format!("Self::{ph_v}")
+        } else {
+            let p = self.ctor_path.get(ph.name).cloned().unwrap_or_default();
+            format!("Self::{ph_v}(<{p} as crate::support::Placeholder>::placeholder())")
+        };
+        let _ = writeln!(
+            out,
+            "{ind}    {inline}\n{ind}    fn deserialize(r: &mut crate::Reader<'_>) -> crate::Result<Self> {{\n{ind}        let mut v = <Self as crate::support::Placeholder>::placeholder();\n{ind}        crate::Deserialize::deserialize_into(r, &mut v)?;\n{ind}        Ok(v)\n{ind}    }}"
+        );
+        let _ = writeln!(
+            out,
+            "{ind}    {inline}\n{ind}    fn deserialize_into(r: &mut crate::Reader<'_>, out: &mut Self) -> crate::Result<()> {{"
+        );
+        if ph.params.is_empty() && by_id.len() > 1 {
+            // Reset to the placeholder first (a no-op when `out` holds it
+            // already, as when `deserialize` calls this), so the optimizer
+            // sees that the assignments below have nothing to drop.
+            let _ = writeln!(
+                out,
+                "{ind}        if !matches!(out, {ph_expr}) {{\n{ind}            *out = {ph_expr};\n{ind}        }}"
+            );
+        }
+        let _ = writeln!(out, "{ind}        let id = r.read_u32()?;");
+        let _ = writeln!(out, "{ind}        match id {{");
         for (v, c) in &by_id {
             if c.params.is_empty() {
-                let _ = writeln!(out, "{ind}            {:#010x} => Self::{v},", c.id);
+                let _ = writeln!(out, "{ind}            {:#010x} => *out = Self::{v},", c.id);
             } else {
                 let _ = writeln!(
                     out,
-                    "{ind}            {:#010x} => Self::{v}(crate::BareDeserialize::deserialize_bare(r)?),",
+                    "{ind}            {:#010x} => *out = Self::{v}(crate::support::outlined(r, crate::BareDeserialize::deserialize_bare)?),",
                     c.id
                 );
             }
         }
         let _ = writeln!(
             out,
-            "{ind}            _ => return crate::support::read_unlisted(r, id, {t:?}, Self::deserialize),"
+            "{ind}            _ => *out = crate::support::outlined(r, |r| crate::support::read_unlisted(r, id, {t:?}, Self::deserialize))?,"
         );
-        let _ = writeln!(out, "{ind}        }})\n{ind}    }}\n{ind}}}");
-        // From
-        for (v, c) in &rows {
+        let _ = writeln!(
+            out,
+            "{ind}        }}\n{ind}        Ok(())\n{ind}    }}\n{ind}}}"
+        );
+        let _ = writeln!(
+            out,
+            "{ind}impl crate::support::Placeholder for {name} {{\n{ind}    #[inline(always)]\n{ind}    fn placeholder() -> Self {{\n{ind}        {ph_expr}\n{ind}    }}\n{ind}}}"
+        );
+        self.emit_from(out, &ind, name, &rows);
+        Ok(())
+    }
+
+    /// `From<constructor struct>` for each variant.
+    fn emit_from(
+        &self,
+        out: &mut String,
+        ind: &str,
+        name: &str,
+        rows: &[(String, &Definition<'a>)],
+    ) {
+        for (v, c) in rows {
             let p = self.ctor_path.get(c.name).cloned().unwrap_or_default();
             if c.params.is_empty() {
                 let _ = writeln!(
@@ -905,7 +1135,6 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
                 );
             }
         }
-        Ok(())
     }
 
     fn emit_name_for_id(&self, out: &mut String) {
@@ -1106,7 +1335,18 @@ fn ser_body(it: &Item<'_, '_>, id: Option<u32>, i2: &str) -> String {
 
 /// The statements of `deserialize_bare` that bind `fw_*` and `f_*`. A run
 /// of two or more fixed-size fields is taken with one bounds check.
-fn de_body(it: &Item<'_, '_>, i2: &str) -> String {
+/// The body of `deserialize_bare` (`into_with` None: binds `f_<field>`
+/// locals) or of `deserialize_bare_into` (assigns `out.<field>`; fields of
+/// the enums in `into_with` are decoded in place).
+fn de_body(it: &Item<'_, '_>, i2: &str, into_with: Option<&HashSet<String>>) -> String {
+    let into = into_with.is_some();
+    let dst = |name: &str| {
+        if into {
+            format!("out.{name}")
+        } else {
+            format!("let f_{name}")
+        }
+    };
     let used_word = |w: &str| {
         it.fields.iter().any(|g| {
             matches!(&g.kind, FieldKind::TrueFlag { word, .. } | FieldKind::Optional { word, .. } if word == w)
@@ -1130,7 +1370,7 @@ fn de_body(it: &Item<'_, '_>, i2: &str) -> String {
             .collect();
         if run.len() >= 2 {
             let total: usize = run.iter().filter_map(|g| fixed(g)).sum();
-            let _ = writeln!(body, "{i2}let b: [u8; {total}] = r.take_array()?;");
+            let _ = writeln!(body, "{i2}let b: &[u8; {total}] = r.take_chunk()?;");
             let mut at = 0;
             for g in &run {
                 let n = fixed(g).unwrap_or(0);
@@ -1138,23 +1378,28 @@ fn de_body(it: &Item<'_, '_>, i2: &str) -> String {
                     FieldKind::FlagsWord if used_word(&g.name) => {
                         let _ = writeln!(
                             body,
-                            "{i2}let fw_{} = u32::from_le_bytes(crate::support::array_at(&b, {at}));",
+                            "{i2}let fw_{} = u32::from_le_bytes(crate::support::array_at(b, {at}));",
                             g.name
                         );
                     }
                     FieldKind::FlagsWord => {}
                     FieldKind::Plain { ty } if ty.starts_with('[') => {
+                        let typed = if into {
+                            String::new()
+                        } else {
+                            format!(": {ty}")
+                        };
                         let _ = writeln!(
                             body,
-                            "{i2}let f_{}: {ty} = crate::support::array_at(&b, {at});",
-                            g.name
+                            "{i2}{}{typed} = crate::support::array_at(b, {at});",
+                            dst(&g.name)
                         );
                     }
                     FieldKind::Plain { ty } => {
                         let _ = writeln!(
                             body,
-                            "{i2}let f_{} = {ty}::from_le_bytes(crate::support::array_at(&b, {at}));",
-                            g.name
+                            "{i2}{} = {ty}::from_le_bytes(crate::support::array_at(b, {at}));",
+                            dst(&g.name)
                         );
                     }
                     _ => {}
@@ -1175,32 +1420,49 @@ fn de_body(it: &Item<'_, '_>, i2: &str) -> String {
             FieldKind::TrueFlag { word, bit } => {
                 let _ = writeln!(
                     body,
-                    "{i2}let f_{} = (fw_{word} & {:#x}) != 0;",
-                    f.name,
+                    "{i2}{} = (fw_{word} & {:#x}) != 0;",
+                    dst(&f.name),
                     1u32 << bit
                 );
             }
             FieldKind::Optional { word, bit, .. } => {
                 let _ = writeln!(
                     body,
-                    "{i2}let f_{} = if (fw_{word} & {:#x}) != 0 {{\n{i2}    Some(crate::Deserialize::deserialize(r)?)\n{i2}}} else {{\n{i2}    None\n{i2}}};",
-                    f.name,
+                    "{i2}{} = if (fw_{word} & {:#x}) != 0 {{\n{i2}    Some(crate::Deserialize::deserialize(r)?)\n{i2}}} else {{\n{i2}    None\n{i2}}};",
+                    dst(&f.name),
                     1u32 << bit
+                );
+            }
+            FieldKind::Plain { ty } if into_with.is_some_and(|e| e.contains(ty)) => {
+                // In place (the enum's decoder is inlined).
+                let _ = writeln!(
+                    body,
+                    "{i2}crate::support::outlined(r, |r| crate::Deserialize::deserialize_into(r, &mut out.{}))?;",
+                    f.name
+                );
+            }
+            FieldKind::Plain { ty } if into && fixed_size(ty, true).is_none() => {
+                // Through a copy of the reader in case the decoder is not
+                // inlined (see `support::outlined`).
+                let _ = writeln!(
+                    body,
+                    "{i2}out.{} = crate::support::outlined(r, crate::Deserialize::deserialize)?;",
+                    f.name
                 );
             }
             FieldKind::Plain { .. } => {
                 let _ = writeln!(
                     body,
-                    "{i2}let f_{} = crate::Deserialize::deserialize(r)?;",
-                    f.name
+                    "{i2}{} = crate::Deserialize::deserialize(r)?;",
+                    dst(&f.name)
                 );
             }
             FieldKind::LenPrefix => {}
             FieldKind::Bounded { .. } => {
                 let _ = writeln!(
                     body,
-                    "{i2}let f_{} = crate::support::read_len_prefixed(r)?;",
-                    f.name
+                    "{i2}{} = crate::support::read_len_prefixed(r)?;",
+                    dst(&f.name)
                 );
             }
         }

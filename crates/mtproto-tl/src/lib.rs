@@ -103,6 +103,19 @@ pub trait Deserialize: Sized {
     /// Reads one value from `r`.
     fn deserialize(r: &mut Reader<'_>) -> Result<Self>;
 
+    /// Reads one value from `r` into `out`, replacing what it held.
+    ///
+    /// Generated types decode in place: each field (and each enum's
+    /// variant) is written straight into `out` instead of being built in a
+    /// temporary and moved, which for large values costs more than the
+    /// decoding itself. If decoding fails, `out` holds a valid value of no
+    /// particular content.
+    #[inline]
+    fn deserialize_into(r: &mut Reader<'_>, out: &mut Self) -> Result<()> {
+        *out = Self::deserialize(r)?;
+        Ok(())
+    }
+
     /// Decodes a whole buffer: exactly one value, no trailing bytes.
     #[inline]
     fn from_bytes(buf: &[u8]) -> Result<Self> {
@@ -130,6 +143,14 @@ pub trait BareSerialize {
 pub trait BareDeserialize: Sized {
     /// Reads the bare form from `r`.
     fn deserialize_bare(r: &mut Reader<'_>) -> Result<Self>;
+
+    /// Reads the bare form from `r` into `out`, replacing what it held (see
+    /// [`Deserialize::deserialize_into`]).
+    #[inline]
+    fn deserialize_bare_into(r: &mut Reader<'_>, out: &mut Self) -> Result<()> {
+        *out = Self::deserialize_bare(r)?;
+        Ok(())
+    }
 }
 
 /// A TL constructor or function with a fixed id.

@@ -260,6 +260,10 @@ impl<T: BareDeserialize> Deserialize for Bare<T> {
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         T::deserialize_bare(r).map(Bare)
     }
+    #[inline]
+    fn deserialize_into(r: &mut Reader<'_>, out: &mut Self) -> Result<()> {
+        T::deserialize_bare_into(r, &mut out.0)
+    }
 }
 
 /// A TL `Object` whose type is not known statically (`rpc_result`'s result,

@@ -31,7 +31,7 @@ impl Default for Limits {
 /// Every read checks the bytes left before touching them, so no decoder can
 /// read past the end, and no length prefix can make it allocate more than the
 /// input holds.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Reader<'a> {
     /// The unread bytes.
     rest: &'a [u8],
@@ -122,6 +122,19 @@ impl<'a> Reader<'a> {
             Some((out, rest)) => {
                 self.rest = rest;
                 Ok(*out)
+            }
+            None => Err(eof(self.offset(), N - self.rest.len())),
+        }
+    }
+
+    /// Borrows the next `N` bytes as an array reference (no copy: fields
+    /// are then loaded straight from the input).
+    #[inline]
+    pub fn take_chunk<const N: usize>(&mut self) -> Result<&'a [u8; N]> {
+        match self.rest.split_first_chunk::<N>() {
+            Some((out, rest)) => {
+                self.rest = rest;
+                Ok(out)
             }
             None => Err(eof(self.offset(), N - self.rest.len())),
         }

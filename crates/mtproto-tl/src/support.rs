@@ -31,6 +31,84 @@ pub fn read_boxed<T: Identifiable + BareDeserialize>(
     read_unlisted(r, id, name, |r| read_boxed::<T>(r, name))
 }
 
+/// A value that costs nothing to build or drop (zeros, empty strings and
+/// vectors, `None`, a variant without data): what in-place decoding starts
+/// from. Generated types implement it when they can hold such a value (not
+/// those that always contain a `Box`).
+///
+/// A function rather than an associated constant: a constant of a large
+/// enum or struct is copied from static memory as a whole, while the
+/// function, inlined, stores only the discriminants and the few scalars.
+pub trait Placeholder {
+    /// The placeholder value.
+    fn placeholder() -> Self;
+}
+
+macro_rules! placeholder {
+    ($($t:ty = $v:expr),* $(,)?) => {
+        $(impl Placeholder for $t {
+            #[inline(always)]
+            fn placeholder() -> Self {
+                $v
+            }
+        })*
+    };
+}
+placeholder! {
+    i32 = 0,
+    u32 = 0,
+    i64 = 0,
+    f64 = 0.0,
+    bool = false,
+    String = String::new(),
+    crate::RawObject = crate::RawObject(Vec::new()),
+}
+impl<const N: usize> Placeholder for [u8; N] {
+    #[inline(always)]
+    fn placeholder() -> Self {
+        [0; N]
+    }
+}
+impl<T> Placeholder for Vec<T> {
+    #[inline(always)]
+    fn placeholder() -> Self {
+        Vec::new()
+    }
+}
+impl<T> Placeholder for Option<T> {
+    #[inline(always)]
+    fn placeholder() -> Self {
+        None
+    }
+}
+impl<T> Placeholder for crate::RawVec<T> {
+    #[inline(always)]
+    fn placeholder() -> Self {
+        crate::RawVec(Vec::new())
+    }
+}
+impl<T: Placeholder> Placeholder for crate::Bare<T> {
+    #[inline(always)]
+    fn placeholder() -> Self {
+        crate::Bare(T::placeholder())
+    }
+}
+
+/// Calls `f` on a copy of `r` and copies the position back. Generated
+/// decoders call out-of-line decoders through this so that the caller's
+/// reader never has its address taken: the optimizer then keeps it in
+/// registers instead of storing and reloading it around every read.
+#[inline(always)]
+pub fn outlined<'a, T>(
+    r: &mut Reader<'a>,
+    f: impl FnOnce(&mut Reader<'a>) -> Result<T>,
+) -> Result<T> {
+    let mut local = r.clone();
+    let v = f(&mut local);
+    *r = local;
+    v
+}
+
 /// The cold path of a generated enum decoder, for an `id` (already read)
 /// that is none of the enum's constructors: a `gzip_packed` wrapper is
 /// inflated and decoded with `decode`; anything else is an

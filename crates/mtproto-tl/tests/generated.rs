@@ -312,3 +312,58 @@ fn full_schema_keeps_the_real_invoke_with_methods() {
     assert_eq!(back.token, "t");
     assert_eq!(back.query, RawObject(h("6b18f9c4")));
 }
+
+/// `deserialize_into` (the in-place decoding behind `deserialize`) must give
+/// the same value whatever `out` held before, including another variant
+/// with heap data, and after a failed decode `out` must still be a valid
+/// value that a later decode fully replaces.
+#[test]
+fn decode_into_replaces_any_previous_value() {
+    use functions::messages::SetTyping;
+    use mtproto_tl::Reader;
+    let encodings = [
+        // Telethon: channel peer, top_msg_id 100, typing.
+        h("e23e945801000000fcbbbc27d2029649000000000807060504030201640000004e74bf16"),
+        // Telethon: chat peer, upload photo 7.
+        h("e23e945800000000b95ca9359210000000000000264ad3d107000000"),
+        // Telethon: user peer, emoji interaction (strings on the heap).
+        h("e23e9458000000004ca5e8dd28db0b0000000000fd783b80c4a318accb2b972503e29da42a000000048d747d1d7b2276223a312c2261223a5b7b2274223a302e302c2269223a317d5d7d0000"),
+    ];
+    let values: Vec<SetTyping> = encodings
+        .iter()
+        .map(|e| SetTyping::from_bytes(e).unwrap())
+        .collect();
+    for (bytes, want) in encodings.iter().zip(&values) {
+        for previous in &values {
+            let mut out = previous.clone();
+            let mut r = Reader::new(bytes);
+            SetTyping::deserialize_into(&mut r, &mut out).unwrap();
+            r.finish().unwrap();
+            assert_eq!(&out, want);
+
+            // Every truncation fails with a typed error and leaves a value
+            // that the full input then overwrites completely.
+            for cut in 0..bytes.len() {
+                let mut out = previous.clone();
+                let mut r = Reader::new(&bytes[..cut]);
+                let err = SetTyping::deserialize_into(&mut r, &mut out).unwrap_err();
+                assert!(
+                    matches!(
+                        err.kind,
+                        DecodeErrorKind::UnexpectedEof { .. }
+                            | DecodeErrorKind::LengthTooLarge { .. }
+                    ),
+                    "cut {cut}: {err}"
+                );
+                let mut r = Reader::new(bytes);
+                SetTyping::deserialize_into(&mut r, &mut out).unwrap();
+                assert_eq!(&out, want);
+            }
+        }
+    }
+    // The enum alone, in place over a variant holding strings.
+    let mut action = values[2].action.clone();
+    let mut r = Reader::new(&[0x26, 0x4a, 0xd3, 0xd1, 7, 0, 0, 0]);
+    enums::SendMessageAction::deserialize_into(&mut r, &mut action).unwrap();
+    assert_eq!(action, values[1].action);
+}
