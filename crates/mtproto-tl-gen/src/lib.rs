@@ -771,12 +771,15 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         let _ = writeln!(out, "{ind}    }}\n{ind}}}");
 
         // In place when the struct can hold a placeholder and has a field
-        // that is not a leaf: decoding writes each field straight into the
-        // destination (no temporaries moved through memory); `deserialize`
-        // decodes into a placeholder. A struct of leaves is built in
-        // registers and returned.
+        // of an enum decoded in place: decoding writes each field straight
+        // into the destination (no enum built in a temporary and moved
+        // through memory); `deserialize` decodes into a placeholder. Any
+        // other struct is built from locals and returned.
         let has_ph = self.ph_defs.contains(d.name) && it.generics.is_empty() && !stored.is_empty();
-        let in_place = has_ph && has_non_leaf(it);
+        let in_place = has_ph
+            && it.fields.iter().any(
+                |f| matches!(&f.kind, FieldKind::Plain { ty } if self.inplace_enums.contains(ty)),
+            );
         if has_ph {
             let inits: Vec<String> = stored
                 .iter()
