@@ -26,6 +26,14 @@
 //! Fields that would make a type infinitely large (a cycle through a
 //! struct field) are boxed. Naming rules: see [`names`].
 //!
+//! Decoding is in place where it pays: a type that can hold a cheap
+//! placeholder value (no `Box` needed) implements `support::Placeholder`;
+//! small enums and the structs holding them implement
+//! `deserialize_into`/`deserialize_bare_into`, which store each field and
+//! variant straight into the destination, and `deserialize` decodes into a
+//! placeholder. Out-of-line decoders are called through
+//! `support::outlined` so the caller's reader stays in registers.
+//!
 //! The output is deterministic: items are sorted by name, the match arms of
 //! `name_for_id` by id.
 
