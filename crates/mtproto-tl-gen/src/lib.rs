@@ -1032,6 +1032,21 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         };
         let mut by_id = rows.clone();
         by_id.sort_by_key(|(_, c)| c.id);
+        // One arm per constructor, by id; `assign` is `""` (the arm is the
+        // value) or `"*out = "` (the arm stores it).
+        let emit_arms = |out: &mut String, assign: &str| {
+            for (v, c) in &by_id {
+                if c.params.is_empty() {
+                    let _ = writeln!(out, "{ind}            {:#010x} => {assign}Self::{v},", c.id);
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{ind}            {:#010x} => {assign}Self::{v}(crate::support::outlined(r, crate::BareDeserialize::deserialize_bare)?),",
+                        c.id
+                    );
+                }
+            }
+        };
         let _ = writeln!(out, "{ind}impl crate::Deserialize for {name} {{");
         let Some(ph) = self.ph_variant.get(t) else {
             // No placeholder: build the value and return it.
@@ -1041,17 +1056,7 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
             );
             let _ = writeln!(out, "{ind}        let id = r.read_u32()?;");
             let _ = writeln!(out, "{ind}        Ok(match id {{");
-            for (v, c) in &by_id {
-                if c.params.is_empty() {
-                    let _ = writeln!(out, "{ind}            {:#010x} => Self::{v},", c.id);
-                } else {
-                    let _ = writeln!(
-                        out,
-                        "{ind}            {:#010x} => Self::{v}(crate::support::outlined(r, crate::BareDeserialize::deserialize_bare)?),",
-                        c.id
-                    );
-                }
-            }
+            emit_arms(out, "");
             let _ = writeln!(
                 out,
                 "{ind}            _ => return crate::support::outlined(r, |r| crate::support::read_unlisted(r, id, {t:?}, Self::deserialize)),"
@@ -1097,17 +1102,7 @@ impl<'s, 'a, 'c> Gen<'s, 'a, 'c> {
         }
         let _ = writeln!(out, "{ind}        let id = r.read_u32()?;");
         let _ = writeln!(out, "{ind}        match id {{");
-        for (v, c) in &by_id {
-            if c.params.is_empty() {
-                let _ = writeln!(out, "{ind}            {:#010x} => *out = Self::{v},", c.id);
-            } else {
-                let _ = writeln!(
-                    out,
-                    "{ind}            {:#010x} => *out = Self::{v}(crate::support::outlined(r, crate::BareDeserialize::deserialize_bare)?),",
-                    c.id
-                );
-            }
-        }
+        emit_arms(out, "*out = ");
         let _ = writeln!(
             out,
             "{ind}            _ => *out = crate::support::outlined(r, |r| crate::support::read_unlisted(r, id, {t:?}, Self::deserialize))?,"
