@@ -668,9 +668,9 @@ pub fn transport_obfuscated(data: &[u8]) {
 // ---------------------------------------------------------------------------
 
 /// The encrypted session, both roles, fixed auth key: raw packets and the
-/// input as validly encrypted plaintext (`mtproto_session::session::fuzz_incoming`).
+/// input as validly encrypted plaintext (`mtproto_session::fuzz::session_incoming`).
 pub fn session_incoming(data: &[u8]) {
-    mtproto_session::session::fuzz_incoming(data);
+    mtproto_session::fuzz::session_incoming(data);
 }
 
 // ---------------------------------------------------------------------------

@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use mtproto_session::session::ConnectionWrapper;
 
@@ -69,10 +68,6 @@ pub(crate) struct Driver {
     replies: HashMap<RequestId, oneshot::Sender<Reply>>,
     conn: Option<Conn>,
     attempt: u32,
-}
-
-fn ts_to_instant(ts: mtproto_session::Timestamp) -> Instant {
-    Instant::now() + ts.since(net::now())
 }
 
 impl Driver {
@@ -189,7 +184,7 @@ impl Driver {
             };
             match ev {
                 Event::Response { request, result } => {
-                    let r = result.map_err(|e| InvocationError::Rpc(e.into()));
+                    let r = result.map_err(InvocationError::Rpc);
                     self.finish(request, r);
                 }
                 Event::RequestFailed { request, error } => {
@@ -230,8 +225,8 @@ impl Driver {
         emit(&self.cfg, ConnectEvent::Disconnected { reason });
     }
 
-    fn session_deadline(&self) -> Option<Instant> {
-        self.session.poll_timeout().map(ts_to_instant)
+    fn session_deadline(&self) -> Option<tokio::time::Instant> {
+        self.session.poll_timeout().map(net::instant_of)
     }
 
     pub(crate) async fn run(mut self) {
@@ -289,14 +284,14 @@ impl Driver {
             let until = tokio::time::Instant::now() + backoff;
             loop {
                 let next = self.session_deadline();
-                let far = Instant::now() + Duration::from_secs(3600);
+                let far = tokio::time::Instant::now() + Duration::from_secs(3600);
                 tokio::select! {
                     _ = sleep_until(until) => break,
                     c = self.rx.recv(), if self.rx_open => match c {
                         Some(c) => self.accept(c),
                         None => self.rx_open = false,
                     },
-                    _ = sleep_until(next.unwrap_or(far).into()), if next.is_some() => self.on_timer(),
+                    _ = sleep_until(next.unwrap_or(far)), if next.is_some() => self.on_timer(),
                 }
             }
             self.on_timer();
@@ -340,14 +335,14 @@ impl Driver {
                 return;
             }
         }
-        let deadline = self.session.poll_timeout().map(ts_to_instant);
-        let far = Instant::now() + Duration::from_secs(3600);
+        let deadline = self.session.poll_timeout().map(net::instant_of);
+        let far = tokio::time::Instant::now() + Duration::from_secs(3600);
         let wake = tokio::select! {
             r = tokio::io::AsyncReadExt::read_buf(&mut conn.rd, &mut conn.rbuf) => Wake::Read(r),
             w = tokio::io::AsyncWriteExt::write_buf(&mut conn.wr, &mut conn.wbuf),
                 if !conn.wbuf.is_empty() => Wake::Wrote(w),
             c = self.rx.recv(), if self.rx_open => Wake::Cmd(c),
-            _ = sleep_until(deadline.unwrap_or(far).into()), if deadline.is_some() => Wake::Timer,
+            _ = sleep_until(deadline.unwrap_or(far)), if deadline.is_some() => Wake::Timer,
         };
         match wake {
             Wake::Read(Ok(0)) => self.lost("closed by the server".into()),

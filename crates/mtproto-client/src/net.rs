@@ -1,5 +1,6 @@
 //! One TCP connection: transport codec, frame reading, the handshake.
 
+use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::BytesMut;
@@ -7,7 +8,7 @@ use mtproto_crypto::AuthKey;
 use mtproto_session::handshake::{
     decode_plain, ClientEvent, ClientHandshake, HandshakeConfig, HandshakeOutcome,
 };
-use mtproto_session::Timestamp;
+use mtproto_session::{Monotonic, Now, Timestamp};
 use mtproto_transport::{Transport, TransportConfig};
 use rand::rngs::OsRng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,12 +18,29 @@ use tokio::net::TcpStream;
 use crate::config::{ClientConfig, ConnectEvent, Direction};
 use crate::ConnectError;
 
-/// The local wall clock as the sans-IO core wants it.
-pub(crate) fn now() -> Timestamp {
+/// The origin of the monotonic readings handed to the session.
+fn origin() -> Instant {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    *ORIGIN.get_or_init(Instant::now)
+}
+
+/// The local wall clock as the sans-IO core wants it (msg_ids only).
+pub(crate) fn wall() -> Timestamp {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     Timestamp(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// Both clocks, as the sans-IO core wants them: the wall clock for msg_ids,
+/// the monotonic clock (since [`origin`]) for every timer.
+pub(crate) fn now() -> Now {
+    Now::new(wall(), Monotonic::from_duration(origin().elapsed()))
+}
+
+/// The tokio instant of a monotonic reading.
+pub(crate) fn instant_of(m: Monotonic) -> tokio::time::Instant {
+    tokio::time::Instant::from_std(origin() + m.since(Monotonic(0)))
 }
 
 /// A live connection.
@@ -124,13 +142,13 @@ pub(crate) async fn handshake(
         elapsed: started.elapsed(),
     };
     let mut hs = ClientHandshake::new(HandshakeConfig::new(cfg.rsa_keys.clone(), cfg.dc_id));
-    let first = hs.start(&mut OsRng, now())?;
+    let first = hs.start(&mut OsRng, wall())?;
     emit(cfg, step(Direction::Sent, &first));
     conn.send_now(&first).await?;
     loop {
         let frame = conn.read_frame().await?;
         emit(cfg, step(Direction::Received, &frame));
-        match hs.feed(&frame, &mut OsRng, now())? {
+        match hs.feed(&frame, &mut OsRng, wall())? {
             ClientEvent::Send(msg) => {
                 emit(cfg, step(Direction::Sent, &msg));
                 conn.send_now(&msg).await?;

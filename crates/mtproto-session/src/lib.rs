@@ -1,17 +1,28 @@
 //! Sans-IO MTProto 2.0 core.
 //!
 //! Nothing here performs I/O, reads a clock or draws OS randomness: bytes,
-//! the current [`Timestamp`] and an RNG go in; bytes, events and the next
-//! timeout come out. Every transcript is replayable.
+//! the current time ([`Now`]: a wall-clock [`Timestamp`] for msg_ids and a
+//! [`Monotonic`] reading for timers) and an RNG go in; bytes, events and the
+//! next timeout come out. Every transcript is replayable.
 //!
 //! - [`handshake`]: the auth-key exchange, client and server roles.
-//! - [`session`]: the encrypted session (msg_id/seqno, salts, acks,
-//!   containers, rpc routing, service messages).
+//! - [`session`]: the encrypted session (client and server roles).
+//! - [`wire`]: the one wire layer both roles use: message headers,
+//!   sealing and opening packets, containers, seqnos, bad_msg codes.
 //! - [`msg_id`]: message identifiers.
 
 pub mod handshake;
 pub mod msg_id;
+mod rpc_error;
 pub mod session;
 pub mod time;
+pub mod wire;
 
-pub use time::Timestamp;
+#[doc(hidden)]
+pub mod fuzz;
+
+pub use rpc_error::RpcError;
+pub use time::{Monotonic, Now, Timestamp};
+
+#[cfg(feature = "testing")]
+pub mod testing;

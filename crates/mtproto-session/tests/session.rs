@@ -5,156 +5,18 @@
 use core::time::Duration;
 
 use mtproto_crypto::packet::{encrypt_into_rng, Direction};
+use mtproto_session::fuzz::session_incoming as fuzz_incoming;
 use mtproto_session::session::{
-    fuzz_incoming, AuthKey, ClientSession, Config, Event, Fault, IncomingError, RequestError,
-    RequestId, RpcError, ServerSession, Violation,
+    AuthKey, ClientSession, Config, Event, Fault, IncomingError, RequestError, RequestId, RpcError,
+    ServerSession, Violation,
 };
+use mtproto_session::testing::{
+    answer_for, key, mono, req, Pair, ANSWER_CTOR, REQ_CTOR, SALT, START,
+};
+use mtproto_session::wire::BadMsgCode;
 use mtproto_session::Timestamp;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-
-const START: u64 = 1_735_910_891;
-const SALT: i64 = 0x0123_4567_89ab_cdef;
-const REQ_CTOR: u32 = 0xdead_beef;
-const ANSWER_CTOR: u32 = 0x1111_1111;
-
-fn key(seed: u64) -> AuthKey {
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let mut k = [0u8; 256];
-    rng.fill_bytes(&mut k);
-    AuthKey::from_bytes(k)
-}
-
-/// A request body: `REQ_CTOR n:long`.
-fn req(n: u64) -> Vec<u8> {
-    let mut v = REQ_CTOR.to_le_bytes().to_vec();
-    v.extend_from_slice(&n.to_le_bytes());
-    v
-}
-
-/// The test server's answer to a request: `ANSWER_CTOR` + the request body.
-fn answer_for(body: &[u8]) -> Vec<u8> {
-    let mut v = ANSWER_CTOR.to_le_bytes().to_vec();
-    v.extend_from_slice(body);
-    v
-}
-
-/// A client and a test server joined in memory on a virtual clock.
-struct Pair {
-    client: ClientSession,
-    server: ServerSession,
-    /// The true (server) time.
-    now: Timestamp,
-    /// How far the client's clock is off, in seconds.
-    client_skew: i64,
-    /// Answer requests automatically.
-    auto_answer: bool,
-    events: Vec<Event>,
-    /// Every packet the server sent, in order (for replay tests).
-    server_packets: Vec<Vec<u8>>,
-    client_packets: usize,
-}
-
-impl Pair {
-    fn new(seed: u64) -> Self {
-        Self::with_config(seed, Config::default())
-    }
-
-    fn with_config(seed: u64, config: Config) -> Self {
-        let k = key(seed);
-        let mut s = [0u8; 32];
-        s[..8].copy_from_slice(&seed.to_le_bytes());
-        let client = ClientSession::new(k.clone(), SALT, config.clone(), s);
-        s[31] = 1;
-        let server = ServerSession::new(k, SALT, config, s);
-        Self {
-            client,
-            server,
-            now: Timestamp::from_secs(START),
-            client_skew: 0,
-            auto_answer: true,
-            events: Vec::new(),
-            server_packets: Vec::new(),
-            client_packets: 0,
-        }
-    }
-
-    fn client_now(&self) -> Timestamp {
-        let secs = i128::from(self.now.as_secs()) + i128::from(self.client_skew);
-        Timestamp(secs as u64 * 1_000_000_000 + u64::from(self.now.subsec_nanos()))
-    }
-
-    fn enqueue(&mut self, body: Vec<u8>) -> RequestId {
-        let now = self.client_now();
-        self.client.enqueue(now, body)
-    }
-
-    fn advance(&mut self, d: Duration) {
-        self.now = self.now.add(d);
-        let cnow = self.client_now();
-        self.client.handle_timeout(cnow);
-        self.server.handle_timeout(self.now);
-    }
-
-    /// Runs both sides until neither has anything to send.
-    fn run(&mut self) {
-        for _ in 0..100 {
-            let mut progress = false;
-            let cnow = self.client_now();
-            while let Some(p) = self.client.poll_transmit(cnow) {
-                self.client_packets += 1;
-                self.server.handle_incoming(self.now, &p).unwrap();
-                progress = true;
-            }
-            if self.auto_answer {
-                while let Some((id, body)) = self.server.poll_request() {
-                    self.server.respond(id, Ok(answer_for(&body)));
-                }
-            }
-            while let Some(p) = self.server.poll_transmit(self.now) {
-                self.server_packets.push(p.clone());
-                self.client.handle_incoming(cnow, &p).unwrap();
-                progress = true;
-            }
-            while let Some(e) = self.client.poll_event() {
-                self.events.push(e);
-            }
-            // A little time passes per round trip.
-            self.now = self.now.add(Duration::from_millis(20));
-            if !progress {
-                return;
-            }
-        }
-        panic!("no quiescence");
-    }
-
-    fn responses(&self, id: RequestId) -> Vec<&Result<Vec<u8>, RpcError>> {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Response { request, result } if *request == id => Some(result),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn failures(&self, id: RequestId) -> Vec<&RequestError> {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                Event::RequestFailed { request, error } if *request == id => Some(error),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn assert_answered_once(&self, id: RequestId, body: &[u8]) {
-        let r = self.responses(id);
-        assert_eq!(r.len(), 1, "request {id:?}: {:?}", self.events);
-        assert_eq!(r[0], &Ok(answer_for(body)));
-        assert!(self.failures(id).is_empty());
-    }
-}
 
 #[test]
 fn basic_request_response() {
@@ -180,7 +42,7 @@ fn client_acknowledges_content_related_messages() {
     assert_eq!(p.server.stats().acks_received, 0);
     // The ack waits for ack_delay (or another message to ride on).
     let t = p.client.poll_timeout().unwrap();
-    assert!(t <= p.client_now().add(Duration::from_secs(5)));
+    assert!(t <= mono(p.client_now().add(Duration::from_secs(5))));
     p.advance(Duration::from_secs(6));
     p.run();
     // new_session_created and the rpc_result are content-related.
@@ -271,7 +133,7 @@ fn duplicate_and_replayed_packets_are_dropped() {
     assert_eq!(p.client.stats().dropped_replays, 2);
     // Old packets (new_session_created etc.) replayed are dropped as well.
     let before = p.events.len();
-    for old in p.server_packets.clone() {
+    for old in p.server_log.clone() {
         p.client.handle_incoming(cnow, &old).unwrap();
     }
     assert!(p.client.poll_event().is_none());
@@ -376,21 +238,13 @@ fn rpc_error_routing() {
     p.run();
     let (ma, _) = p.server.poll_request().unwrap();
     let (mb, bb) = p.server.poll_request().unwrap();
-    p.server.respond(
-        ma,
-        Err(RpcError {
-            code: 420,
-            message: "FLOOD_WAIT_3".into(),
-        }),
-    );
+    p.server
+        .respond(ma, Err(RpcError::parse(420, "FLOOD_WAIT_3")));
     p.server.respond(mb, Ok(answer_for(&bb)));
     p.run();
     assert_eq!(
         p.responses(a),
-        vec![&Err(RpcError {
-            code: 420,
-            message: "FLOOD_WAIT_3".into()
-        })]
+        vec![&Err(RpcError::parse(420, "FLOOD_WAIT_3"))]
     );
     p.assert_answered_once(b, &req(2));
 }
@@ -495,7 +349,7 @@ fn timeouts_fire_exactly_once() {
     p.run();
     assert_eq!(
         p.client.poll_timeout(),
-        Some(cnow.add(Duration::from_secs(10)))
+        Some(mono(cnow.add(Duration::from_secs(10))))
     );
     for _ in 0..30 {
         p.advance(Duration::from_secs(1));
@@ -536,14 +390,15 @@ fn seqno_errors_start_a_new_session() {
         p.run();
         p.assert_answered_once(a, &req(1));
         let old_session = p.client.session_id();
-        p.server.inject_fault(Fault::BadMsgNotification(code));
+        p.server
+            .inject_fault(Fault::BadMsgNotification(BadMsgCode(code)));
         let b = p.enqueue(req(2));
         p.run();
         p.assert_answered_once(b, &req(2));
         assert_ne!(p.client.session_id(), old_session, "code {code}");
         assert!(p.events.contains(&Event::SessionReset {
             session_id: p.client.session_id(),
-            code
+            code: BadMsgCode(code)
         }));
         assert_eq!(p.server.client_session_id(), Some(p.client.session_id()));
         assert_eq!(p.server.stats().new_sessions, 2);
@@ -555,7 +410,8 @@ fn invalid_container_fails_its_requests() {
     let mut p = Pair::new(30);
     p.enqueue(req(0));
     p.run();
-    p.server.inject_fault(Fault::BadMsgNotification(64));
+    p.server
+        .inject_fault(Fault::BadMsgNotification(BadMsgCode(64)));
     let ids: Vec<RequestId> = (1..4).map(|i| p.enqueue(req(i))).collect();
     p.run();
     for id in ids {
@@ -569,11 +425,18 @@ fn bad_msg_id_bits_fail_and_too_old_resends() {
     let mut p = Pair::new(31);
     p.enqueue(req(0));
     p.run();
-    p.server.inject_fault(Fault::BadMsgNotification(18));
+    p.server
+        .inject_fault(Fault::BadMsgNotification(BadMsgCode(18)));
     let a = p.enqueue(req(1));
     p.run();
-    assert_eq!(p.failures(a), vec![&RequestError::BadMessage { code: 18 }]);
-    p.server.inject_fault(Fault::BadMsgNotification(20));
+    assert_eq!(
+        p.failures(a),
+        vec![&RequestError::BadMessage {
+            code: BadMsgCode(18)
+        }]
+    );
+    p.server
+        .inject_fault(Fault::BadMsgNotification(BadMsgCode(20)));
     let b = p.enqueue(req(2));
     p.run();
     p.assert_answered_once(b, &req(2));
@@ -586,7 +449,8 @@ fn endless_rejections_end_in_too_many_resends() {
     p.enqueue(req(0));
     p.run();
     for _ in 0..10 {
-        p.server.inject_fault(Fault::BadMsgNotification(20));
+        p.server
+            .inject_fault(Fault::BadMsgNotification(BadMsgCode(20)));
     }
     let a = p.enqueue(req(1));
     p.run();
@@ -600,13 +464,13 @@ fn keepalive_ping_delay_disconnect_is_scheduled() {
     p.run();
     p.assert_answered_once(id, &req(1));
     let t = p.client.poll_timeout().unwrap();
-    let ping_at = p.client_now().add(Duration::from_secs(60));
+    let ping_at = mono(p.client_now().add(Duration::from_secs(60)));
     assert!(t <= ping_at);
     // Drive time by poll_timeout until the ping goes out.
     for _ in 0..10 {
         let t = p.client.poll_timeout().unwrap();
-        if t > p.now {
-            p.advance(t.since(p.now));
+        if t > mono(p.now) {
+            p.advance(t.since(mono(p.now)));
         }
         p.run();
         if p.server.stats().keepalive_pings > 0 {
@@ -621,7 +485,7 @@ fn keepalive_ping_delay_disconnect_is_scheduled() {
         .iter()
         .any(|e| matches!(e, Event::ProtocolViolation(_) | Event::Update(_))));
     // And the next one is scheduled a minute later.
-    assert!(p.client.poll_timeout().unwrap() > p.client_now());
+    assert!(p.client.poll_timeout().unwrap() > mono(p.client_now()));
 }
 
 #[test]
@@ -710,10 +574,8 @@ const V_PONG: &str = "c5737734c4fd33ad918b305e6408300000000000";
 #[test]
 fn real_server_packet_through_client_session() {
     let k = AuthKey::from_slice(&hex::decode(V_AUTH_KEY).unwrap()).unwrap();
-    let config = Config {
-        ping_interval: None,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.ping_interval = None;
     let mut c = ClientSession::new(k, 0, config, [0; 32]);
     c.set_session_id(V_SESSION);
     // Local time such that the ping gets exactly the msg_id the server
@@ -878,10 +740,8 @@ fn le_i32(b: &[u8], at: usize) -> i32 {
 #[test]
 fn msg_ids_seqnos_salt_and_session_on_the_wire() {
     let k = key(50);
-    let config = Config {
-        ping_interval: None,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.ping_interval = None;
     let mut c = ClientSession::new(k.clone(), SALT, config, [5; 32]);
     let now = Timestamp(START * 1_000_000_000 + 123_456_789);
     // One request alone: content-related, seqno 1, msg_id % 4 == 0, time in
@@ -951,4 +811,61 @@ fn detailed_info_and_resend_requests() {
     p.server.push_raw(nd, false, false);
     p.run();
     assert_eq!(p.server.stats().resend_reqs_received, 1);
+}
+
+// ---- time: timers run on the monotonic clock only
+
+#[test]
+fn wall_clock_steps_neither_fire_nor_delay_timers() {
+    use mtproto_session::{Monotonic, Now};
+    let mut config = Config::default();
+    config.request_timeout = Duration::from_secs(10);
+    config.ping_interval = Some(Duration::from_secs(60));
+    let mut c = ClientSession::new(key(60), SALT, config, [6; 32]);
+    let wall = Timestamp::from_secs(START);
+    let mono = Monotonic::from_duration(Duration::from_secs(5));
+    let at = |wall_secs: i64, mono_secs: u64| {
+        let w = u64::try_from(i64::try_from(START).unwrap() + wall_secs).unwrap();
+        Now::new(
+            Timestamp::from_secs(w),
+            mono.add(Duration::from_secs(mono_secs)),
+        )
+    };
+    let id = c.enqueue(Now::new(wall, mono), req(1));
+    assert!(c.poll_transmit(at(0, 0)).is_some());
+    let deadline = c.poll_timeout().unwrap();
+    assert_eq!(deadline, mono.add(Duration::from_secs(10)));
+
+    // The wall clock jumps a day ahead one second later: nothing expires,
+    // and the next deadline is where it was.
+    c.handle_timeout(at(86_400, 1));
+    assert!(c.poll_event().is_none());
+    assert_eq!(c.poll_timeout(), Some(deadline));
+    assert_eq!(c.pending_requests(), 1);
+
+    // Then a day back, nine seconds later: still nothing...
+    c.handle_timeout(at(-86_400, 9));
+    assert!(c.poll_event().is_none());
+    // ...and at ten monotonic seconds the request times out, whatever the
+    // wall clock says.
+    c.handle_timeout(at(-86_400, 10));
+    assert_eq!(
+        c.poll_event(),
+        Some(Event::RequestFailed {
+            request: id,
+            error: RequestError::Timeout
+        })
+    );
+
+    // The keepalive is due 60 monotonic seconds after the request was
+    // enqueued, not when the wall clock reaches that point.
+    assert_eq!(c.poll_timeout(), Some(mono.add(Duration::from_secs(60))));
+    c.handle_timeout(at(3600, 59));
+    assert!(
+        c.poll_transmit(at(3600, 59)).is_none(),
+        "no ping before 60 s"
+    );
+    c.handle_timeout(at(-3600, 60));
+    assert!(c.poll_transmit(at(-3600, 60)).is_some(), "the ping at 60 s");
+    assert_eq!(c.stats().keepalive_pings, 1);
 }

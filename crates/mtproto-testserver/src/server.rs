@@ -350,10 +350,7 @@ async fn serve(
 }
 
 fn rpc(code: i32, message: &str) -> RpcError {
-    RpcError {
-        code,
-        message: message.to_owned(),
-    }
+    RpcError::parse(code, message)
 }
 
 async fn conn_loop(
@@ -481,7 +478,7 @@ async fn conn_loop(
             n_packets = n_packets.saturating_add(1);
             if let Some((at, code)) = f.bad_msg_at_packet {
                 if n_packets == at {
-                    s.inject_fault(Fault::BadMsgNotification(code));
+                    s.inject_fault(Fault::BadMsgNotification(code.into()));
                     inner.emit(ServerEvent::Fault {
                         peer,
                         what: "bad_msg_notification",

@@ -2,34 +2,44 @@
 
 use std::collections::VecDeque;
 
-use mtproto_crypto::packet::{decrypt_in_place, encrypt_into_rng, Direction};
+use mtproto_crypto::packet::Direction;
 use mtproto_crypto::AuthKey;
 use mtproto_tl::mtproto::{functions, types};
-use mtproto_tl::{Bare, BareDeserialize, DecodeError, RawVec, Reader, Serialize};
+use mtproto_tl::{
+    Bare, BareDeserialize, DecodeError, Identifiable, RawVec, Reader, Serialize, GZIP_PACKED_ID,
+};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use super::replay::ReplayWindow;
-use super::wire::{self, InnerMessage};
-use super::{in_time_window, Config, IncomingError, RpcError};
+use super::{in_time_window, Config, IncomingError};
 use crate::msg_id::{msg_id_secs, MsgIdGenerator, MsgIdKind};
-use crate::Timestamp;
+use crate::wire::objects::{
+    maybe_gzip, read_gzip, write_rpc_error, write_rpc_result, MAX_IDS_PER_CONSTRUCTOR,
+};
+use crate::wire::{
+    open, packet_start, parse_container, seal, seal_message, BadMsgCode, ContainerWriter,
+    InnerMessage, MessageHeader, SeqNo,
+};
+use crate::{Now, RpcError, Timestamp};
 
 /// A fault the test server injects into its handling of the next client
 /// packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Fault {
     /// Answer the next packet with `bad_msg_notification` carrying this
     /// `error_code` (about the packet's top-level msg_id) instead of
     /// processing it.
-    BadMsgNotification(i32),
+    BadMsgNotification(BadMsgCode),
     /// Silently drop the next packet (as if it was lost).
     Drop,
 }
 
 /// Counters of a [`ServerSession`], for tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ServerStats {
+#[non_exhaustive]
+pub struct ServerSessionStats {
     /// Packets that decrypted correctly.
     pub packets_received: u64,
     /// Requests handed to the caller through `poll_request`.
@@ -56,6 +66,7 @@ pub struct ServerStats {
     pub resend_reqs_received: u64,
 }
 
+#[derive(Debug)]
 struct Out {
     body: Vec<u8>,
     content: bool,
@@ -75,7 +86,7 @@ pub struct ServerSession {
     /// (valid_since, valid_until, salt), server time.
     future_salts: Vec<(i32, i32, i64)>,
     msg_ids: MsgIdGenerator,
-    content_count: i32,
+    seqno: SeqNo,
     client_session: Option<i64>,
     replay: ReplayWindow,
     requests_in: VecDeque<(i64, Vec<u8>)>,
@@ -84,7 +95,7 @@ pub struct ServerSession {
     outbox: VecDeque<Out>,
     pending_acks: Vec<i64>,
     faults: VecDeque<Fault>,
-    stats: ServerStats,
+    stats: ServerSessionStats,
 }
 
 impl core::fmt::Debug for ServerSession {
@@ -107,7 +118,7 @@ impl ServerSession {
             salt,
             future_salts: Vec::new(),
             msg_ids: MsgIdGenerator::new(MsgIdKind::ServerOther),
-            content_count: 0,
+            seqno: SeqNo::new(),
             client_session: None,
             replay,
             requests_in: VecDeque::new(),
@@ -115,7 +126,7 @@ impl ServerSession {
             outbox: VecDeque::new(),
             pending_acks: Vec::new(),
             faults: VecDeque::new(),
-            stats: ServerStats::default(),
+            stats: ServerSessionStats::default(),
         }
     }
 
@@ -130,7 +141,7 @@ impl ServerSession {
     }
 
     /// Counters.
-    pub fn stats(&self) -> &ServerStats {
+    pub fn stats(&self) -> &ServerSessionStats {
         &self.stats
     }
 
@@ -187,14 +198,16 @@ impl ServerSession {
     /// threshold and smaller packed), or an `rpc_error`.
     pub fn respond(&mut self, req_msg_id: i64, result: Result<Vec<u8>, RpcError>) {
         let object = match result {
-            Ok(bytes) => wire::maybe_gzip(bytes, self.config.gzip_threshold),
-            Err(e) => wire::write_rpc_error(e.code, &e.message),
+            Ok(bytes) => maybe_gzip(bytes, self.config.gzip_threshold),
+            Err(e) => write_rpc_error(&e),
         };
+        let mut body = Vec::new();
+        write_rpc_result(req_msg_id, &object, &mut body);
         // service_messages: the response "serves as acknowledgment of the
         // other party's receipt of the req_msg_id message".
         self.pending_acks.retain(|id| *id != req_msg_id);
         self.outbox.push_back(Out {
-            body: wire::write_rpc_result(req_msg_id, &object),
+            body,
             content: true,
             response: true,
         });
@@ -202,7 +215,7 @@ impl ServerSession {
 
     /// Nothing is time-driven in the test server yet; present for symmetry
     /// with the client.
-    pub fn handle_timeout(&mut self, _now: Timestamp) {}
+    pub fn handle_timeout(&mut self, _now: impl Into<Now>) {}
 
     fn server_secs(&self, now: Timestamp) -> i64 {
         i64::try_from(now.as_secs())
@@ -218,7 +231,7 @@ impl ServerSession {
             })
     }
 
-    fn notify_bad_msg(&mut self, session: i64, bad_msg_id: i64, bad_seqno: i32, code: i32) {
+    fn notify_bad_msg(&mut self, session: i64, bad_msg_id: i64, bad_seqno: i32, code: BadMsgCode) {
         self.stats.bad_msgs_sent += 1;
         // Sent top-level, not inside a container.
         self.standalone.push_back((
@@ -227,7 +240,7 @@ impl ServerSession {
                 body: types::BadMsgNotification {
                     bad_msg_id,
                     bad_msg_seqno: bad_seqno,
-                    error_code: code,
+                    error_code: code.0,
                 }
                 .to_bytes(),
                 content: false,
@@ -237,9 +250,31 @@ impl ServerSession {
     }
 
     /// Decrypts and processes one client packet received at `now`.
-    pub fn handle_incoming(&mut self, now: Timestamp, packet: &[u8]) -> Result<(), IncomingError> {
+    pub fn handle_incoming(
+        &mut self,
+        now: impl Into<Now>,
+        packet: &[u8],
+    ) -> Result<(), IncomingError> {
         let mut buf = packet.to_vec();
-        let msg = decrypt_in_place(&self.key, Direction::ClientToServer, &mut buf)?;
+        self.handle_incoming_in_place(now, &mut buf)
+    }
+
+    /// Like [`handle_incoming`](Self::handle_incoming), decrypting in the
+    /// caller's buffer (no copy).
+    pub fn handle_incoming_in_place(
+        &mut self,
+        now: impl Into<Now>,
+        packet: &mut [u8],
+    ) -> Result<(), IncomingError> {
+        let now = now.into().wall;
+        let opened = open(&self.key, Direction::ClientToServer, packet)?;
+        let msg = Msg {
+            salt: opened.header.salt,
+            session_id: opened.header.session_id,
+            msg_id: opened.header.msg_id,
+            seq_no: opened.header.seqno,
+            body: opened.body,
+        };
         self.stats.packets_received += 1;
         if let Some(f) = self.faults.pop_front() {
             match f {
@@ -253,16 +288,21 @@ impl ServerSession {
         // "18: incorrect two lower order msg_id bits (the server expects
         // client message msg_id to be divisible by 4)"
         if msg.msg_id % 4 != 0 {
-            self.notify_bad_msg(msg.session_id, msg.msg_id, msg.seq_no, 18);
+            self.notify_bad_msg(
+                msg.session_id,
+                msg.msg_id,
+                msg.seq_no,
+                BadMsgCode::MSG_ID_BAD_LOW_BITS,
+            );
             return Ok(());
         }
         // "16: msg_id too low", "17: msg_id too high" — against the server's
         // own clock (the window of description, "Important Checks").
         if !in_time_window(msg.msg_id, now, self.msg_ids.time_offset()) {
             let code = if msg_id_secs(msg.msg_id) < self.server_secs(now) {
-                16
+                BadMsgCode::MSG_ID_TOO_LOW
             } else {
-                17
+                BadMsgCode::MSG_ID_TOO_HIGH
             };
             self.notify_bad_msg(msg.session_id, msg.msg_id, msg.seq_no, code);
             return Ok(());
@@ -278,7 +318,7 @@ impl ServerSession {
                     body: types::BadServerSalt {
                         bad_msg_id: msg.msg_id,
                         bad_msg_seqno: msg.seq_no,
-                        error_code: 48,
+                        error_code: BadMsgCode::BAD_SERVER_SALT.0,
                         new_server_salt: self.salt,
                     }
                     .to_bytes(),
@@ -291,12 +331,12 @@ impl ServerSession {
         if self.client_session != Some(msg.session_id) {
             self.client_session = Some(msg.session_id);
             self.replay.clear();
-            self.content_count = 0;
+            self.seqno.reset();
             self.pending_acks.clear();
             self.outbox.clear();
             self.stats.new_sessions += 1;
             let first = first_msg_id(msg.msg_id, msg.body);
-            let unique_id = self.rng.next_u64() as i64;
+            let unique_id = i64::from_le_bytes(self.rng.next_u64().to_le_bytes());
             self.outbox.push_back(Out {
                 body: types::NewSessionCreated {
                     first_msg_id: first,
@@ -328,7 +368,7 @@ impl ServerSession {
             // container, otherwise the message is ignored.
             if top {
                 let session = self.client_session.unwrap_or(0);
-                self.notify_bad_msg(session, m.msg_id, m.seqno, 64);
+                self.notify_bad_msg(session, m.msg_id, m.seqno, BadMsgCode::INVALID_CONTAINER);
             }
         }
     }
@@ -345,8 +385,8 @@ impl ServerSession {
             self.pending_acks.push(m.msg_id);
         }
         match r.read_u32()? {
-            wire::MSG_CONTAINER if top => {
-                let inner = wire::parse_container(r)?;
+            types::MsgContainer::CONSTRUCTOR_ID if top => {
+                let inner = parse_container(r)?;
                 r.finish()?;
                 for im in inner {
                     if im.msg_id % 4 != 0 || im.msg_id >= m.msg_id || !self.replay.insert(im.msg_id)
@@ -357,9 +397,9 @@ impl ServerSession {
                     self.dispatch(now, im, false, 0);
                 }
             }
-            wire::MSG_CONTAINER => {}
-            wire::GZIP_PACKED if depth < 2 => {
-                let inflated = wire::read_gzip(r)?;
+            types::MsgContainer::CONSTRUCTOR_ID => {}
+            GZIP_PACKED_ID if depth < 2 => {
+                let inflated = read_gzip(r)?;
                 let im = InnerMessage {
                     msg_id: m.msg_id,
                     seqno: m.seqno,
@@ -367,23 +407,23 @@ impl ServerSession {
                 };
                 self.dispatch(now, im, false, depth + 1);
             }
-            wire::GZIP_PACKED => {}
-            wire::PING => {
+            GZIP_PACKED_ID => {}
+            functions::Ping::CONSTRUCTOR_ID => {
                 let ping = functions::Ping::deserialize_bare(r)?;
                 self.stats.pings += 1;
                 self.pong(m.msg_id, ping.ping_id);
             }
-            wire::PING_DELAY_DISCONNECT => {
+            functions::PingDelayDisconnect::CONSTRUCTOR_ID => {
                 let p = functions::PingDelayDisconnect::deserialize_bare(r)?;
                 self.stats.keepalive_pings += 1;
                 self.stats.last_disconnect_delay = Some(p.disconnect_delay);
                 self.pong(m.msg_id, p.ping_id);
             }
-            wire::MSGS_ACK => {
+            types::MsgsAck::CONSTRUCTOR_ID => {
                 let ack = types::MsgsAck::deserialize_bare(r)?;
-                self.stats.acks_received += ack.msg_ids.len() as u64;
+                self.stats.acks_received += u64::try_from(ack.msg_ids.len()).unwrap_or(u64::MAX);
             }
-            wire::GET_FUTURE_SALTS => {
+            functions::GetFutureSalts::CONSTRUCTOR_ID => {
                 let g = functions::GetFutureSalts::deserialize_bare(r)?;
                 let n = usize::try_from(g.num).unwrap_or(0).min(64);
                 let t = i32::try_from(self.server_secs(now)).unwrap_or(i32::MAX);
@@ -411,12 +451,12 @@ impl ServerSession {
                     response: true,
                 });
             }
-            wire::MSGS_STATE_REQ => {
+            types::MsgsStateReq::CONSTRUCTOR_ID => {
                 let req = types::MsgsStateReq::deserialize_bare(r)?;
                 let info: Vec<u8> = req
                     .msg_ids
                     .iter()
-                    .take(wire::MAX_IDS_PER_CONSTRUCTOR)
+                    .take(MAX_IDS_PER_CONSTRUCTOR)
                     .map(|id| self.replay.state_of(*id))
                     .collect();
                 let answer = types::MsgsStateInfo {
@@ -429,8 +469,8 @@ impl ServerSession {
                     response: true,
                 });
             }
-            wire::MSGS_STATE_INFO => self.stats.state_infos_received += 1,
-            wire::MSG_RESEND_REQ => self.stats.resend_reqs_received += 1,
+            types::MsgsStateInfo::CONSTRUCTOR_ID => self.stats.state_infos_received += 1,
+            types::MsgResendReq::CONSTRUCTOR_ID => self.stats.resend_reqs_received += 1,
             _ => {
                 self.stats.requests_received += 1;
                 self.requests_in.push_back((m.msg_id, m.body.to_vec()));
@@ -454,16 +494,6 @@ impl ServerSession {
         });
     }
 
-    fn next_seqno(&mut self, content: bool) -> i32 {
-        let s = self.content_count.wrapping_mul(2);
-        if content {
-            self.content_count = self.content_count.wrapping_add(1);
-            s.wrapping_add(1)
-        } else {
-            s
-        }
-    }
-
     fn next_id(&mut self, now: Timestamp, response: bool) -> i64 {
         let kind = if response {
             MsgIdKind::ServerResponse
@@ -473,17 +503,37 @@ impl ServerSession {
         self.msg_ids.next_of_kind(now, kind)
     }
 
-    /// The next packet for the client: a top-level notification on its
-    /// own, or the queued answers, updates and acks (in a container when
-    /// there is more than one).
+    /// The next packet for the client (see
+    /// [`poll_transmit_into`](Self::poll_transmit_into)).
     #[must_use]
-    pub fn poll_transmit(&mut self, now: Timestamp) -> Option<Vec<u8>> {
-        if let Some((session, out)) = self.standalone.pop_front() {
-            let id = self.next_id(now, out.response);
-            let seq = self.next_seqno(out.content);
-            return self.craft_packet(session, id, seq, &out.body);
+    pub fn poll_transmit(&mut self, now: impl Into<Now>) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        self.poll_transmit_into(now, &mut out).then_some(out)
+    }
+
+    /// Writes the next packet for the client into `out` and returns `true`
+    /// (or `false` when there is nothing to send): a top-level notification
+    /// on its own, or the queued answers, updates and acks (in a container
+    /// when there is more than one).
+    pub fn poll_transmit_into(&mut self, now: impl Into<Now>, out: &mut Vec<u8>) -> bool {
+        let now = now.into().wall;
+        if let Some((session, o)) = self.standalone.pop_front() {
+            let msg_id = self.next_id(now, o.response);
+            let seqno = self.seqno.next(o.content);
+            let header = self.header(session, msg_id, seqno);
+            return seal_message(
+                &self.key,
+                Direction::ServerToClient,
+                &header,
+                &o.body,
+                out,
+                &mut self.rng,
+            )
+            .is_ok();
         }
-        self.client_session?;
+        let Some(session) = self.client_session else {
+            return false;
+        };
         let mut items: Vec<Out> = Vec::new();
         while items.len() + 1 < self.config.max_container_messages.min(1020) {
             match self.outbox.pop_front() {
@@ -492,7 +542,7 @@ impl ServerSession {
             }
         }
         if !self.pending_acks.is_empty() {
-            let n = self.pending_acks.len().min(wire::MAX_IDS_PER_CONSTRUCTOR);
+            let n = self.pending_acks.len().min(MAX_IDS_PER_CONSTRUCTOR);
             let ids: Vec<i64> = self.pending_acks.drain(..n).collect();
             items.push(Out {
                 body: types::MsgsAck { msg_ids: ids }.to_bytes(),
@@ -500,26 +550,44 @@ impl ServerSession {
                 response: false,
             });
         }
-        if items.is_empty() {
-            return None;
+        packet_start(out);
+        let (msg_id, seqno) = match items.as_slice() {
+            [] => return false,
+            [o] => {
+                out.extend_from_slice(&o.body);
+                (self.next_id(now, o.response), self.seqno.next(o.content))
+            }
+            _ => {
+                let mut w = ContainerWriter::new(out);
+                for o in &items {
+                    let id = self.next_id(now, o.response);
+                    let seq = self.seqno.next(o.content);
+                    // At most 1020 items; bodies are bounded by what the
+                    // server queued.
+                    let _ = w.push(id, seq, &o.body);
+                }
+                w.finish();
+                (self.next_id(now, false), self.seqno.next(false))
+            }
+        };
+        let header = self.header(session, msg_id, seqno);
+        seal(
+            &self.key,
+            Direction::ServerToClient,
+            &header,
+            out,
+            &mut self.rng,
+        )
+        .is_ok()
+    }
+
+    fn header(&self, session_id: i64, msg_id: i64, seqno: i32) -> MessageHeader {
+        MessageHeader {
+            salt: self.salt,
+            session_id,
+            msg_id,
+            seqno,
         }
-        if items.len() == 1 {
-            let o = items.pop()?;
-            let id = self.next_id(now, o.response);
-            let seq = self.next_seqno(o.content);
-            return self.seal(now, id, seq, &o.body);
-        }
-        let mut body = Vec::new();
-        body.extend_from_slice(&wire::MSG_CONTAINER.to_le_bytes());
-        body.extend_from_slice(&(items.len() as u32).to_le_bytes());
-        for o in &items {
-            let id = self.next_id(now, o.response);
-            let seq = self.next_seqno(o.content);
-            wire::write_message(&mut body, id, seq, &o.body);
-        }
-        let cid = self.next_id(now, false);
-        let cseq = self.next_seqno(false);
-        self.seal(now, cid, cseq, &body)
     }
 
     /// Encrypts one message of this server session for `session_id`
@@ -531,41 +599,40 @@ impl ServerSession {
         seqno: i32,
         body: &[u8],
     ) -> Option<Vec<u8>> {
-        let mut plain = Vec::with_capacity(32 + body.len());
-        plain.extend_from_slice(&self.salt.to_le_bytes());
-        plain.extend_from_slice(&session_id.to_le_bytes());
-        plain.extend_from_slice(&msg_id.to_le_bytes());
-        plain.extend_from_slice(&seqno.to_le_bytes());
-        plain.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        plain.extend_from_slice(body);
+        let header = self.header(session_id, msg_id, seqno);
         let mut out = Vec::new();
-        encrypt_into_rng(
+        seal_message(
             &self.key,
             Direction::ServerToClient,
-            &plain,
-            &mut self.rng,
+            &header,
+            body,
             &mut out,
+            &mut self.rng,
         )
         .ok()?;
         Some(out)
     }
 
     /// A fresh server msg_id at `now` (response parity if `response`).
-    pub fn next_msg_id(&mut self, now: Timestamp, response: bool) -> i64 {
-        self.next_id(now, response)
+    pub fn next_msg_id(&mut self, now: impl Into<Now>, response: bool) -> i64 {
+        self.next_id(now.into().wall, response)
     }
+}
 
-    fn seal(&mut self, _now: Timestamp, msg_id: i64, seqno: i32, body: &[u8]) -> Option<Vec<u8>> {
-        let session = self.client_session.unwrap_or(0);
-        self.craft_packet(session, msg_id, seqno, body)
-    }
+/// The fields of an opened client packet.
+struct Msg<'a> {
+    salt: i64,
+    session_id: i64,
+    msg_id: i64,
+    seq_no: i32,
+    body: &'a [u8],
 }
 
 /// The lowest msg_id in a packet (the container's contents, or the message).
 fn first_msg_id(msg_id: i64, body: &[u8]) -> i64 {
     let mut r = Reader::new(body);
-    if r.read_u32().ok() == Some(wire::MSG_CONTAINER) {
-        if let Ok(inner) = wire::parse_container(&mut r) {
+    if r.read_u32().ok() == Some(types::MsgContainer::CONSTRUCTOR_ID) {
+        if let Ok(inner) = parse_container(&mut r) {
             if let Some(min) = inner.iter().map(|m| m.msg_id).min() {
                 return min.min(msg_id);
             }

@@ -1,0 +1,113 @@
+//! What a session reports to its owner.
+
+use mtproto_tl::DecodeError;
+
+use super::{RequestError, RequestId};
+use crate::wire::BadMsgCode;
+use crate::RpcError;
+
+/// Something the server sent that the session could not use. Reported as
+/// [`Event::ProtocolViolation`]; the session keeps running.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// An answer (`rpc_result`, `pong`, `future_salts`) for a msg_id that is
+    /// not a pending request: already answered, timed out, or never sent.
+    UnknownRequest {
+        /// The `req_msg_id` (or `pong.msg_id`) in the answer.
+        req_msg_id: i64,
+    },
+    /// A bad_msg_notification / bad_server_salt about a msg_id this session
+    /// did not recently send (ignored, so a forged or stale one cannot move
+    /// the clock or the salt).
+    UnknownBadMsgId {
+        /// The `bad_msg_id`.
+        bad_msg_id: i64,
+        /// The `error_code`.
+        code: BadMsgCode,
+    },
+    /// A message from the wrong direction: "server message identifiers
+    /// modulo 4 yield 1 [...] and 3 otherwise" (or, for the server role,
+    /// a client msg_id not divisible by 4).
+    BadMsgIdParity {
+        /// The offending msg_id.
+        msg_id: i64,
+    },
+    /// A container inside a container ("may not carry other simple
+    /// containers"), or `gzip_packed` nested deeper than allowed.
+    Nesting {
+        /// The msg_id of the message.
+        msg_id: i64,
+    },
+    /// A contained message whose msg_id is not lower than its container's.
+    ContainerOrder {
+        /// The contained msg_id.
+        msg_id: i64,
+    },
+    /// A message body that does not decode.
+    Malformed {
+        /// The msg_id of the message.
+        msg_id: i64,
+        /// The decoding error.
+        error: DecodeError,
+    },
+}
+
+/// What the session reports to its owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The answer to a request: the raw bytes of the result object (inflated
+    /// if it came `gzip_packed`), or the decoded `rpc_error`. For a ping the
+    /// bytes are the `pong`; for get_future_salts, the `future_salts`.
+    Response {
+        /// The request.
+        request: RequestId,
+        /// The result.
+        result: Result<Vec<u8>, RpcError>,
+    },
+    /// The request ended without an answer.
+    RequestFailed {
+        /// The request.
+        request: RequestId,
+        /// Why.
+        error: RequestError,
+    },
+    /// new_session_created: the server (re)created its session state; there
+    /// may be a gap in updates.
+    NewSession {
+        /// `first_msg_id`.
+        first_msg_id: i64,
+        /// `unique_id`.
+        unique_id: i64,
+    },
+    /// The session now sends with a new server salt.
+    SaltChanged {
+        /// The new salt.
+        salt: i64,
+    },
+    /// The client started a new session (new session_id, seqno reset)
+    /// after a seqno error (bad_msg_notification 32..=35); pending requests
+    /// are re-sent in it.
+    SessionReset {
+        /// The new session_id.
+        session_id: i64,
+        /// The error code that caused it.
+        code: BadMsgCode,
+    },
+    /// The time offset (server time minus local time, seconds) changed.
+    TimeOffsetChanged {
+        /// The new offset.
+        offset_secs: i64,
+    },
+    /// A server message that is not a response nor a service message
+    /// (an update), inflated if it came `gzip_packed`.
+    Update(Vec<u8>),
+    /// A server message the session could not use.
+    ProtocolViolation(Violation),
+    /// The keepalive `ping_delay_disconnect` got no `pong` within
+    /// [`Config::pong_timeout`]: the connection is presumed dead. The owner
+    /// should close it, call [`ClientSession::connection_lost`], reconnect
+    /// and call [`ClientSession::resume_on_new_connection`].
+    ConnectionDead,
+}
