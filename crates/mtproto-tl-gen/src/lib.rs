@@ -42,6 +42,7 @@ pub mod names;
 mod emit;
 mod graph;
 mod model;
+mod writer;
 
 use std::fmt;
 
