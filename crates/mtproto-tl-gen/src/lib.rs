@@ -36,6 +36,35 @@
 //!
 //! The output is deterministic: items are sorted by name, the match arms of
 //! `name_for_id` by id.
+//!
+//! # Pipeline
+//!
+//! [`generate`] goes model -> graph -> emit, one private module each:
+//!
+//! 1. `graph::dedup_ids` keeps one definition per id (the others are
+//!    reported in [`Generated::skipped_duplicates`]).
+//! 2. `model`: `Model::new` indexes the kept definitions, giving every
+//!    constructor and function its struct path (`types::...`,
+//!    `functions::...`) and every boxed type its enum path (`enums::...`);
+//!    two items with the same path are an error.
+//! 3. `graph`: `Analysis::new` works on the graph of inline containment (a
+//!    constructor points at what its fields hold without a `Vec`, a type at
+//!    its constructors). A field whose target is in the same strongly
+//!    connected component as its constructor is boxed (that constructor is
+//!    recursive and counts a level of nesting depth when decoding); a
+//!    fixpoint finds the types and definitions that have a placeholder
+//!    value, which decode in place.
+//! 4. `model`: `Model::items` builds an `Item` per constructor and function,
+//!    each parameter a `Field` with its Rust type (boxed as step 3 decided)
+//!    and its `FieldKind` (flags word, `true` flag, `Option`, plain, length
+//!    prefix, length-bounded `Object`). Every other schema error (unknown
+//!    type, bad bare type, `true` outside flags, two fields with one name,
+//!    bare result type) is found here: the first in schema order, then the
+//!    first bad function result type.
+//! 5. `emit` writes the code through `writer::CodeWriter`, an indenting line
+//!    writer: the structs (`emit::structs`), enums (`emit::enums`), their
+//!    serialization and deserialization bodies (`emit::ser`, `emit::de`),
+//!    then `name_for_id` and `decode_and_reencode`. Emission cannot fail.
 
 pub mod names;
 
@@ -128,6 +157,7 @@ pub fn generate_from_text(text: &str, cfg: &Config<'_>) -> Result<Generated, Gen
 
 /// Generates code for a parsed schema.
 pub fn generate(schema: &Schema<'_>, cfg: &Config<'_>) -> Result<Generated, GenError> {
+    // The steps of the pipeline (see the crate docs).
     let defs: Vec<&Definition<'_>> = schema.definitions().iter().filter(|d| !d.builtin).collect();
     let (kept, skipped) = graph::dedup_ids(&defs);
     let model = model::Model::new(schema, cfg.module_path, kept)?;
