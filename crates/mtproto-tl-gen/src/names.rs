@@ -58,6 +58,8 @@ pub fn pascal(name: &str) -> String {
     out
 }
 
+/// Rust keywords (and reserved words): a field named like one gets a `_`
+/// suffix.
 const KEYWORDS: &[&str] = &[
     "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
     "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
