@@ -1,11 +1,13 @@
-//! Replays every fuzz target (the plain functions of `fuzz/src/targets.rs`,
+//! Replays every fuzz target (the plain functions of `fuzz/src/targets/`,
 //! included here without libFuzzer) over its checked-in corpus
 //! (`fuzz/corpus/<target>/`), every regression input
 //! (`fuzz/regressions/<target>/`), and 300 deterministic pseudo-random inputs
 //! per target. A panic here is a fuzzing finding.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
-#[path = "../../fuzz/src/targets.rs"]
+#[path = "../../fuzz/src/targets/mod.rs"]
+// Its re-exports used only by the fuzz crate (`handshake_seeds`, ...).
+#[allow(unused_imports)]
 mod targets;
 
 use std::path::Path;
