@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use mtproto_client::methods::{set_typing, MethodError};
-use mtproto_client::{Client, ClientConfig, ConnectEvent, Direction};
+use mtproto_client::{Client, ClientConfig, ConnectEvent, MessageDirection};
 use mtproto_testserver::{TestServer, TestServerConfig};
 use mtproto_tl::api::enums::{InputPeer, SendMessageAction};
 use mtproto_tl_dyn::json_string;
@@ -54,15 +54,15 @@ fn event(json: bool, ev: &ConnectEvent) {
         ),
         ConnectEvent::HandshakeStep { direction, name, bytes, elapsed } => {
             let arrow = match direction {
-                Direction::Sent => "->",
-                Direction::Received => "<-",
+                MessageDirection::Sent => "->",
+                MessageDirection::Received => "<-",
             };
             step(
                 json,
                 "handshake",
                 format!("  {arrow} {name:<22} {bytes:>4} bytes  {:>7} ms", ms(*elapsed)),
                 &[
-                    ("direction", q(if matches!(direction, Direction::Sent) { "sent" } else { "received" })),
+                    ("direction", q(if matches!(direction, MessageDirection::Sent) { "sent" } else { "received" })),
                     ("name", q(name)),
                     ("bytes", bytes.to_string()),
                     ("ms", ms(*elapsed)),

@@ -8,8 +8,8 @@ use mtproto_tl::{Deserialize, RemoteCall};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::ClientConfig;
-use crate::driver::{Command, Driver, Shared};
-use crate::net::{self, Keys};
+use crate::driver::{first_start, Command, Driver, Shared};
+use crate::net;
 use crate::{ConnectError, InvocationError, SessionData};
 
 /// Counters of a client (for tests and a CLI).
@@ -46,14 +46,14 @@ impl Client {
     /// Connects, runs the handshake (or resumes `config.session`), and starts
     /// the connection task. Must be called inside a tokio runtime.
     pub async fn connect(config: ClientConfig) -> Result<Client, ConnectError> {
-        let saved = config.session.clone();
-        let keys = saved.as_ref().map(|s| Keys {
-            auth_key: s.auth_key.clone(),
-            salt: s.salt,
-            time_offset: s.time_offset,
-        });
-        let resumed = keys.is_some();
-        let (conn, keys) = net::establish(&config, keys, 0).await?;
+        let (start, saved) = first_start(&config);
+        let resumed = saved.is_some();
+        let up = net::establish(&config, start, 0)
+            .await
+            .map_err(|(e, _)| e)?;
+        let Some(keys) = up.new_key.clone().or(saved) else {
+            return Err(ConnectError::Closed);
+        };
         let data = SessionData {
             dc_id: config.dc_id,
             auth_key: keys.auth_key.clone(),
@@ -68,7 +68,7 @@ impl Client {
         });
         let cfg = Arc::new(config);
         let (tx, rx) = mpsc::unbounded_channel();
-        let driver = Driver::new(cfg.clone(), shared.clone(), rx, conn, keys);
+        let driver = Driver::new(cfg.clone(), shared.clone(), rx, up, keys);
         tokio::spawn(driver.run());
         Ok(Client { tx, cfg, shared })
     }
@@ -100,7 +100,7 @@ impl Client {
     /// request timeout). `FLOOD_WAIT` is retried only if
     /// [`ClientConfig::flood_wait`] is set.
     pub async fn invoke<R: RemoteCall>(&self, request: &R) -> Result<R::Return, InvocationError> {
-        self.invoke_with_timeout(request, self.cfg.request_timeout)
+        self.invoke_with_timeout(request, self.cfg.request_timeout())
             .await
     }
 

@@ -79,7 +79,7 @@ impl InitParams {
 
 /// Direction of a handshake message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
+pub enum MessageDirection {
     /// Client to server.
     Sent,
     /// Server to client.
@@ -110,7 +110,7 @@ pub enum ConnectEvent {
     /// `set_client_DH_params`, `dh_gen_ok`, ...).
     HandshakeStep {
         /// Sent or received.
-        direction: Direction,
+        direction: MessageDirection,
         /// The TL name of the body's constructor.
         name: &'static str,
         /// Size of the whole unencrypted message (without transport framing).
@@ -170,8 +170,6 @@ pub struct ClientConfig {
     /// Wrap the first request of each connection in
     /// `invokeWithLayer(initConnection(..))` with these parameters.
     pub init: Option<InitParams>,
-    /// Default time an `invoke` waits for its answer (default 30 s).
-    pub request_timeout: Duration,
     /// Bound on TCP connect plus handshake (default 15 s).
     pub connect_timeout: Duration,
     /// Reconnect behaviour.
@@ -180,7 +178,8 @@ pub struct ClientConfig {
     pub flood_wait: Option<FloodWaitPolicy>,
     /// Progress events (handshake steps, reconnects).
     pub events: Option<mpsc::UnboundedSender<ConnectEvent>>,
-    /// Tunables of the sans-IO session (keepalive, acks, containers).
+    /// Tunables of the sans-IO session (request timeout, keepalive, acks,
+    /// containers).
     pub session_config: mtproto_session::session::Config,
 }
 
@@ -195,13 +194,29 @@ impl ClientConfig {
             rsa_keys: mtproto_crypto::rsa::builtin_keys(),
             session: None,
             init: None,
-            request_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(15),
             reconnect: ReconnectPolicy::default(),
             flood_wait: None,
             events: None,
-            session_config: mtproto_session::session::Config::default(),
+            session_config: {
+                let mut c = mtproto_session::session::Config::default();
+                c.request_timeout = Duration::from_secs(30);
+                c
+            },
         }
+    }
+
+    /// How long an `invoke` waits for its answer by default (30 s): the
+    /// session's [`request_timeout`](mtproto_session::session::Config::request_timeout),
+    /// the one setting for it.
+    pub fn request_timeout(&self) -> Duration {
+        self.session_config.request_timeout
+    }
+
+    /// Sets the default time an `invoke` waits for its answer.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.session_config.request_timeout = timeout;
+        self
     }
 
     /// Adds a trusted RSA public key (e.g. a test server's).

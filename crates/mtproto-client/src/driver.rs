@@ -1,30 +1,32 @@
-//! The single task that owns the socket and the sans-IO session.
+//! The single task that owns the socket and the sans-IO [`Connection`].
 //!
-//! It selects over socket reads, socket writes (only while there are bytes
-//! to write), the request channel, and the next deadline (the session's
-//! `poll_timeout`). The session outlives connections: when one drops, the
-//! driver tells the session (`connection_lost`), reconnects and resumes it
-//! (`resume_on_new_connection`), and the session re-sends what is
-//! unanswered — the driver keeps only the reply channels. The session
-//! answers each request at most once, even when an answer to the old
-//! transmission arrives after the re-send.
+//! It keeps only what a shell must: socket reads and writes, sleeping until
+//! the connection's next timeout, the reply channels of the callers, and
+//! policy (reconnect with backoff, a new key after transport error -404,
+//! giving up). Everything MTProto (framing, handshake, session, re-sends,
+//! request limits) happens in the `Connection` and the session inside it,
+//! which outlives connections: when one drops, the driver takes the session
+//! out ([`Connection::into_session`]) and starts the next connection with
+//! it, and the session re-sends what is unanswered, answering each request
+//! at most once.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use mtproto_session::session::ConnectionWrapper;
-
-use mtproto_session::session::{ClientSession, Event, RequestError, RequestId};
+use mtproto_connection::Event;
+use mtproto_session::session::{
+    ClientSession, ConnectionWrapper, Event as SessionEvent, RequestError, RequestId,
+};
 use mtproto_tl::api::functions::{InitConnection, InvokeWithLayer};
 use mtproto_tl::{RawObject, Serialize};
-use mtproto_transport::TransportError;
-use rand::RngCore;
+use mtproto_transport::TransportErrorCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Duration};
 
 use crate::config::{ClientConfig, ConnectEvent};
-use crate::net::{self, emit, Conn, Keys};
+use crate::net::{self, emit, Established, Keys, Live, Start};
 use crate::{InvocationError, SessionData};
 
 /// What an invoke gets back: the raw answer bytes or an error.
@@ -59,14 +61,16 @@ pub(crate) struct Driver {
     shared: Arc<Shared>,
     rx: mpsc::UnboundedReceiver<Command>,
     rx_open: bool,
-    /// The key to reconnect with; `None` after the server forgot it (-404):
-    /// the next connection makes a new one.
-    keys: Option<Keys>,
-    /// The session; it outlives connections.
-    session: ClientSession,
+    /// The key the session runs on, for [`SessionData`].
+    keys: Keys,
+    /// The server forgot the key (-404): the next connection makes a new one.
+    need_new_key: bool,
+    /// The connection, while there is one.
+    live: Option<Live>,
+    /// The session while no connection carries it.
+    parked: Option<ClientSession>,
     /// Who waits for which request.
     replies: HashMap<RequestId, oneshot::Sender<Reply>>,
-    conn: Option<Conn>,
     attempt: u32,
 }
 
@@ -75,64 +79,82 @@ impl Driver {
         cfg: Arc<ClientConfig>,
         shared: Arc<Shared>,
         rx: mpsc::UnboundedReceiver<Command>,
-        conn: Conn,
+        up: Established,
         keys: Keys,
     ) -> Self {
-        let mut seed = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut seed);
-        let mut session = ClientSession::new(
-            keys.auth_key.clone(),
-            keys.salt,
-            cfg.session_config.clone(),
-            seed,
-        );
-        session.set_time_offset(keys.time_offset);
-        if let Some(w) = connection_wrapper(&cfg) {
-            session.set_connection_wrapper(Some(w));
-        }
-        let d = Self {
+        let mut d = Self {
             cfg,
             shared,
             rx,
             rx_open: true,
-            keys: Some(keys),
-            session,
+            keys,
+            need_new_key: false,
+            live: None,
+            parked: None,
             replies: HashMap::new(),
-            conn: Some(conn),
             attempt: 0,
         };
-        d.update_shared();
+        d.install(up);
         d
     }
 
-    fn update_shared(&self) {
-        if let (Some(k), Ok(mut data)) = (&self.keys, self.shared.data.lock()) {
-            data.auth_key = k.auth_key.clone();
-            data.salt = k.salt;
-            data.time_offset = k.time_offset;
+    /// The session's connection wrapper: the first query of every connection
+    /// goes inside `invokeWithLayer(initConnection(..))` when an `api_id` is
+    /// configured. Set on a session before it first transmits.
+    pub(crate) fn wrap(cfg: &ClientConfig, session: &mut ClientSession) {
+        if let Some(w) = connection_wrapper(cfg) {
+            session.set_connection_wrapper(Some(w));
         }
     }
 
-    /// Resumes the session on a new connection; with a new key (after a
-    /// handshake) the session is re-keyed first. The session re-sends what
-    /// is unanswered.
-    fn install(&mut self, conn: Conn, keys: Keys, new_key: bool) {
-        let t = net::now();
-        let mut count = 0;
-        if new_key {
-            count += self.session.rekey(keys.auth_key.clone(), keys.salt);
+    fn update_shared(&self) {
+        if let Ok(mut data) = self.shared.data.lock() {
+            data.auth_key = self.keys.auth_key.clone();
+            data.salt = self.keys.salt;
+            data.time_offset = self.keys.time_offset;
         }
-        self.session.set_time_offset(keys.time_offset);
-        count += self.session.resume_on_new_connection(t);
-        self.keys = Some(keys);
+    }
+
+    /// Takes over a connection that is up.
+    fn install(&mut self, up: Established) {
+        let mut live = up.live;
+        if let Some(k) = up.new_key {
+            self.keys = k;
+            // A session made by this connection's handshake gets the wrapper
+            // before it sends anything.
+            if let Some(s) = live.conn.client_session_mut() {
+                if s.stats().packets_sent == 0 {
+                    Self::wrap(&self.cfg, s);
+                }
+            }
+        }
         self.update_shared();
-        if count > 0 {
-            self.shared
-                .resent
-                .fetch_add(count as u64, Ordering::Relaxed);
-            emit(&self.cfg, ConnectEvent::Resent { count });
+        if up.resent > 0 {
+            self.shared.resent.fetch_add(
+                u64::try_from(up.resent).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+            emit(&self.cfg, ConnectEvent::Resent { count: up.resent });
         }
-        self.conn = Some(conn);
+        self.live = Some(live);
+        for e in up.early {
+            self.on_session_event(e);
+        }
+    }
+
+    fn session_mut(&mut self) -> Option<&mut ClientSession> {
+        match &mut self.live {
+            Some(l) => l.conn.client_session_mut(),
+            None => self.parked.as_mut(),
+        }
+    }
+
+    fn pending_requests(&self) -> usize {
+        let s = match &self.live {
+            Some(l) => l.conn.client_session(),
+            None => self.parked.as_ref(),
+        };
+        s.map_or(0, ClientSession::pending_requests)
     }
 
     fn accept(&mut self, cmd: Command) {
@@ -144,8 +166,15 @@ impl Driver {
             } => {
                 // Also while disconnected: the session keeps it until the
                 // next connection (or its deadline).
-                let req = self.session.enqueue_with_timeout(net::now(), body, timeout);
+                let now = net::now();
+                let Some(session) = self.session_mut() else {
+                    let _ = reply.send(Err(InvocationError::Disconnected));
+                    return;
+                };
+                let req = session.enqueue_with_timeout(now, body, timeout);
                 self.replies.insert(req, reply);
+                // A request that fails at once (too large) reports it now.
+                self.drain();
             }
         }
     }
@@ -159,85 +188,140 @@ impl Driver {
 
     /// Forgets requests whose caller went away.
     fn prune(&mut self) {
-        let session = &mut self.session;
-        self.replies.retain(|id, r| {
-            if r.is_closed() {
-                session.cancel(*id);
-                false
-            } else {
-                true
-            }
-        });
-    }
-
-    /// Runs the session's timers (request deadlines also while
-    /// disconnected) and delivers what they produced.
-    fn on_timer(&mut self) {
-        self.session.handle_timeout(net::now());
-        self.drain_events();
-    }
-
-    fn drain_events(&mut self) {
-        loop {
-            let Some(ev) = self.session.poll_event() else {
-                return;
-            };
-            match ev {
-                Event::Response { request, result } => {
-                    let r = result.map_err(InvocationError::Rpc);
-                    self.finish(request, r);
-                }
-                Event::RequestFailed { request, error } => {
-                    let e = match error {
-                        RequestError::Timeout => InvocationError::Timeout,
-                        e => InvocationError::Dropped(e),
-                    };
-                    self.finish(request, Err(e));
-                }
-                Event::SaltChanged { salt } => {
-                    if let Some(k) = self.keys.as_mut() {
-                        k.salt = salt;
-                    }
-                    self.update_shared();
-                }
-                Event::TimeOffsetChanged { offset_secs } => {
-                    if let Some(k) = self.keys.as_mut() {
-                        k.time_offset = offset_secs;
-                    }
-                    self.update_shared();
-                }
-                Event::ConnectionDead if self.conn.is_some() => {
-                    self.lost("no pong to the keepalive ping".into());
-                }
-                _ => {}
+        let gone: Vec<RequestId> = self
+            .replies
+            .iter()
+            .filter(|(_, r)| r.is_closed())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            self.replies.remove(&id);
+            if let Some(s) = self.session_mut() {
+                s.cancel(id);
             }
         }
     }
 
+    /// Runs the timers (request deadlines also while disconnected) and
+    /// delivers what they produced.
+    fn on_timer(&mut self) {
+        let now = net::now();
+        match &mut self.live {
+            Some(l) => l.conn.handle_timeout(now),
+            None => {
+                if let Some(s) = self.parked.as_mut() {
+                    s.handle_timeout(now);
+                }
+            }
+        }
+        self.drain();
+    }
+
+    /// Delivers every event: the connection's while connected, the parked
+    /// session's otherwise.
+    fn drain(&mut self) {
+        loop {
+            let ev = match &mut self.live {
+                Some(l) => match l.conn.poll_event() {
+                    Some(e) => e,
+                    None => return,
+                },
+                None => match self.parked.as_mut().and_then(ClientSession::poll_event) {
+                    Some(e) => Event::Session(e),
+                    None => return,
+                },
+            };
+            self.on_event(ev);
+        }
+    }
+
+    fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Session(e) => self.on_session_event(e),
+            // mtproto-transports: -404 "if the specified auth key ID cannot be
+            // found by the DC": make a new key on the next connection.
+            Event::TransportError(code) => {
+                if code == TransportErrorCode::AUTH_KEY_NOT_FOUND {
+                    self.need_new_key = true;
+                }
+                self.lost(format!("transport error {code} from the server"));
+            }
+            Event::Closed(e) => self.lost(format!("connection closed: {e}")),
+            // A packet that fails a check is ignored (security_guidelines).
+            _ => {}
+        }
+    }
+
+    fn on_session_event(&mut self, e: SessionEvent) {
+        match e {
+            SessionEvent::Response { request, result } => {
+                self.finish(request, result.map_err(InvocationError::Rpc));
+            }
+            SessionEvent::RequestFailed { request, error } => {
+                let e = match error {
+                    RequestError::Timeout => InvocationError::Timeout,
+                    e => InvocationError::Dropped(e),
+                };
+                self.finish(request, Err(e));
+            }
+            SessionEvent::SaltChanged { salt } => {
+                self.keys.salt = salt;
+                self.update_shared();
+            }
+            SessionEvent::TimeOffsetChanged { offset_secs } => {
+                self.keys.time_offset = offset_secs;
+                self.update_shared();
+            }
+            SessionEvent::ConnectionDead if self.live.is_some() => {
+                self.lost("no pong to the keepalive ping".into());
+            }
+            _ => {}
+        }
+    }
+
+    /// The connection is gone: the session is parked until the next one.
     fn lost(&mut self, reason: String) {
-        self.conn = None;
-        self.session.connection_lost(net::now());
-        if let Some(k) = self.keys.as_mut() {
-            k.salt = self.session.salt();
-            k.time_offset = self.session.time_offset();
+        let Some(live) = self.live.take() else {
+            return;
+        };
+        // Events the connection still holds (answers that came with the
+        // bytes that closed it) are delivered first.
+        let mut conn = live.conn;
+        let mut pending = Vec::new();
+        while let Some(e) = conn.poll_event() {
+            pending.push(e);
+        }
+        self.parked = conn.into_session(net::now());
+        if let Some(s) = &self.parked {
+            self.keys.salt = s.salt();
+            self.keys.time_offset = s.time_offset();
         }
         self.update_shared();
         emit(&self.cfg, ConnectEvent::Disconnected { reason });
+        for e in pending {
+            if let Event::Session(e) = e {
+                self.on_session_event(e);
+            }
+        }
     }
 
     fn session_deadline(&self) -> Option<tokio::time::Instant> {
-        self.session.poll_timeout().map(net::instant_of)
+        let t = match &self.live {
+            Some(l) => l.conn.poll_timeout(),
+            None => self.parked.as_ref().and_then(ClientSession::poll_timeout),
+        };
+        t.map(net::instant_of)
     }
 
     pub(crate) async fn run(mut self) {
         loop {
-            if self.conn.is_some() {
+            if self.live.is_some() {
                 self.step().await;
                 continue;
             }
             self.on_timer();
             self.prune();
-            if self.session.pending_requests() == 0 {
+            if self.pending_requests() == 0 {
                 if !self.rx_open {
                     return;
                 }
@@ -249,8 +333,26 @@ impl Driver {
                         continue;
                     }
                 }
+                if self.pending_requests() == 0 {
+                    continue;
+                }
             }
             self.reconnect().await;
+        }
+    }
+
+    /// Gives up on every pending request.
+    fn give_up(&mut self) {
+        for (id, reply) in self.replies.drain() {
+            if let Some(s) = self.parked.as_mut() {
+                s.cancel(id);
+            }
+            let _ = reply.send(Err(InvocationError::Disconnected));
+        }
+        if let Some(s) = self.parked.as_mut() {
+            for id in s.pending_request_ids() {
+                s.cancel(id);
+            }
         }
     }
 
@@ -260,13 +362,7 @@ impl Driver {
             self.attempt += 1;
             if self.attempt > policy.max_attempts {
                 self.attempt = 0;
-                for (id, reply) in self.replies.drain() {
-                    self.session.cancel(id);
-                    let _ = reply.send(Err(InvocationError::Disconnected));
-                }
-                for id in self.session.pending_request_ids() {
-                    self.session.cancel(id);
-                }
+                self.give_up();
                 return;
             }
             let shift = self.attempt.saturating_sub(1).min(20);
@@ -296,28 +392,47 @@ impl Driver {
             }
             self.on_timer();
             self.prune();
-            if self.session.pending_requests() == 0 {
+            if self.pending_requests() == 0 {
                 self.attempt = 0;
                 return;
             }
-            let keys = self.keys.clone();
-            let had_key = keys.is_some();
-            match net::establish(&self.cfg, keys, self.attempt).await {
-                Ok((conn, keys)) => {
+            let Some(session) = self.parked.take() else {
+                return;
+            };
+            let new_key = self.need_new_key;
+            let start = if new_key {
+                Start::Rekey(session)
+            } else {
+                Start::Resume(session)
+            };
+            match net::establish(&self.cfg, start, self.attempt).await {
+                Ok(up) => {
                     self.shared.reconnects.fetch_add(1, Ordering::Relaxed);
-                    if !had_key {
+                    if new_key {
                         self.shared.handshakes.fetch_add(1, Ordering::Relaxed);
+                        self.need_new_key = false;
                     }
                     self.attempt = 0;
-                    self.install(conn, keys, !had_key);
+                    self.install(up);
                     return;
                 }
-                Err(e) => emit(
-                    &self.cfg,
-                    ConnectEvent::Disconnected {
-                        reason: format!("reconnect failed: {e}"),
-                    },
-                ),
+                Err((e, session)) => {
+                    self.parked = session;
+                    emit(
+                        &self.cfg,
+                        ConnectEvent::Disconnected {
+                            reason: format!("reconnect failed: {e}"),
+                        },
+                    );
+                    if self.parked.is_none() {
+                        // Cannot happen (establish hands the session back);
+                        // without one nothing can be answered.
+                        for (_, reply) in self.replies.drain() {
+                            let _ = reply.send(Err(InvocationError::Disconnected));
+                        }
+                        return;
+                    }
+                }
             }
         }
     }
@@ -325,30 +440,38 @@ impl Driver {
     /// One turn of the connected loop.
     async fn step(&mut self) {
         self.prune();
-        let t = net::now();
-        let Some(conn) = self.conn.as_mut() else {
+        let deadline = self.session_deadline();
+        let Some(live) = self.live.as_mut() else {
             return;
         };
-        while let Some(packet) = self.session.poll_transmit(t) {
-            if let Err(e) = conn.transport.encode(&packet, &mut conn.wbuf) {
-                self.lost(format!("encode: {e}"));
-                return;
-            }
+        if live.written >= live.wbuf.len() {
+            live.wbuf.clear();
+            live.written = 0;
         }
-        let deadline = self.session.poll_timeout().map(net::instant_of);
+        live.conn.poll_transmit(net::now(), &mut live.wbuf);
         let far = tokio::time::Instant::now() + Duration::from_secs(3600);
+        let pending_write = live.written < live.wbuf.len();
         let wake = tokio::select! {
-            r = tokio::io::AsyncReadExt::read_buf(&mut conn.rd, &mut conn.rbuf) => Wake::Read(r),
-            w = tokio::io::AsyncWriteExt::write_buf(&mut conn.wr, &mut conn.wbuf),
-                if !conn.wbuf.is_empty() => Wake::Wrote(w),
+            r = live.rd.read(&mut live.rbuf) => Wake::Read(r),
+            w = live.wr.write(&live.wbuf[live.written..]), if pending_write => Wake::Wrote(w),
             c = self.rx.recv(), if self.rx_open => Wake::Cmd(c),
             _ = sleep_until(deadline.unwrap_or(far)), if deadline.is_some() => Wake::Timer,
         };
         match wake {
             Wake::Read(Ok(0)) => self.lost("closed by the server".into()),
             Wake::Read(Err(e)) => self.lost(format!("read: {e}")),
-            Wake::Read(Ok(_)) => self.on_readable(),
-            Wake::Wrote(Ok(_)) => {}
+            Wake::Read(Ok(n)) => {
+                if let Some(live) = self.live.as_mut() {
+                    let Live { conn, rbuf, .. } = live;
+                    conn.handle_bytes(net::now(), &rbuf[..n]);
+                }
+                self.drain();
+            }
+            Wake::Wrote(Ok(n)) => {
+                if let Some(live) = self.live.as_mut() {
+                    live.written += n;
+                }
+            }
             Wake::Wrote(Err(e)) => self.lost(format!("write: {e}")),
             Wake::Cmd(Some(c)) => {
                 self.accept(c);
@@ -360,49 +483,17 @@ impl Driver {
             Wake::Cmd(None) => self.rx_open = false,
             Wake::Timer => self.on_timer(),
         }
-        if !self.rx_open && self.session.pending_requests() == 0 && self.conn.is_some() {
+        if !self.rx_open && self.pending_requests() == 0 && self.live.is_some() {
             // Every handle is gone and nothing is pending: close.
-            self.conn = None;
-            self.session.connection_lost(net::now());
-        }
-    }
-
-    fn on_readable(&mut self) {
-        loop {
-            let Some(conn) = self.conn.as_mut() else {
-                return;
-            };
-            match conn.transport.decode(&mut conn.rbuf) {
-                Ok(Some(mut frame)) => {
-                    if conn.transport.kind().is_padded() {
-                        mtproto_transport::trim_mtproto_padding(&mut frame);
-                    }
-                    // A packet that fails decryption is dropped; the session
-                    // keeps going (security_guidelines: ignore such packets).
-                    let _ = self.session.handle_incoming(net::now(), &frame);
-                    self.drain_events();
-                }
-                Ok(None) => return,
-                Err(TransportError::Remote(code)) => {
-                    if code == -404 {
-                        // "auth key not found": make a new one on reconnect.
-                        self.keys = None;
-                    }
-                    self.lost(format!("transport error {code} from the server"));
-                    return;
-                }
-                Err(e) => {
-                    self.lost(format!("transport: {e}"));
-                    return;
-                }
+            if let Some(live) = self.live.take() {
+                self.parked = live.conn.into_session(net::now());
             }
         }
     }
 }
 
-/// The session's connection wrapper: the first query of every connection
-/// goes inside `invokeWithLayer(initConnection(..))` when an `api_id` is
-/// configured.
+/// The connection wrapper: the first query of every connection goes inside
+/// `invokeWithLayer(initConnection(..))` when an `api_id` is configured.
 fn connection_wrapper(cfg: &ClientConfig) -> Option<ConnectionWrapper> {
     let p = cfg.init.clone()?;
     Some(Box::new(move |body: &[u8]| {
@@ -423,4 +514,28 @@ fn connection_wrapper(cfg: &ClientConfig) -> Option<ConnectionWrapper> {
         }
         .to_bytes()
     }))
+}
+
+/// Used by [`Client::connect`](crate::Client::connect): the first
+/// connection's start.
+pub(crate) fn first_start(cfg: &ClientConfig) -> (Start, Option<Keys>) {
+    match &cfg.session {
+        Some(saved) => {
+            let mut s = ClientSession::new(
+                saved.auth_key.clone(),
+                saved.salt,
+                cfg.session_config.clone(),
+                net::seed(),
+            );
+            s.set_time_offset(saved.time_offset);
+            Driver::wrap(cfg, &mut s);
+            let keys = Keys {
+                auth_key: saved.auth_key.clone(),
+                salt: saved.salt,
+                time_offset: saved.time_offset,
+            };
+            (Start::Resume(s), Some(keys))
+        }
+        None => (Start::NewKey, None),
+    }
 }

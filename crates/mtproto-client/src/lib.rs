@@ -38,7 +38,7 @@ mod session_data;
 
 pub use client::{Client, ClientStats};
 pub use config::{
-    ClientConfig, ConnectEvent, Direction, FloodWaitPolicy, InitParams, ReconnectPolicy,
+    ClientConfig, ConnectEvent, FloodWaitPolicy, InitParams, MessageDirection, ReconnectPolicy,
 };
 pub use error::{ConnectError, InvocationError, RpcError};
 pub use session_data::{SessionData, SessionDataError};

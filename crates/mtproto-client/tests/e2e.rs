@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use mtproto_client::methods::{self, MethodError, SetTypingError};
 use mtproto_client::{
-    Client, ClientConfig, ConnectEvent, Direction, FloodWaitPolicy, InvocationError,
+    Client, ClientConfig, ConnectEvent, FloodWaitPolicy, InvocationError, MessageDirection,
     ReconnectPolicy, SessionData,
 };
 use mtproto_testserver::{Faults, ServerEvent, TestServer, TestServerConfig};
@@ -33,7 +33,7 @@ fn client_config(server: &TestServer, kind: TransportKind) -> ClientConfig {
         max_backoff: Duration::from_millis(200),
         max_attempts: 5,
     };
-    cfg.request_timeout = Duration::from_secs(20);
+    cfg.session_config.request_timeout = Duration::from_secs(20);
     cfg
 }
 
@@ -108,12 +108,12 @@ async fn every_transport_handshake_then_set_typing() {
         assert_eq!(
             names,
             vec![
-                (Direction::Sent, "req_pq_multi"),
-                (Direction::Received, "resPQ"),
-                (Direction::Sent, "req_DH_params"),
-                (Direction::Received, "server_DH_params_ok"),
-                (Direction::Sent, "set_client_DH_params"),
-                (Direction::Received, "dh_gen_ok"),
+                (MessageDirection::Sent, "req_pq_multi"),
+                (MessageDirection::Received, "resPQ"),
+                (MessageDirection::Sent, "req_DH_params"),
+                (MessageDirection::Received, "server_DH_params_ok"),
+                (MessageDirection::Sent, "set_client_DH_params"),
+                (MessageDirection::Received, "dh_gen_ok"),
             ],
             "{kind}"
         );
@@ -274,10 +274,11 @@ async fn dropped_connection_is_recovered_by_resending() {
 }
 
 async fn dropped_connection_is_recovered_by_resending_over(kind: TransportKind) {
-    let server = server(Faults {
-        drop_after_requests: Some(2),
-        drop_times: 1,
-        ..Faults::default()
+    let server = server({
+        let mut f = Faults::default();
+        f.drop_after_requests = Some(2);
+        f.drop_times = 1;
+        f
     })
     .await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -441,10 +442,11 @@ async fn flood_wait_retry_policy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn salt_rotation_and_bad_msg_notification_are_survived() {
-    let server = server(Faults {
-        rotate_salt_after_requests: Some(1),
-        bad_msg_at_packet: Some((3, 16)),
-        ..Faults::default()
+    let server = server({
+        let mut f = Faults::default();
+        f.rotate_salt_after_requests = Some(1);
+        f.bad_msg_at_packet = Some((3, 16));
+        f
     })
     .await;
     let client = Client::connect(client_config(&server, TransportKind::Full))
@@ -464,9 +466,10 @@ async fn salt_rotation_and_bad_msg_notification_are_survived() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeouts_and_cancellation_do_not_break_the_driver() {
-    let server = server(Faults {
-        answer_delay: Duration::from_millis(300),
-        ..Faults::default()
+    let server = server({
+        let mut f = Faults::default();
+        f.answer_delay = Duration::from_millis(300);
+        f
     })
     .await;
     let client = Client::connect(client_config(&server, TransportKind::Abridged))
@@ -492,9 +495,10 @@ async fn timeouts_and_cancellation_do_not_break_the_driver() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skewed_server_clock_is_survived() {
-    let server = server(Faults {
-        clock_skew_secs: 3600,
-        ..Faults::default()
+    let server = server({
+        let mut f = Faults::default();
+        f.clock_skew_secs = 3600;
+        f
     })
     .await;
     let client = Client::connect(client_config(&server, TransportKind::Intermediate))

@@ -52,6 +52,7 @@ pub mod pq;
 mod prime;
 pub mod rsa;
 pub mod sha;
+pub mod test_keys;
 
 pub use pem::PemError;
 

@@ -12,8 +12,12 @@ use mtproto_tl::{Identifiable, Reader};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
-use crate::session::{ClientSession, Config, Event, RequestError, RequestId, ServerSession};
-use crate::wire::{open, parse_container};
+use std::collections::VecDeque;
+
+use crate::session::{
+    Admission, ClientSession, Config, Event, RequestError, RequestId, ServerSession,
+};
+use crate::wire::{open, parse_container, BadMsgCode};
 use crate::{Monotonic, Now, RpcError, Timestamp};
 
 /// The virtual clock's start (2025-01-03, the official samples' time).
@@ -92,6 +96,28 @@ pub fn open_packet(key: &AuthKey, dir: Direction, packet: &[u8]) -> PlainPacket 
     }
 }
 
+/// A fault the pair injects into the server's handling of the next client
+/// packet (through the server's admission policy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer the next packet with `bad_msg_notification` carrying this
+    /// `error_code` (about the packet's top-level msg_id) instead of
+    /// processing it.
+    BadMsgNotification(BadMsgCode),
+    /// Silently drop the next packet (as if it was lost).
+    Drop,
+}
+
+impl Fault {
+    /// The admission decision this fault stands for.
+    pub fn admission(self) -> Admission {
+        match self {
+            Fault::BadMsgNotification(code) => Admission::Reject(code),
+            Fault::Drop => Admission::Drop,
+        }
+    }
+}
+
 /// A client and a test server joined in memory on a virtual clock.
 #[derive(Debug)]
 pub struct Pair {
@@ -117,6 +143,7 @@ pub struct Pair {
     config: Config,
     seed: u64,
     servers: u8,
+    faults: VecDeque<Fault>,
 }
 
 impl Pair {
@@ -147,6 +174,7 @@ impl Pair {
             config,
             seed,
             servers: 1,
+            faults: VecDeque::new(),
         }
     }
 
@@ -204,7 +232,13 @@ impl Pair {
         std::iter::from_fn(|| self.server.poll_transmit(now)).collect()
     }
 
-    /// Hands `packets` to the server.
+    /// Queues a fault for the next client packet the server gets.
+    pub fn inject_fault(&mut self, fault: Fault) {
+        self.faults.push_back(fault);
+    }
+
+    /// Hands `packets` to the server (each through the next queued fault,
+    /// if any).
     ///
     /// # Panics
     ///
@@ -212,8 +246,12 @@ impl Pair {
     #[allow(clippy::expect_used)]
     pub fn deliver_to_server(&mut self, packets: &[Vec<u8>]) {
         for p in packets {
+            let mut buf = p.clone();
+            let fault = self.faults.pop_front();
             self.server
-                .handle_incoming(self.now, p)
+                .handle_incoming_with(self.now, &mut buf, |_| {
+                    fault.map_or(Admission::Process, Fault::admission)
+                })
                 .expect("server accepts the packet");
         }
     }

@@ -7,11 +7,11 @@ use core::time::Duration;
 use mtproto_crypto::packet::{encrypt_into_rng, Direction};
 use mtproto_session::fuzz::session_incoming as fuzz_incoming;
 use mtproto_session::session::{
-    AuthKey, ClientSession, Config, Event, Fault, IncomingError, RequestError, RequestId, RpcError,
+    AuthKey, ClientSession, Config, Event, IncomingError, RequestError, RequestId, RpcError,
     ServerSession, Violation,
 };
 use mtproto_session::testing::{
-    answer_for, key, mono, req, Pair, ANSWER_CTOR, REQ_CTOR, SALT, START,
+    answer_for, key, mono, req, Fault, Pair, ANSWER_CTOR, REQ_CTOR, SALT, START,
 };
 use mtproto_session::wire::BadMsgCode;
 use mtproto_session::Timestamp;
@@ -85,7 +85,7 @@ fn client_clock_an_hour_slow() {
 #[test]
 fn server_clock_skew_is_learned_too() {
     let mut p = Pair::new(4);
-    p.server.set_clock_skew(-7200);
+    p.server.set_time_offset(-7200);
     let id = p.enqueue(req(1));
     p.run();
     p.assert_answered_once(id, &req(1));
@@ -99,7 +99,7 @@ fn salt_change_mid_stream() {
     p.run();
     p.assert_answered_once(a, &req(1));
     let new_salt = 0x7777_0000_1111_2222;
-    p.server.rotate_salt(new_salt);
+    p.server.set_salt(new_salt);
     let b = p.enqueue(req(2));
     p.run();
     p.assert_answered_once(b, &req(2));
@@ -258,7 +258,7 @@ fn unknown_req_msg_id_is_an_event_not_a_panic() {
     let mut body = 0xf35c_6d01u32.to_le_bytes().to_vec();
     body.extend_from_slice(&0x1234_5678_0000_0000i64.to_le_bytes());
     body.extend_from_slice(&answer_for(&req(1)));
-    p.server.push_raw(body, true, true);
+    p.server.send_message(body, true, true);
     p.run();
     assert!(p
         .events
@@ -341,7 +341,7 @@ fn updates_are_reported() {
 #[test]
 fn timeouts_fire_exactly_once() {
     let mut p = Pair::new(18);
-    p.server.inject_fault(Fault::Drop);
+    p.inject_fault(Fault::Drop);
     let cnow = p.client_now();
     let id = p
         .client
@@ -390,8 +390,7 @@ fn seqno_errors_start_a_new_session() {
         p.run();
         p.assert_answered_once(a, &req(1));
         let old_session = p.client.session_id();
-        p.server
-            .inject_fault(Fault::BadMsgNotification(BadMsgCode(code)));
+        p.inject_fault(Fault::BadMsgNotification(BadMsgCode(code)));
         let b = p.enqueue(req(2));
         p.run();
         p.assert_answered_once(b, &req(2));
@@ -410,8 +409,7 @@ fn invalid_container_fails_its_requests() {
     let mut p = Pair::new(30);
     p.enqueue(req(0));
     p.run();
-    p.server
-        .inject_fault(Fault::BadMsgNotification(BadMsgCode(64)));
+    p.inject_fault(Fault::BadMsgNotification(BadMsgCode(64)));
     let ids: Vec<RequestId> = (1..4).map(|i| p.enqueue(req(i))).collect();
     p.run();
     for id in ids {
@@ -425,8 +423,7 @@ fn bad_msg_id_bits_fail_and_too_old_resends() {
     let mut p = Pair::new(31);
     p.enqueue(req(0));
     p.run();
-    p.server
-        .inject_fault(Fault::BadMsgNotification(BadMsgCode(18)));
+    p.inject_fault(Fault::BadMsgNotification(BadMsgCode(18)));
     let a = p.enqueue(req(1));
     p.run();
     assert_eq!(
@@ -435,8 +432,7 @@ fn bad_msg_id_bits_fail_and_too_old_resends() {
             code: BadMsgCode(18)
         }]
     );
-    p.server
-        .inject_fault(Fault::BadMsgNotification(BadMsgCode(20)));
+    p.inject_fault(Fault::BadMsgNotification(BadMsgCode(20)));
     let b = p.enqueue(req(2));
     p.run();
     p.assert_answered_once(b, &req(2));
@@ -449,8 +445,7 @@ fn endless_rejections_end_in_too_many_resends() {
     p.enqueue(req(0));
     p.run();
     for _ in 0..10 {
-        p.server
-            .inject_fault(Fault::BadMsgNotification(BadMsgCode(20)));
+        p.inject_fault(Fault::BadMsgNotification(BadMsgCode(20)));
     }
     let a = p.enqueue(req(1));
     p.run();
@@ -530,7 +525,7 @@ fn msgs_state_req_is_answered() {
     body.extend_from_slice(&0x1cb5_c415u32.to_le_bytes());
     body.extend_from_slice(&1i32.to_le_bytes());
     body.extend_from_slice(&1i64.to_le_bytes());
-    p.server.push_raw(body, false, false);
+    p.server.send_message(body, false, false);
     p.run();
     assert_eq!(p.server.stats().state_infos_received, 1);
 }
@@ -793,7 +788,7 @@ fn detailed_info_and_resend_requests() {
     rr.extend_from_slice(&0x1cb5_c415u32.to_le_bytes());
     rr.extend_from_slice(&1i32.to_le_bytes());
     rr.extend_from_slice(&mid.to_le_bytes());
-    p.server.push_raw(rr, false, false);
+    p.server.send_message(rr, false, false);
     p.run();
     let (mid2, body2) = p.server.poll_request().unwrap();
     assert_ne!(mid2, mid);
@@ -808,7 +803,7 @@ fn detailed_info_and_resend_requests() {
     nd.extend_from_slice(&((mid2 & !3) + 0x1001).to_le_bytes());
     nd.extend_from_slice(&100i32.to_le_bytes());
     nd.extend_from_slice(&0i32.to_le_bytes());
-    p.server.push_raw(nd, false, false);
+    p.server.send_message(nd, false, false);
     p.run();
     assert_eq!(p.server.stats().resend_reqs_received, 1);
 }
@@ -868,4 +863,27 @@ fn wall_clock_steps_neither_fire_nor_delay_timers() {
     c.handle_timeout(at(-3600, 60));
     assert!(c.poll_transmit(at(-3600, 60)).is_some(), "the ping at 60 s");
     assert_eq!(c.stats().keepalive_pings, 1);
+}
+
+#[test]
+fn oversized_request_fails_at_once_and_disturbs_nothing() {
+    let mut config = Config::default();
+    config.max_request_len = 1024;
+    let mut p = Pair::with_config(61, config);
+    let small = p.enqueue(req(1));
+    let big = p.enqueue(vec![0; 1028]);
+    // Failed before anything was sent.
+    p.collect();
+    assert_eq!(
+        p.failures(big),
+        vec![&RequestError::TooLarge {
+            len: 1028,
+            max: 1024
+        }]
+    );
+    assert_eq!(p.client.pending_requests(), 1);
+    p.run();
+    p.assert_answered_once(small, &req(1));
+    assert!(p.responses(big).is_empty());
+    assert_eq!(p.failures(big).len(), 1);
 }

@@ -120,7 +120,7 @@ fn acknowledged_request_is_state_checked_not_resent() {
     let (req_msg_id, body) = n.server.poll_request().unwrap();
     assert_eq!(req_msg_id, sent_id);
     // The server acknowledges it (a long-running query) ...
-    n.server.push_raw(
+    n.server.send_message(
         types::MsgsAck {
             msg_ids: vec![sent_id],
         }
@@ -168,7 +168,7 @@ fn acknowledged_request_is_resent_when_the_server_lost_it() {
     let p = n.take_client_packets();
     let sent_id = open(&n.key, &p[0]).messages[0].0;
     n.deliver_to_server(&p);
-    n.server.push_raw(
+    n.server.send_message(
         types::MsgsAck {
             msg_ids: vec![sent_id],
         }
@@ -327,7 +327,7 @@ fn resend_request_for_unknown_ids_is_answered_with_state_info() {
     n.run();
     n.assert_answered_once(id, &req(1));
     let unknown = 0x1234_5678_0000_0004i64;
-    n.server.push_raw(
+    n.server.send_message(
         types::MsgResendReq {
             msg_ids: vec![unknown],
         }
@@ -360,7 +360,7 @@ fn msgs_all_info_marks_receipt_so_a_reconnect_does_not_resend() {
     let sent_id = open(&n.key, &p[0]).messages[0].0;
     n.deliver_to_server(&p);
     // msgs_all_info: "4 = message received", +32 (being processed).
-    n.server.push_raw(
+    n.server.send_message(
         types::MsgsAllInfo {
             msg_ids: vec![sent_id],
             info: vec![4 | 32],
@@ -388,7 +388,7 @@ fn state_info_for_an_unknown_request_is_a_violation() {
     let id = n.client.enqueue(n.now, req(1));
     n.run();
     n.assert_answered_once(id, &req(1));
-    n.server.push_raw(
+    n.server.send_message(
         types::MsgsStateInfo {
             req_msg_id: 0x1234,
             info: vec![4],
@@ -411,7 +411,7 @@ fn future_salts_now_syncs_the_clock() {
     let mut n = Pair::with_config(12, Config::default());
     // The server's clock is 20 s ahead (inside the window, so no
     // bad_msg_notification teaches the client).
-    n.server.set_clock_skew(20);
+    n.server.set_time_offset(20);
     let id = n.client.get_future_salts(n.now, 1);
     n.run();
     assert_eq!(n.responses(id).len(), 1);

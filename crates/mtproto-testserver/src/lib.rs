@@ -1,5 +1,12 @@
-//! A loopback MTProto 2.0 test server on tokio, built on the sans-IO server
-//! roles of `mtproto-session` (`ServerHandshake`, `ServerSession`).
+//! A loopback MTProto 2.0 test server on tokio, a thin shell over the
+//! sans-IO server role of `mtproto-connection` (transport detection, the
+//! server handshake, a server session per auth key).
+//!
+//! The crate is split by job: [`server`](crate) (settings, events,
+//! counters, the key store, the accept loop), `conn` (one connection's
+//! socket I/O over a `Connection`), `dispatch` (a table from constructor id
+//! to handler) and `faults` (scripted faults, fired through the
+//! connection's admission policy and plain server operations).
 //!
 //! - Listens on `config.bind` (port 0 → [`TestServer::addr`] reports the port).
 //! - Detects the transport of every connection (`mtproto_transport::detect`):
@@ -50,8 +57,10 @@
 //! salt after N requests, run the clock skewed, send a `bad_msg_notification`
 //! for the Nth packet, delay every answer.
 
+mod conn;
+mod dispatch;
+mod faults;
 mod server;
 
-pub use server::{
-    Faults, ServerEvent, StatsSnapshot, TestServer, TestServerConfig, TEST_RSA_PRIVATE_PEM,
-};
+pub use faults::Faults;
+pub use server::{ServerEvent, StatsSnapshot, TestServer, TestServerConfig, TEST_RSA_PRIVATE_PEM};

@@ -17,7 +17,7 @@ pub enum TransportError {
     /// The peer sent a transport error: a frame whose payload is a single negative
     /// little-endian `i32` (e.g. `-404` auth key not found, `-429` transport flood,
     /// `-444` invalid DC). The value is the negative number as received.
-    Remote(i32),
+    Remote(TransportErrorCode),
     /// A frame announces (or a payload to encode has) more bytes than the configured
     /// maximum. Raised from the header alone, before anything is allocated.
     FrameTooLarge {
@@ -102,3 +102,74 @@ impl fmt::Display for TransportError {
 }
 
 impl std::error::Error for TransportError {}
+
+/// A transport error code (mtproto-transports, "Transport errors"): the
+/// negative number a server sends instead of a payload.
+///
+/// A newtype, not an enum: an undocumented code survives a round trip.
+/// `Debug` prints the name of a known code and the number of an unknown one;
+/// `Display` prints the number and, when known, what it means.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TransportErrorCode(pub i32);
+
+impl TransportErrorCode {
+    /// `-404`: "if the specified auth key ID cannot be found by the DC"
+    /// (also sent for a packet that cannot be processed at all).
+    pub const AUTH_KEY_NOT_FOUND: Self = Self(-404);
+    /// `-429`: "if too many transport connections are established to the
+    /// same IP in a too short lapse of time, or if any of the container/service
+    /// message limits are reached".
+    pub const TRANSPORT_FLOOD: Self = Self(-429);
+    /// `-444`: "if an invalid DC ID is specified".
+    pub const INVALID_DC: Self = Self(-444);
+
+    const KNOWN: [(Self, &'static str, &'static str); 3] = [
+        (
+            Self::AUTH_KEY_NOT_FOUND,
+            "AUTH_KEY_NOT_FOUND",
+            "auth key not found",
+        ),
+        (Self::TRANSPORT_FLOOD, "TRANSPORT_FLOOD", "transport flood"),
+        (Self::INVALID_DC, "INVALID_DC", "invalid DC"),
+    ];
+
+    /// The code's name, if documented.
+    pub fn name(self) -> Option<&'static str> {
+        Self::KNOWN.iter().find(|k| k.0 == self).map(|k| k.1)
+    }
+
+    /// What the code means, if documented.
+    pub fn description(self) -> Option<&'static str> {
+        Self::KNOWN.iter().find(|k| k.0 == self).map(|k| k.2)
+    }
+}
+
+impl From<i32> for TransportErrorCode {
+    fn from(code: i32) -> Self {
+        Self(code)
+    }
+}
+
+impl PartialEq<i32> for TransportErrorCode {
+    fn eq(&self, other: &i32) -> bool {
+        self.0 == *other
+    }
+}
+
+impl fmt::Debug for TransportErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "TransportErrorCode({})", self.0),
+        }
+    }
+}
+
+impl fmt::Display for TransportErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.description() {
+            Some(d) => write!(f, "{} ({d})", self.0),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}

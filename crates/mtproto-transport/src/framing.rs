@@ -90,7 +90,7 @@ fn check_remote_error(data: &[u8], padded: bool) -> Result<(), TransportError> {
         if let Some(v) = le_u32(data, 0) {
             let code = v as i32;
             if code < 0 {
-                return Err(TransportError::Remote(code));
+                return Err(TransportError::Remote(code.into()));
             }
         }
     }
@@ -437,7 +437,7 @@ mod tests {
         let neg = (-404i32).to_le_bytes();
         assert_eq!(
             check_remote_error(&neg, false),
-            Err(TransportError::Remote(-404))
+            Err(TransportError::Remote((-404).into()))
         );
         // positive value or other lengths: a payload
         assert_eq!(check_remote_error(&404i32.to_le_bytes(), false), Ok(()));
@@ -447,7 +447,7 @@ mod tests {
         // padded: 4 + up to 15 padding bytes
         assert_eq!(
             check_remote_error(&eight, true),
-            Err(TransportError::Remote(-404))
+            Err(TransportError::Remote((-404).into()))
         );
         let mut twenty = neg.to_vec();
         twenty.extend_from_slice(&[0; 16]);

@@ -35,7 +35,7 @@ mod padding;
 mod transport;
 
 pub use detect::detect;
-pub use error::TransportError;
+pub use error::{TransportError, TransportErrorCode};
 pub use fuzz::{fuzz_decode, fuzz_decode_kind};
 pub use kind::{ObfuscatedInner, ParseKindError, TransportKind};
 pub use obfuscated::{

@@ -274,14 +274,18 @@ impl Transport {
     }
 
     /// Appends a transport error frame: the 4-byte little-endian `code`, which must be
-    /// negative (e.g. `-404`).
-    pub fn encode_error(&mut self, code: i32, out: &mut BytesMut) -> Result<(), TransportError> {
-        if code >= 0 {
+    /// negative (e.g. [`TransportErrorCode::AUTH_KEY_NOT_FOUND`](crate::TransportErrorCode::AUTH_KEY_NOT_FOUND)).
+    pub fn encode_error(
+        &mut self,
+        code: crate::TransportErrorCode,
+        out: &mut BytesMut,
+    ) -> Result<(), TransportError> {
+        if code.0 >= 0 {
             return Err(TransportError::Unsupported(
                 "transport error codes are negative",
             ));
         }
-        self.encode(&code.to_le_bytes(), out)
+        self.encode(&code.0.to_le_bytes(), out)
     }
 
     fn encrypt_from(&mut self, body: usize, out: &mut BytesMut) {
@@ -292,16 +296,25 @@ impl Transport {
         }
     }
 
-    /// Splits the next payload off `buf`.
+    /// Splits the next MTProto payload off `buf`.
     ///
     /// `Ok(None)`: more bytes are needed. Quick-ACK tokens are skipped (use
-    /// [`decode_frame`](Self::decode_frame) to see them). A transport error packet from
-    /// the peer gives `Err(TransportError::Remote(code))`; every other error is fatal.
+    /// [`decode_frame`](Self::decode_frame) to see them). For the padded
+    /// intermediate transport (also inside obfuscation) the random padding
+    /// is cut off here with [`trim_mtproto_padding`](crate::trim_mtproto_padding),
+    /// so every caller gets the MTProto message alone. A transport error
+    /// packet from the peer gives `Err(TransportError::Remote(code))`; every
+    /// other error is fatal.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>, TransportError> {
         loop {
             match self.decode_frame(buf)? {
                 None => return Ok(None),
-                Some(Frame::Payload { data, .. }) => return Ok(Some(data)),
+                Some(Frame::Payload { mut data, .. }) => {
+                    if self.kind.is_padded() {
+                        crate::trim_mtproto_padding(&mut data);
+                    }
+                    return Ok(Some(data));
+                }
                 Some(Frame::QuickAck(_)) => continue,
             }
         }

@@ -5,7 +5,9 @@ mod common;
 
 use bytes::BytesMut;
 use common::*;
-use mtproto_transport::{Frame, Transport, TransportConfig, TransportError, TransportKind};
+use mtproto_transport::{
+    Frame, Transport, TransportConfig, TransportError, TransportErrorCode, TransportKind,
+};
 
 const P4: [u8; 4] = [1, 2, 3, 4];
 
@@ -306,18 +308,18 @@ fn remote_error_codes_every_transport() {
             let mut c = client(kind);
             let mut s = server(kind);
             let mut wire = BytesMut::new();
-            c.encode(&pattern(32), &mut wire).unwrap();
-            assert!(s.decode(&mut wire).unwrap().unwrap().len() >= 32);
+            c.encode(&pattern(40), &mut wire).unwrap();
+            assert!(s.decode(&mut wire).unwrap().unwrap().len() >= 40);
             let mut back = BytesMut::new();
-            s.encode_error(code, &mut back).unwrap();
-            s.encode(&pattern(40), &mut back).unwrap();
+            s.encode_error(TransportErrorCode(code), &mut back).unwrap();
+            s.encode(&pattern(56), &mut back).unwrap();
             assert_eq!(
                 c.decode(&mut back),
-                Err(TransportError::Remote(code)),
+                Err(TransportError::Remote(TransportErrorCode(code))),
                 "{kind}"
             );
             // not fatal: the next frame still decodes
-            assert!(c.decode(&mut back).unwrap().unwrap().len() >= 40, "{kind}");
+            assert!(c.decode(&mut back).unwrap().unwrap().len() >= 56, "{kind}");
         }
     }
 }
@@ -328,23 +330,26 @@ fn remote_error_exact_bytes() {
     let mut c = client(TransportKind::Abridged);
     assert_eq!(
         c.decode(&mut bm(&h("01 6cfeffff"))),
-        Err(TransportError::Remote(-404))
+        Err(TransportError::Remote(TransportErrorCode(-404)))
     );
     let mut c = client(TransportKind::Intermediate);
     assert_eq!(
         c.decode(&mut bm(&h("04000000 53feffff"))),
-        Err(TransportError::Remote(-429))
+        Err(TransportError::Remote(TransportErrorCode(-429)))
     );
     let mut c = client(TransportKind::PaddedIntermediate);
     assert_eq!(
         c.decode(&mut bm(&h("07000000 6cfeffff 0a0b0c"))),
-        Err(TransportError::Remote(-404))
+        Err(TransportError::Remote(TransportErrorCode(-404)))
     );
     let mut body = h("10000000 00000000 6cfeffff");
     let crc = crc32fast::hash(&body);
     body.extend_from_slice(&crc.to_le_bytes());
     let mut c = client(TransportKind::Full);
-    assert_eq!(c.decode(&mut bm(&body)), Err(TransportError::Remote(-404)));
+    assert_eq!(
+        c.decode(&mut bm(&body)),
+        Err(TransportError::Remote(TransportErrorCode(-404)))
+    );
     // a positive 4-byte payload is just a payload
     let mut c = client(TransportKind::Intermediate);
     assert_eq!(
@@ -498,4 +503,49 @@ fn quick_ack_misuse_is_an_error() {
     let mut c = client(TransportKind::Full);
     assert!(c.encode_with(&P4, true, &mut out).is_err());
     assert!(out.is_empty());
+}
+
+#[test]
+fn transport_error_codes_by_name_and_unknown_ones_survive() {
+    assert_eq!(
+        format!("{:?}", TransportErrorCode(-404)),
+        "AUTH_KEY_NOT_FOUND"
+    );
+    assert_eq!(format!("{:?}", TransportErrorCode(-429)), "TRANSPORT_FLOOD");
+    assert_eq!(
+        format!("{:?}", TransportErrorCode(-7)),
+        "TransportErrorCode(-7)"
+    );
+    assert_eq!(
+        TransportErrorCode(-404).to_string(),
+        "-404 (auth key not found)"
+    );
+    // An undocumented code goes through the wire unchanged.
+    let mut c = client(TransportKind::Intermediate);
+    let mut s = server(TransportKind::Intermediate);
+    let mut wire = BytesMut::new();
+    c.encode(&pattern(8), &mut wire).unwrap();
+    s.decode(&mut wire).unwrap();
+    let mut back = BytesMut::new();
+    s.encode_error(TransportErrorCode(-7), &mut back).unwrap();
+    assert_eq!(
+        c.decode(&mut back),
+        Err(TransportError::Remote(TransportErrorCode(-7)))
+    );
+}
+
+#[test]
+fn padded_payloads_come_out_trimmed() {
+    // An encrypted MTProto packet is 24 + 16k bytes; the padded transport
+    // adds 0..15 random bytes inside the frame, and decode cuts them off.
+    for n in 0u32..16 {
+        let rng = ByteRng::boxed(&[n.to_le_bytes().to_vec(), vec![0xab; 15]].concat());
+        let mut c = Transport::client(TransportKind::PaddedIntermediate, cfg(), rng).unwrap();
+        let packet = pattern(24 + 32);
+        let mut wire = BytesMut::new();
+        c.encode(&packet, &mut wire).unwrap();
+        assert_eq!(wire.len(), 8 + 56 + n as usize);
+        let mut s = server(TransportKind::PaddedIntermediate);
+        assert_eq!(s.decode(&mut wire).unwrap().unwrap().to_vec(), packet);
+    }
 }

@@ -2,6 +2,16 @@
 
 use core::time::Duration;
 
+/// Bytes a packet adds around a request body, at most: the encrypted
+/// envelope (24), the internal header (32), a container's header and the
+/// message's header inside it (8 + 16), padding (27), and room for a
+/// connection wrapper such as `invokeWithLayer(initConnection(..))`.
+pub const REQUEST_OVERHEAD: usize = 4096;
+
+/// The default [`Config::max_request_len`]: a 16 MiB transport frame less
+/// [`REQUEST_OVERHEAD`].
+pub const DEFAULT_MAX_REQUEST_LEN: usize = 16 * 1024 * 1024 - REQUEST_OVERHEAD;
+
 /// Tunables of a session. [`Config::default`] follows the spec and tdlib.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -41,6 +51,12 @@ pub struct Config {
     /// Most request bytes per container (2^15, as tdlib). A single larger
     /// request is sent on its own.
     pub max_container_bytes: usize,
+    /// Largest request body (as the caller gives it) the session accepts. A
+    /// larger one fails at once with [`RequestError::TooLarge`](super::RequestError::TooLarge)
+    /// instead of being sent: no transport could carry it. Default
+    /// [`DEFAULT_MAX_REQUEST_LEN`]; a connection lowers it to what its
+    /// transport carries.
+    pub max_request_len: usize,
     /// How many times one request is re-sent (salt, time, msg_id problems)
     /// before it fails with [`RequestError::TooManyResends`].
     pub max_resends: u32,
@@ -60,6 +76,7 @@ impl Default for Config {
             max_container_messages: 1020,
             max_container_bytes: 1 << 15,
             max_resends: 5,
+            max_request_len: DEFAULT_MAX_REQUEST_LEN,
         }
     }
 }

@@ -29,6 +29,14 @@ pub enum RequestError {
     InvalidContainer,
     /// The request was re-sent [`Config::max_resends`] times without success.
     TooManyResends,
+    /// The request body is longer than [`Config::max_request_len`](super::Config::max_request_len):
+    /// it failed at once and was never sent.
+    TooLarge {
+        /// The body's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The answer arrived but could not be decoded (e.g. a `gzip_packed`
     /// result that does not inflate).
     MalformedAnswer(DecodeError),
@@ -41,6 +49,9 @@ impl fmt::Display for RequestError {
             Self::BadMessage { code } => write!(f, "server rejected the message: code {code}"),
             Self::InvalidContainer => f.write_str("server rejected the container (code 64)"),
             Self::TooManyResends => f.write_str("request re-sent too many times"),
+            Self::TooLarge { len, max } => {
+                write!(f, "request of {len} bytes is over the {max}-byte limit")
+            }
             Self::MalformedAnswer(e) => write!(f, "malformed answer: {e}"),
         }
     }

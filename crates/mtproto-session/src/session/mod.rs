@@ -5,10 +5,12 @@
 //! ([`ClientSession::poll_event`]) and for the next deadline
 //! ([`ClientSession::poll_timeout`], then [`ClientSession::handle_timeout`]).
 //!
-//! [`ClientSession`] is the library's role. [`ServerSession`] is a test
-//! server: it decrypts client packets (x = 0), encrypts its own (x = 8),
-//! answers pings, issues salts and can inject faults, so that a client and a
-//! server can run against each other in memory on a virtual clock.
+//! [`ClientSession`] is the library's role. [`ServerSession`] is enough of
+//! a server for tests: it decrypts client packets (x = 0), encrypts its own
+//! (x = 8), answers pings, issues salts and lets an admission policy drop
+//! or reject packets, so that a client and a server can run against each
+//! other in memory on a virtual clock (`mtproto_session::testing::Pair`,
+//! feature `testing`).
 //!
 //! Packets here are whole encrypted MTProto packets (`auth_key_id`,
 //! `msg_key`, encrypted data); framing them is the transport's job.
@@ -21,12 +23,12 @@ mod replay;
 mod server;
 
 pub use client::{ClientSession, ConnectionWrapper, SessionStats};
-pub use config::Config;
+pub use config::{Config, DEFAULT_MAX_REQUEST_LEN, REQUEST_OVERHEAD};
 pub use errors::{IncomingError, RequestError, RequestId};
 pub use events::{Event, Violation};
 pub use mtproto_crypto::{AuthKey, PacketError};
 pub use mtproto_tl::DecodeError;
-pub use server::{Fault, ServerSession, ServerSessionStats};
+pub use server::{Admission, ServerSession, ServerSessionStats};
 
 pub use crate::RpcError;
 

@@ -23,17 +23,20 @@ use crate::wire::{
 };
 use crate::{Now, RpcError, Timestamp};
 
-/// A fault the test server injects into its handling of the next client
-/// packet.
+/// What the server does with a client packet that decrypted correctly,
+/// decided by the caller's admission policy before anything in it is
+/// processed (see [`ServerSession::handle_incoming_with`]): rate limits,
+/// maintenance, or scripted faults in a test server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Fault {
-    /// Answer the next packet with `bad_msg_notification` carrying this
-    /// `error_code` (about the packet's top-level msg_id) instead of
-    /// processing it.
-    BadMsgNotification(BadMsgCode),
-    /// Silently drop the next packet (as if it was lost).
+pub enum Admission {
+    /// Check and process the packet as usual.
+    Process,
+    /// Ignore it, as if it was lost.
     Drop,
+    /// Answer it with a top-level `bad_msg_notification` of this code about
+    /// its msg_id instead of processing it.
+    Reject(BadMsgCode),
 }
 
 /// Counters of a [`ServerSession`], for tests.
@@ -77,7 +80,7 @@ struct Out {
 /// answers with x = 8, tracks the client's session_id, answers pings and
 /// get_future_salts itself, hands other requests to the caller
 /// ([`poll_request`](Self::poll_request) / [`respond`](Self::respond)), and
-/// injects faults on demand.
+/// lets an admission policy drop or reject packets.
 pub struct ServerSession {
     key: AuthKey,
     config: Config,
@@ -94,7 +97,6 @@ pub struct ServerSession {
     standalone: VecDeque<(i64, Out)>,
     outbox: VecDeque<Out>,
     pending_acks: Vec<i64>,
-    faults: VecDeque<Fault>,
     stats: ServerSessionStats,
 }
 
@@ -125,7 +127,6 @@ impl ServerSession {
             standalone: VecDeque::new(),
             outbox: VecDeque::new(),
             pending_acks: Vec::new(),
-            faults: VecDeque::new(),
             stats: ServerSessionStats::default(),
         }
     }
@@ -145,20 +146,17 @@ impl ServerSession {
         &self.stats
     }
 
-    /// Fault: switches to `salt`; the old one is refused from now on.
-    pub fn rotate_salt(&mut self, salt: i64) {
+    /// Switches to a new current salt; the old one is refused from now on
+    /// (the client gets `bad_server_salt` with the new one).
+    pub fn set_salt(&mut self, salt: i64) {
         self.salt = salt;
     }
 
-    /// Fault: the server's clock runs `secs` ahead of the `now` it is given
-    /// (negative: behind).
-    pub fn set_clock_skew(&mut self, secs: i64) {
+    /// How far the server's clock is from the `now` it is given, in seconds
+    /// (positive: ahead). It sets the time in the server's msg_ids and the
+    /// window against which client msg_ids are checked.
+    pub fn set_time_offset(&mut self, secs: i64) {
         self.msg_ids.set_time_offset(secs);
-    }
-
-    /// Queues a fault for the next client packet.
-    pub fn inject_fault(&mut self, fault: Fault) {
-        self.faults.push_back(fault);
     }
 
     /// Adds a salt served by get_future_salts and accepted from
@@ -176,9 +174,10 @@ impl ServerSession {
         });
     }
 
-    /// Queues any message body as is (tests: unknown answers, raw service
-    /// messages). `response` selects msg_id % 4 == 1 rather than 3.
-    pub fn push_raw(&mut self, body: Vec<u8>, content_related: bool, response: bool) {
+    /// Queues any message body as is (a service message, an answer built
+    /// by hand). `response` selects msg_id % 4 == 1 rather than 3;
+    /// `content_related` gives it an odd seqno (the client acknowledges it).
+    pub fn send_message(&mut self, body: Vec<u8>, content_related: bool, response: bool) {
         self.outbox.push_back(Out {
             body,
             content: content_related,
@@ -256,15 +255,18 @@ impl ServerSession {
         packet: &[u8],
     ) -> Result<(), IncomingError> {
         let mut buf = packet.to_vec();
-        self.handle_incoming_in_place(now, &mut buf)
+        self.handle_incoming_with(now, &mut buf, |_| Admission::Process)
     }
 
     /// Like [`handle_incoming`](Self::handle_incoming), decrypting in the
-    /// caller's buffer (no copy).
-    pub fn handle_incoming_in_place(
+    /// caller's buffer (no copy), with an admission policy: `admit` sees the
+    /// header of every packet that decrypted correctly and decides whether it
+    /// is processed, dropped or rejected.
+    pub fn handle_incoming_with(
         &mut self,
         now: impl Into<Now>,
         packet: &mut [u8],
+        admit: impl FnOnce(&MessageHeader) -> Admission,
     ) -> Result<(), IncomingError> {
         let now = now.into().wall;
         let opened = open(&self.key, Direction::ClientToServer, packet)?;
@@ -276,13 +278,12 @@ impl ServerSession {
             body: opened.body,
         };
         self.stats.packets_received += 1;
-        if let Some(f) = self.faults.pop_front() {
-            match f {
-                Fault::Drop => return Ok(()),
-                Fault::BadMsgNotification(code) => {
-                    self.notify_bad_msg(msg.session_id, msg.msg_id, msg.seq_no, code);
-                    return Ok(());
-                }
+        match admit(&opened.header) {
+            Admission::Process => {}
+            Admission::Drop => return Ok(()),
+            Admission::Reject(code) => {
+                self.notify_bad_msg(msg.session_id, msg.msg_id, msg.seq_no, code);
+                return Ok(());
             }
         }
         // "18: incorrect two lower order msg_id bits (the server expects
@@ -592,6 +593,7 @@ impl ServerSession {
 
     /// Encrypts one message of this server session for `session_id`
     /// (tests use it to craft packets: wrong session, replayed ids).
+    #[cfg(feature = "testing")]
     pub fn craft_packet(
         &mut self,
         session_id: i64,

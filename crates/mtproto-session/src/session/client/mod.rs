@@ -197,6 +197,12 @@ impl ClientSession {
         }
     }
 
+    /// The id of the auth key the session runs on (public: it prefixes
+    /// every encrypted packet).
+    pub fn auth_key_id(&self) -> u64 {
+        self.key.id_u64()
+    }
+
     /// The current session_id.
     pub fn session_id(&self) -> i64 {
         self.session_id
@@ -229,6 +235,12 @@ impl ClientSession {
     /// The session's settings.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Lowers (or raises) [`Config::max_request_len`]: a connection sets it
+    /// to what its transport carries.
+    pub fn set_max_request_len(&mut self, max: usize) {
+        self.config.max_request_len = max;
     }
 
     /// Counters.
@@ -315,6 +327,19 @@ impl ClientSession {
     ) -> RequestId {
         let id = RequestId(self.next_request);
         self.next_request += 1;
+        // A body no transport can carry fails at once, rather than breaking
+        // the connection it is sent on (and every other request with it).
+        let max = self.config.max_request_len;
+        if body.len() > max {
+            self.events.push_back(Event::RequestFailed {
+                request: id,
+                error: RequestError::TooLarge {
+                    len: body.len(),
+                    max,
+                },
+            });
+            return id;
+        }
         self.requests.insert(
             id,
             Request {

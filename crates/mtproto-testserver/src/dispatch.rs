@@ -1,0 +1,378 @@
+//! Request dispatch: a table from constructor id to handler (the shape of
+//! gotd's tgtest dispatcher). Wrappers (`invokeWithLayer`,
+//! `initConnection`, `invokeWithoutUpdates`, `invokeAfterMsg`) are handlers
+//! that unwrap; methods are handlers that answer.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+
+use mtproto_session::RpcError;
+use mtproto_tl::api::functions::{
+    InitConnection, InvokeAfterMsg, InvokeWithLayer, InvokeWithoutUpdates,
+};
+use mtproto_tl::api::{enums, functions, types};
+use mtproto_tl::{Deserialize, Identifiable, RawObject, Serialize};
+
+use crate::server::{now, Inner};
+
+/// What a handler does with a request.
+enum Step {
+    /// A wrapper: the inner query is dispatched next.
+    Unwrap(Vec<u8>),
+    /// The answer.
+    Answer(Result<Vec<u8>, RpcError>),
+}
+
+/// A request handler: the whole request (its constructor id included).
+type Handler = fn(&Inner, &[u8]) -> Step;
+
+/// Constructor id → handler. Anything else is answered
+/// `400 INPUT_METHOD_INVALID_<id>`, as Telegram does.
+const HANDLERS: &[(u32, Handler)] = &[
+    (
+        <InvokeWithLayer<RawObject> as Identifiable>::CONSTRUCTOR_ID,
+        invoke_with_layer,
+    ),
+    (
+        <InitConnection<RawObject> as Identifiable>::CONSTRUCTOR_ID,
+        init_connection,
+    ),
+    (
+        <InvokeWithoutUpdates<RawObject> as Identifiable>::CONSTRUCTOR_ID,
+        invoke_without_updates,
+    ),
+    (
+        <InvokeAfterMsg<RawObject> as Identifiable>::CONSTRUCTOR_ID,
+        invoke_after_msg,
+    ),
+    (
+        functions::messages::SetTyping::CONSTRUCTOR_ID,
+        messages_set_typing,
+    ),
+    (functions::help::GetConfig::CONSTRUCTOR_ID, help_get_config),
+];
+
+/// How many dispatch steps (wrappers, then the method) a request may take.
+const MAX_WRAPPERS: usize = 8;
+
+fn rpc(code: i32, message: &str) -> RpcError {
+    RpcError::parse(code, message)
+}
+
+fn invalid() -> RpcError {
+    rpc(400, "INPUT_REQUEST_INVALID")
+}
+
+fn first_id(b: &[u8]) -> Option<u32> {
+    let h = b.get(..4)?;
+    Some(u32::from_le_bytes([h[0], h[1], h[2], h[3]]))
+}
+
+/// A request as the dispatcher saw it.
+#[derive(Debug)]
+pub(crate) struct Handled {
+    /// The innermost method's TL name (or its id in hex).
+    pub name: String,
+    /// Whether it came inside wrappers.
+    pub wrapped: bool,
+    /// The answer.
+    pub result: Result<Vec<u8>, RpcError>,
+}
+
+/// Unwraps the wrappers and answers the request.
+pub(crate) fn handle_request(inner: &Inner, body: &[u8]) -> Handled {
+    let mut cur = body.to_vec();
+    let mut wrapped = false;
+    for _ in 0..MAX_WRAPPERS {
+        let Some(id) = first_id(&cur) else {
+            break;
+        };
+        let name = mtproto_tl::api::name_for_id(id)
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{id:#010x}"));
+        let Some((_, handler)) = HANDLERS.iter().find(|(i, _)| *i == id) else {
+            // Telegram answers unknown methods with INPUT_METHOD_INVALID_<id>.
+            let result = Err(rpc(400, &format!("INPUT_METHOD_INVALID_{id}")));
+            return Handled {
+                name,
+                wrapped,
+                result,
+            };
+        };
+        match handler(inner, &cur) {
+            Step::Unwrap(q) => {
+                cur = q;
+                wrapped = true;
+            }
+            Step::Answer(result) => {
+                return Handled {
+                    name,
+                    wrapped,
+                    result,
+                }
+            }
+        }
+    }
+    Handled {
+        name: "?".into(),
+        wrapped,
+        result: Err(invalid()),
+    }
+}
+
+fn unwrap_or_invalid(r: Result<Vec<u8>, mtproto_tl::DecodeError>) -> Step {
+    match r {
+        Ok(q) => Step::Unwrap(q),
+        Err(_) => Step::Answer(Err(invalid())),
+    }
+}
+
+fn invoke_with_layer(_: &Inner, body: &[u8]) -> Step {
+    unwrap_or_invalid(InvokeWithLayer::<RawObject>::from_bytes(body).map(|w| w.query.0))
+}
+
+fn init_connection(inner: &Inner, body: &[u8]) -> Step {
+    inner.stats.init_connections.fetch_add(1, Ordering::Relaxed);
+    unwrap_or_invalid(InitConnection::<RawObject>::from_bytes(body).map(|w| w.query.0))
+}
+
+fn invoke_without_updates(_: &Inner, body: &[u8]) -> Step {
+    unwrap_or_invalid(InvokeWithoutUpdates::<RawObject>::from_bytes(body).map(|w| w.query.0))
+}
+
+fn invoke_after_msg(_: &Inner, body: &[u8]) -> Step {
+    unwrap_or_invalid(InvokeAfterMsg::<RawObject>::from_bytes(body).map(|w| w.query.0))
+}
+
+fn messages_set_typing(inner: &Inner, body: &[u8]) -> Step {
+    inner.stats.set_typing.fetch_add(1, Ordering::Relaxed);
+    Step::Answer(match functions::messages::SetTyping::from_bytes(body) {
+        Ok(req) => set_typing(inner, &req.peer).map(|b| b.to_bytes()),
+        Err(_) => Err(invalid()),
+    })
+}
+
+fn help_get_config(inner: &Inner, body: &[u8]) -> Step {
+    Step::Answer(match functions::help::GetConfig::from_bytes(body) {
+        Ok(_) => Ok(config(inner.addr).to_bytes()),
+        Err(_) => Err(invalid()),
+    })
+}
+
+/// The peer → error table of the crate docs.
+fn set_typing(inner: &Inner, peer: &enums::InputPeer) -> Result<bool, RpcError> {
+    match peer {
+        enums::InputPeer::Empty => Err(rpc(400, "PEER_ID_INVALID")),
+        enums::InputPeer::Chat(c) => match c.chat_id {
+            400001 => Err(rpc(400, "CHAT_ID_INVALID")),
+            400002 => Err(rpc(400, "CHAT_ADMIN_REQUIRED")),
+            403001 => Err(rpc(403, "CHAT_WRITE_FORBIDDEN")),
+            _ => Ok(true),
+        },
+        enums::InputPeer::Channel(c) => match c.channel_id {
+            400101 => Err(rpc(400, "CHANNEL_INVALID")),
+            400102 => Err(rpc(400, "CHANNEL_PRIVATE")),
+            400103 => Err(rpc(400, "USER_BANNED_IN_CHANNEL")),
+            _ => Ok(true),
+        },
+        enums::InputPeer::User(u) => match u.user_id {
+            400201 => Err(rpc(400, "USER_IS_BLOCKED")),
+            400202 => Err(rpc(400, "USER_IS_BOT")),
+            400203 => Err(rpc(400, "INPUT_USER_DEACTIVATED")),
+            406001 => Err(rpc(406, "AUTH_KEY_DUPLICATED")),
+            400299 => Err(rpc(400, "YOU_BLOCKED_USER")),
+            id @ 420000..=420999 => {
+                let n = id - 420000;
+                let flood = rpc(420, &format!("FLOOD_WAIT_{n}"));
+                if u.access_hash <= 0 {
+                    return Err(flood);
+                }
+                let mut floods = match inner.floods.lock() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                let given = floods.entry((id, u.access_hash)).or_insert(0);
+                if *given < u.access_hash {
+                    *given += 1;
+                    Err(flood)
+                } else {
+                    Ok(true)
+                }
+            }
+            _ => Ok(true),
+        },
+        _ => Ok(true),
+    }
+}
+
+/// A plausible `config` naming this server as DC 2.
+fn config(addr: SocketAddr) -> enums::Config {
+    let date = i32::try_from(now().as_secs()).unwrap_or(i32::MAX);
+    enums::Config::Config(types::Config {
+        default_p2p_contacts: false,
+        preload_featured_stickers: false,
+        revoke_pm_inbox: true,
+        blocked_mode: false,
+        force_try_ipv6: false,
+        date,
+        expires: date.saturating_add(3600),
+        test_mode: true,
+        this_dc: 2,
+        dc_options: vec![enums::DcOption::DcOption(types::DcOption {
+            ipv6: addr.is_ipv6(),
+            media_only: false,
+            tcpo_only: false,
+            cdn: false,
+            static_: false,
+            this_port_only: true,
+            id: 2,
+            ip_address: addr.ip().to_string(),
+            port: i32::from(addr.port()),
+            secret: None,
+        })],
+        dc_txt_domain_name: "localhost".into(),
+        chat_size_max: 200,
+        megagroup_size_max: 200_000,
+        forwarded_count_max: 100,
+        online_update_period_ms: 210_000,
+        offline_blur_timeout_ms: 5_000,
+        offline_idle_timeout_ms: 30_000,
+        online_cloud_timeout_ms: 300_000,
+        notify_cloud_delay_ms: 30_000,
+        notify_default_delay_ms: 1_500,
+        push_chat_period_ms: 60_000,
+        push_chat_limit: 2,
+        edit_time_limit: 172_800,
+        revoke_time_limit: i32::MAX,
+        revoke_pm_time_limit: i32::MAX,
+        rating_e_decay: 2_419_200,
+        stickers_recent_limit: 200,
+        channels_read_media_period: 604_800,
+        tmp_sessions: None,
+        call_receive_timeout_ms: 20_000,
+        call_ring_timeout_ms: 90_000,
+        call_connect_timeout_ms: 30_000,
+        call_packet_timeout_ms: 10_000,
+        me_url_prefix: "https://t.me/".into(),
+        autoupdate_url_prefix: None,
+        gif_search_username: None,
+        venue_search_username: None,
+        img_search_username: None,
+        static_maps_provider: None,
+        caption_length_max: 1024,
+        message_length_max: 4096,
+        webfile_dc_id: 4,
+        suggested_lang_code: None,
+        lang_pack_version: None,
+        base_lang_pack_version: None,
+        reactions_default: None,
+        autologin_token: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn inner() -> Inner {
+        Inner::for_tests(SocketAddr::from(([127, 0, 0, 1], 4430)))
+    }
+
+    fn typing(peer: enums::InputPeer) -> Vec<u8> {
+        functions::messages::SetTyping {
+            peer,
+            top_msg_id: None,
+            action: enums::SendMessageAction::SendMessageTypingAction,
+        }
+        .to_bytes()
+    }
+
+    fn user(user_id: i64, access_hash: i64) -> enums::InputPeer {
+        enums::InputPeer::User(types::InputPeerUser {
+            user_id,
+            access_hash,
+        })
+    }
+
+    #[test]
+    fn wrappers_are_removed() {
+        let i = inner();
+        let wrapped = InvokeWithLayer {
+            layer: mtproto_tl::api::LAYER,
+            query: InitConnection {
+                api_id: 1,
+                device_model: "d".into(),
+                system_version: "s".into(),
+                app_version: "a".into(),
+                system_lang_code: "en".into(),
+                lang_pack: String::new(),
+                lang_code: "en".into(),
+                proxy: None,
+                params: None,
+                query: InvokeWithoutUpdates {
+                    query: RawObject(typing(enums::InputPeer::InputPeerSelf)),
+                },
+            },
+        }
+        .to_bytes();
+        let Handled {
+            name,
+            wrapped: was_wrapped,
+            result: r,
+        } = handle_request(&i, &wrapped);
+        assert_eq!(name, "messages.setTyping");
+        assert!(was_wrapped);
+        // boolTrue#997275b5
+        assert_eq!(r.unwrap(), vec![0xb5, 0x75, 0x72, 0x99]);
+        assert_eq!(i.stats.init_connections.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn unknown_and_garbage_requests() {
+        let i = inner();
+        let Handled { result: r, .. } = handle_request(&i, &[0x78, 0x56, 0x34, 0x12]);
+        assert_eq!(r, Err(rpc(400, "INPUT_METHOD_INVALID_305419896")));
+        let Handled { result: r, .. } = handle_request(&i, &[1, 2]);
+        assert_eq!(r, Err(rpc(400, "INPUT_REQUEST_INVALID")));
+        // setTyping id with a truncated body
+        let Handled { result: r, .. } = handle_request(&i, &[0xe2, 0x3e, 0x94, 0x58, 0]);
+        assert_eq!(r, Err(rpc(400, "INPUT_REQUEST_INVALID")));
+        // invokeWithLayer nested deeper than 8
+        let mut b = typing(enums::InputPeer::InputPeerSelf);
+        for _ in 0..9 {
+            b = InvokeWithoutUpdates {
+                query: RawObject(b),
+            }
+            .to_bytes();
+        }
+        let Handled { result: r, .. } = handle_request(&i, &b);
+        assert_eq!(r, Err(rpc(400, "INPUT_REQUEST_INVALID")));
+    }
+
+    #[test]
+    fn flood_budget_per_user_and_hash() {
+        let i = inner();
+        let p = user(420_003, 2);
+        assert_eq!(set_typing(&i, &p), Err(rpc(420, "FLOOD_WAIT_3")));
+        assert_eq!(set_typing(&i, &p), Err(rpc(420, "FLOOD_WAIT_3")));
+        assert_eq!(set_typing(&i, &p), Ok(true));
+        assert_eq!(
+            set_typing(&i, &user(420_003, 0)),
+            Err(rpc(420, "FLOOD_WAIT_3"))
+        );
+        assert_eq!(
+            set_typing(&i, &enums::InputPeer::Empty),
+            Err(rpc(400, "PEER_ID_INVALID"))
+        );
+        assert_eq!(set_typing(&i, &user(5, 5)), Ok(true));
+    }
+
+    #[test]
+    fn config_decodes() {
+        let c = config(SocketAddr::from(([127, 0, 0, 1], 4430)));
+        let b = c.to_bytes();
+        assert_eq!(&b[..4], &0xcc1a241e_u32.to_le_bytes());
+        assert_eq!(enums::Config::from_bytes(&b).unwrap(), c);
+    }
+}
