@@ -533,3 +533,44 @@ async fn gives_up_after_max_reconnect_attempts() {
         .count();
     assert_eq!(attempts, 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_request_fails_at_once_and_disturbs_nothing() {
+    let server = server(Faults::default()).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut cfg = client_config(&server, TransportKind::Intermediate);
+    cfg.events = Some(tx);
+    let client = Client::connect(cfg).await.unwrap();
+    // Other requests are in flight while a 17 MiB one is made: no transport
+    // carries it (16 MiB frames), so it fails at once with a typed error.
+    let others: Vec<_> = (0..8)
+        .map(|i| {
+            let c = client.clone();
+            tokio::spawn(async move { typing(&c, user(100 + i, 1)).await })
+        })
+        .collect();
+    let started = Instant::now();
+    let big = client
+        .invoke_raw(vec![0; 17 * 1024 * 1024], Duration::from_secs(20))
+        .await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    match big {
+        Err(InvocationError::Dropped(mtproto_session::session::RequestError::TooLarge {
+            len,
+            ..
+        })) => assert_eq!(len, 17 * 1024 * 1024),
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+    for o in others {
+        assert!(o.await.unwrap().unwrap());
+    }
+    // The connection was never dropped for it.
+    assert_eq!(client.stats().reconnects, 0);
+    while let Ok(ev) = rx.try_recv() {
+        assert!(
+            !matches!(ev, ConnectEvent::Disconnected { .. }),
+            "unexpected {ev:?}"
+        );
+    }
+    server.shutdown().await;
+}

@@ -1,43 +1,38 @@
-//! Fuzz entry points (not part of the stable API).
+//! Fuzz entry points (not part of the stable API; feature `testing`).
 
 use core::time::Duration;
 
 use mtproto_crypto::packet::{encrypt_into_rng, Direction};
-use mtproto_crypto::AuthKey;
 use rand::SeedableRng;
 
-use crate::session::{ClientSession, Config, ServerSession};
+use crate::testing::{req, Pair, SALT};
 use crate::wire::{seal_message, MessageHeader};
-use crate::Timestamp;
 
-/// The fixed key used by [`session_incoming`]: bytes 0x00..=0xff.
-fn fuzz_key() -> AuthKey {
-    let mut k = [0u8; 256];
-    for (b, v) in k.iter_mut().zip(0u8..=255) {
-        *b = v;
-    }
-    AuthKey::from_bytes(k)
-}
-
-/// Feeds `data` to both session roles, raw and as validly encrypted
-/// plaintext (so it gets past the msg_key check), with a fixed auth key and
-/// seed. Must never panic.
+/// Feeds `data` to both session roles of a [`Pair`] that has already
+/// exchanged a request (one answered, one in flight, so the sent log, the
+/// replay window and the acks hold something): raw, as validly encrypted
+/// plaintext (so it gets past the msg_key check), and as the body of a
+/// well-formed message of the right session with a msg_id in the time
+/// window. Must never panic.
 pub fn session_incoming(data: &[u8]) {
-    let key = fuzz_key();
-    let now = Timestamp::from_secs(1_700_000_000);
-    let mut client = ClientSession::new(key.clone(), 0x1111, Config::default(), [7; 32]);
-    let mut server = ServerSession::new(key.clone(), 0x1111, Config::default(), [9; 32]);
-    let _ = client.handle_incoming(now, data);
-    let _ = server.handle_incoming(now, data);
+    let mut p = Pair::new(0);
+    p.enqueue(req(1));
+    p.run();
+    p.enqueue(req(2));
+    let in_flight = p.take_client_packets();
+    p.deliver_to_server(&in_flight);
+    let now = p.now;
+    let _ = p.client.handle_incoming(now, data);
+    let _ = p.server.handle_incoming(now, data);
 
     let mut rng = rand_chacha::ChaCha20Rng::from_seed([3; 32]);
     let mut out = Vec::new();
     // 1. `data` as the whole plaintext (header included).
-    if encrypt_into_rng(&key, Direction::ServerToClient, data, &mut rng, &mut out).is_ok() {
-        let _ = client.handle_incoming(now, &out);
+    if encrypt_into_rng(&p.key, Direction::ServerToClient, data, &mut rng, &mut out).is_ok() {
+        let _ = p.client.handle_incoming(now, &out);
     }
-    if encrypt_into_rng(&key, Direction::ClientToServer, data, &mut rng, &mut out).is_ok() {
-        let _ = server.handle_incoming(now, &out);
+    if encrypt_into_rng(&p.key, Direction::ClientToServer, data, &mut rng, &mut out).is_ok() {
+        let _ = p.server.handle_incoming(now, &out);
     }
     // 2. `data` as the body of a well-formed message of the right session,
     //    with a msg_id in the time window.
@@ -46,51 +41,35 @@ pub fn session_incoming(data: &[u8]) {
         None => (0, data),
     };
     let body = &body[..body.len() - body.len() % 4];
-    let server_id = (crate::msg_id::raw_msg_id(now, 0) & !3) | 1;
+    let server_id = p.server.next_msg_id(now, false);
     let to_client = MessageHeader {
-        salt: 0x1111,
-        session_id: client.session_id(),
+        salt: SALT,
+        session_id: p.client.session_id(),
         msg_id: server_id,
         seqno,
     };
-    if seal_message(
-        &key,
-        Direction::ServerToClient,
-        &to_client,
-        body,
-        &mut out,
-        &mut rng,
-    )
-    .is_ok()
+    if seal_message(&p.key, Direction::ServerToClient, &to_client, body, &mut out, &mut rng).is_ok()
     {
-        let _ = client.handle_incoming(now, &out);
+        let _ = p.client.handle_incoming(now, &out);
     }
     let to_server = MessageHeader {
-        salt: 0x1111,
-        session_id: 0x2222,
-        msg_id: server_id & !3,
+        salt: SALT,
+        session_id: p.client.session_id(),
+        msg_id: (crate::msg_id::raw_msg_id(now, 0) & !3).wrapping_add(4096),
         seqno,
     };
-    if seal_message(
-        &key,
-        Direction::ClientToServer,
-        &to_server,
-        body,
-        &mut out,
-        &mut rng,
-    )
-    .is_ok()
+    if seal_message(&p.key, Direction::ClientToServer, &to_server, body, &mut out, &mut rng).is_ok()
     {
-        let _ = server.handle_incoming(now, &out);
+        let _ = p.server.handle_incoming(now, &out);
     }
     // Drive both after the input.
     let later = now.add(Duration::from_secs(3600));
     for t in [now, later] {
-        client.handle_timeout(t);
-        server.handle_timeout(t);
-        while client.poll_event().is_some() {}
-        let _ = client.poll_transmit(t);
-        let _ = server.poll_transmit(t);
-        while server.poll_request().is_some() {}
+        p.client.handle_timeout(t);
+        p.server.handle_timeout(t);
+        while p.client.poll_event().is_some() {}
+        let _ = p.client.poll_transmit(t);
+        let _ = p.server.poll_transmit(t);
+        while p.server.poll_request().is_some() {}
     }
 }

@@ -18,6 +18,7 @@ pub mod session;
 pub mod time;
 pub mod wire;
 
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod fuzz;
 
