@@ -336,7 +336,7 @@ pub fn connect(args: ConnectArgs) -> CliResult {
                 }
                 Ok(())
             }
-            Err(MethodError::Invocation(e)) => Err(failed(format!("messages.setTyping: {e}"))),
+            Err(e) => Err(failed(format!("messages.setTyping: {e}"))),
         }
     })
 }

@@ -11,6 +11,7 @@ use crate::SessionData;
 
 /// How the connection is re-established after it drops.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReconnectPolicy {
     /// Wait before the first reconnect attempt (default 200 ms).
     pub initial_backoff: Duration,
@@ -20,6 +21,27 @@ pub struct ReconnectPolicy {
     /// [`InvocationError::Disconnected`](crate::InvocationError::Disconnected)
     /// (default 10). A later request starts a new round of attempts.
     pub max_attempts: u32,
+}
+
+impl ReconnectPolicy {
+    /// A policy: the first wait, the largest wait, and attempts in a row.
+    pub fn new(initial_backoff: Duration, max_backoff: Duration, max_attempts: u32) -> Self {
+        Self {
+            initial_backoff,
+            max_backoff,
+            max_attempts,
+        }
+    }
+}
+
+impl FloodWaitPolicy {
+    /// Retry waits of at most `max_wait`, at most `max_retries` times per call.
+    pub fn new(max_wait: Duration, max_retries: u32) -> Self {
+        Self {
+            max_wait,
+            max_retries,
+        }
+    }
 }
 
 impl Default for ReconnectPolicy {
@@ -35,6 +57,7 @@ impl Default for ReconnectPolicy {
 /// Automatic retry on `FLOOD_WAIT_N` (and `FLOOD_PREMIUM_WAIT_N`,
 /// `SLOWMODE_WAIT_N`): sleep `N` seconds and send the request again.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FloodWaitPolicy {
     /// Retry only if `N` is at most this many seconds.
     pub max_wait: Duration,
@@ -45,6 +68,7 @@ pub struct FloodWaitPolicy {
 /// The `initConnection` fields sent with the first request of each connection
 /// when an `api_id` is configured.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InitParams {
     /// `api_id` from my.telegram.org.
     pub api_id: i32,
@@ -88,6 +112,7 @@ pub enum MessageDirection {
 
 /// Progress of connecting, for a CLI to print.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConnectEvent {
     /// Opening a TCP connection (`attempt` 0 is the first connect).
     Connecting {
@@ -155,6 +180,7 @@ pub enum ConnectEvent {
 
 /// Everything [`Client::connect`](crate::Client::connect) needs.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// Server address.
     pub addr: SocketAddr,

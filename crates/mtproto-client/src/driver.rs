@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use mtproto_connection::Event;
 use mtproto_session::session::{
-    ClientSession, ConnectionWrapper, Event as SessionEvent, RequestError, RequestId,
+    ClientSession, ConnectionWrapper, RequestError, RequestId, SessionEvent,
 };
 use mtproto_tl::api::functions::{InitConnection, InvokeWithLayer};
 use mtproto_tl::{RawObject, Serialize};

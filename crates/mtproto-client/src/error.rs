@@ -11,6 +11,7 @@ pub use mtproto_session::RpcError;
 
 /// Why [`Client::invoke`](crate::Client::invoke) failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InvocationError {
     /// The server answered with an `rpc_error`.
     Rpc(RpcError),
@@ -38,7 +39,16 @@ impl fmt::Display for InvocationError {
     }
 }
 
-impl std::error::Error for InvocationError {}
+impl std::error::Error for InvocationError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Rpc(e) => Some(e),
+            Self::Dropped(e) => Some(e),
+            Self::Decode(e) => Some(e),
+            Self::Timeout | Self::Disconnected => None,
+        }
+    }
+}
 
 impl From<RpcError> for InvocationError {
     fn from(e: RpcError) -> Self {
@@ -48,6 +58,7 @@ impl From<RpcError> for InvocationError {
 
 /// Why [`Client::connect`](crate::Client::connect) (or a reconnect) failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ConnectError {
     /// TCP connect, read or write failed.
     Io(std::io::Error),
@@ -76,7 +87,16 @@ impl fmt::Display for ConnectError {
     }
 }
 
-impl std::error::Error for ConnectError {}
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io(e) => Some(e),
+            Self::Transport(e) => Some(e),
+            Self::Handshake(e) => Some(e),
+            Self::Timeout | Self::Closed | Self::Config(_) => None,
+        }
+    }
+}
 
 impl From<std::io::Error> for ConnectError {
     fn from(e: std::io::Error) -> Self {

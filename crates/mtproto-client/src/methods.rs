@@ -34,6 +34,7 @@ pub trait Method: RemoteCall {
 
 /// Why a typed method call failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MethodError<E> {
     /// The server answered with an error; documented ones are typed.
     Rpc(E),

@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use mtproto_connection::{ClientParams, ClientStart, Connection, ConnectionError, Event};
 use mtproto_crypto::AuthKey;
 use mtproto_session::handshake::HandshakeConfig;
-use mtproto_session::session::{ClientSession, Event as SessionEvent};
+use mtproto_session::session::{ClientSession, SessionEvent};
 use mtproto_session::{Monotonic, Now, Timestamp};
 use mtproto_transport::TransportConfig;
 use rand::RngCore;

@@ -28,11 +28,7 @@ fn client_config(server: &TestServer, kind: TransportKind) -> ClientConfig {
     let mut cfg = ClientConfig::new(server.addr(), kind)
         .with_rsa_key(server.public_key())
         .with_api_id(12345);
-    cfg.reconnect = ReconnectPolicy {
-        initial_backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_millis(200),
-        max_attempts: 5,
-    };
+    cfg.reconnect = ReconnectPolicy::new(Duration::from_millis(20), Duration::from_millis(200), 5);
     cfg.session_config.request_timeout = Duration::from_secs(20);
     cfg
 }
@@ -415,10 +411,7 @@ async fn bad_clients_do_not_take_the_server_down() {
 async fn flood_wait_retry_policy() {
     let server = server(Faults::default()).await;
     let mut cfg = client_config(&server, TransportKind::Intermediate);
-    cfg.flood_wait = Some(FloodWaitPolicy {
-        max_wait: Duration::from_secs(2),
-        max_retries: 2,
-    });
+    cfg.flood_wait = Some(FloodWaitPolicy::new(Duration::from_secs(2), 2));
     let client = Client::connect(cfg).await.unwrap();
     // FLOOD_WAIT_1 once, then true: one retry after ~1 s.
     let t = Instant::now();

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use bytes::BytesMut;
-use mtproto_session::handshake::{ClientEvent, ClientHandshake, HandshakeConfig};
+use mtproto_session::handshake::{ClientHandshake, ClientStep, HandshakeConfig};
 use mtproto_session::session::{ClientSession, Config, RequestId, REQUEST_OVERHEAD};
 use mtproto_session::{Monotonic, Now};
 use mtproto_transport::{TransportConfig, TransportKind};
@@ -250,8 +250,8 @@ impl ClientRole {
                     .feed(payload, cx.rng, now.wall)
                     .map_err(ConnectionError::Handshake)?
                 {
-                    ClientEvent::Send(msg) => cx.send_plain(&msg),
-                    ClientEvent::Done(outcome) => {
+                    ClientStep::Send(msg) => cx.send_plain(&msg),
+                    ClientStep::Done(outcome) => {
                         self.finish_handshake(now, outcome, cx);
                         Ok(())
                     }

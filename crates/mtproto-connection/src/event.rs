@@ -4,7 +4,7 @@ use core::fmt;
 
 use mtproto_crypto::AuthKey;
 use mtproto_session::handshake::{HandshakeError, PqInnerVariant, RsaScheme};
-use mtproto_session::session::{Event as SessionEvent, IncomingError};
+use mtproto_session::session::{IncomingError, SessionEvent};
 use mtproto_transport::{TransportError, TransportErrorCode, TransportKind};
 
 /// The key a client handshake made.

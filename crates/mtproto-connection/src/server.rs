@@ -8,7 +8,7 @@ use bytes::BytesMut;
 use mtproto_crypto::rsa::RsaPrivateKey;
 use mtproto_crypto::AuthKey;
 use mtproto_session::handshake::server::ServerConfig;
-use mtproto_session::handshake::{ServerEvent as HandshakeStep, ServerHandshake};
+use mtproto_session::handshake::{ServerHandshake, ServerStep};
 use mtproto_session::session::{Admission, Config, ServerSession};
 use mtproto_session::wire::MessageHeader;
 use mtproto_session::{Now, RpcError};
@@ -222,8 +222,8 @@ impl ServerRole {
             .feed(payload, cx.rng, now.wall, |k| keys.contains(k.id_u64()))
             .map_err(ConnectionError::Handshake)?;
         match step {
-            HandshakeStep::Send(reply) => cx.send_plain(&reply),
-            HandshakeStep::Done { reply, outcome } => {
+            ServerStep::Send(reply) => cx.send_plain(&reply),
+            ServerStep::Done { reply, outcome } => {
                 cx.send_plain(&reply)?;
                 let auth_key_id = outcome.auth_key.id_u64();
                 keys.insert(outcome.auth_key, outcome.server_salt);

@@ -14,7 +14,7 @@ use mtproto_crypto::rsa::RsaPrivateKey;
 use mtproto_crypto::test_keys::TEST_RSA_PRIVATE_PEM;
 use mtproto_crypto::AuthKey;
 use mtproto_session::handshake::HandshakeConfig;
-use mtproto_session::session::{ClientSession, Config, Event as SessionEvent, RequestError};
+use mtproto_session::session::{ClientSession, Config, RequestError, SessionEvent};
 use mtproto_session::testing::{answer_for, req, START};
 use mtproto_session::{Now, Timestamp};
 use mtproto_transport::{TransportErrorCode, TransportKind};

@@ -48,7 +48,15 @@ pub fn session_incoming(data: &[u8]) {
         msg_id: server_id,
         seqno,
     };
-    if seal_message(&p.key, Direction::ServerToClient, &to_client, body, &mut out, &mut rng).is_ok()
+    if seal_message(
+        &p.key,
+        Direction::ServerToClient,
+        &to_client,
+        body,
+        &mut out,
+        &mut rng,
+    )
+    .is_ok()
     {
         let _ = p.client.handle_incoming(now, &out);
     }
@@ -58,7 +66,15 @@ pub fn session_incoming(data: &[u8]) {
         msg_id: (crate::msg_id::raw_msg_id(now, 0) & !3).wrapping_add(4096),
         seqno,
     };
-    if seal_message(&p.key, Direction::ClientToServer, &to_server, body, &mut out, &mut rng).is_ok()
+    if seal_message(
+        &p.key,
+        Direction::ClientToServer,
+        &to_server,
+        body,
+        &mut out,
+        &mut rng,
+    )
+    .is_ok()
     {
         let _ = p.server.handle_incoming(now, &out);
     }

@@ -15,7 +15,7 @@ use rand_chacha::ChaCha20Rng;
 use std::collections::VecDeque;
 
 use crate::session::{
-    Admission, ClientSession, Config, Event, RequestError, RequestId, ServerSession,
+    Admission, ClientSession, Config, RequestError, RequestId, ServerSession, SessionEvent,
 };
 use crate::wire::{open, parse_container, BadMsgCode};
 use crate::{Monotonic, Now, RpcError, Timestamp};
@@ -134,7 +134,7 @@ pub struct Pair {
     /// Whether [`run`](Self::run) answers requests automatically.
     pub auto_answer: bool,
     /// Every event the client reported, in order.
-    pub events: Vec<Event>,
+    pub events: Vec<SessionEvent>,
     /// Every packet the server sent during [`run`](Self::run), in order
     /// (for replay tests).
     pub server_log: Vec<Vec<u8>>,
@@ -309,7 +309,7 @@ impl Pair {
         self.events
             .iter()
             .filter_map(|e| match e {
-                Event::Response { request, result } if *request == id => Some(result),
+                SessionEvent::Response { request, result } if *request == id => Some(result),
                 _ => None,
             })
             .collect()
@@ -320,7 +320,7 @@ impl Pair {
         self.events
             .iter()
             .filter_map(|e| match e {
-                Event::RequestFailed { request, error } if *request == id => Some(error),
+                SessionEvent::RequestFailed { request, error } if *request == id => Some(error),
                 _ => None,
             })
             .collect()

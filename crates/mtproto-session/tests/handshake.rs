@@ -8,9 +8,9 @@ mod vectors;
 use mtproto_crypto::dh as cdh;
 use mtproto_crypto::rsa::{telegram_production_key, telegram_test_key, RsaPrivateKey};
 use mtproto_session::handshake::{
-    client, decode_plain, encode_plain, server, ClientEvent, ClientHandshake, DhError,
+    client, decode_plain, encode_plain, server, ClientHandshake, ClientStep, DhError,
     EnvelopeError, ErrorKind, FixedMsgIds, HandshakeConfig, HandshakeError, PqInnerVariant,
-    RsaScheme, ServerEvent, ServerHandshake, Step,
+    RsaScheme, ServerHandshake, ServerStep, Step,
 };
 use mtproto_session::Timestamp;
 use mtproto_tl::mtproto::{enums, functions, types};
@@ -214,7 +214,7 @@ fn official_2025_replays_through_driver() {
     let first = hs.start(&mut rng, now).unwrap();
     assert_eq!(hex::encode(&first), o25::MSG_REQ_PQ_MULTI);
 
-    let ClientEvent::Send(req_dh) = hs.feed(&h(o25::MSG_RESPQ), &mut rng, now).unwrap() else {
+    let ClientStep::Send(req_dh) = hs.feed(&h(o25::MSG_RESPQ), &mut rng, now).unwrap() else {
         panic!("expected req_DH_params")
     };
     // Everything but the 256-byte encrypted_data at the end (the page omits
@@ -226,7 +226,7 @@ fn official_2025_replays_through_driver() {
         hex::encode(&want[..want.len() - 256])
     );
 
-    let ClientEvent::Send(set_dh) = hs
+    let ClientStep::Send(set_dh) = hs
         .feed(&h(o25::MSG_SERVER_DH_PARAMS_OK), &mut rng, now)
         .unwrap()
     else {
@@ -234,7 +234,7 @@ fn official_2025_replays_through_driver() {
     };
     assert_eq!(hex::encode(&set_dh), o25::MSG_SET_CLIENT_DH_PARAMS);
 
-    let ClientEvent::Done(out) = hs.feed(&h(o25::MSG_DH_GEN_OK), &mut rng, now).unwrap() else {
+    let ClientStep::Done(out) = hs.feed(&h(o25::MSG_DH_GEN_OK), &mut rng, now).unwrap() else {
         panic!("expected the outcome")
     };
     assert!(hs.is_finished());
@@ -844,15 +844,15 @@ fn run_pair(
     let mut to_server = client.start(&mut crng, now)?;
     loop {
         match srv.feed(&to_server, &mut srng, now, &mut key_exists)? {
-            ServerEvent::Send(m) => match client.feed(&m, &mut crng, now)? {
-                ClientEvent::Send(next) => to_server = next,
-                ClientEvent::Done(_) => panic!("client done before the server"),
+            ServerStep::Send(m) => match client.feed(&m, &mut crng, now)? {
+                ClientStep::Send(next) => to_server = next,
+                ClientStep::Done(_) => panic!("client done before the server"),
             },
-            ServerEvent::Done { reply, outcome } => {
+            ServerStep::Done { reply, outcome } => {
                 assert_eq!(srv.rsa_scheme(), Some(RsaScheme::RsaPad));
                 match client.feed(&reply, &mut crng, now)? {
-                    ClientEvent::Done(c) => return Ok((c, outcome)),
-                    ClientEvent::Send(_) => panic!("client wants more"),
+                    ClientStep::Done(c) => return Ok((c, outcome)),
+                    ClientStep::Send(_) => panic!("client wants more"),
                 }
             }
         }
@@ -914,13 +914,13 @@ fn run_pair_until_client_error(
     let mut to_server = client.start(&mut crng, now).unwrap();
     let mut answers = Vec::new();
     loop {
-        let ServerEvent::Send(m) = srv.feed(&to_server, &mut srng, now, key_exists).unwrap() else {
+        let ServerStep::Send(m) = srv.feed(&to_server, &mut srng, now, key_exists).unwrap() else {
             panic!("the server finished")
         };
         answers.push(decode_plain(&m).unwrap().body.to_vec());
         match client.feed(&m, &mut crng, now) {
-            Ok(ClientEvent::Send(next)) => to_server = next,
-            Ok(ClientEvent::Done(_)) => panic!("client done"),
+            Ok(ClientStep::Send(next)) => to_server = next,
+            Ok(ClientStep::Done(_)) => panic!("client done"),
             Err(e) => return (e, srv, answers),
         }
     }
@@ -1410,7 +1410,7 @@ fn server_driver_rejects_garbage_envelopes() {
     );
     // req_pq through the driver.
     let mut srv = ServerHandshake::new(server::ServerConfig::new(vec![test_server_key()]));
-    let ServerEvent::Send(m) = srv
+    let ServerStep::Send(m) = srv
         .feed(&h(o25::MSG_REQ_PQ_MULTI), &mut rng, now, |_| false)
         .unwrap()
     else {
@@ -1461,14 +1461,14 @@ fn server_resends_remembered_answer_to_repeated_requests() {
         // The client lost that answer and repeats its request (new msg_id,
         // same body).
         let repeat = with_msg_id(&to_server, decode_plain(&to_server).unwrap().msg_id + 4);
-        let ServerEvent::Send(again) = srv.feed(&repeat, &mut srng, now, &mut exists).unwrap()
+        let ServerStep::Send(again) = srv.feed(&repeat, &mut srng, now, &mut exists).unwrap()
         else {
             panic!("a repeat re-sends, it does not finish again")
         };
         assert_eq!(srng.get_word_pos(), pos, "a repeat draws no randomness");
         let (first, done) = match event {
-            ServerEvent::Send(m) => (m, None),
-            ServerEvent::Done { reply, outcome } => (reply, Some(outcome)),
+            ServerStep::Send(m) => (m, None),
+            ServerStep::Done { reply, outcome } => (reply, Some(outcome)),
         };
         let (m1, m2) = (decode_plain(&first).unwrap(), decode_plain(&again).unwrap());
         assert_eq!(m2.body, m1.body, "the same answer");
@@ -1476,8 +1476,8 @@ fn server_resends_remembered_answer_to_repeated_requests() {
         bodies.push(m1.body.to_vec());
         // The client gets only the re-sent copy.
         match client.feed(&again, &mut crng, now).unwrap() {
-            ClientEvent::Send(next) => to_server = next,
-            ClientEvent::Done(c) => break (c, done.unwrap()),
+            ClientStep::Send(next) => to_server = next,
+            ClientStep::Done(c) => break (c, done.unwrap()),
         }
     };
     assert_eq!(outcome.0.auth_key, outcome.1.auth_key);
@@ -1501,7 +1501,7 @@ fn server_answers_only_identical_repeats() {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let now = Timestamp::from_secs(1);
     let req = h(o25::MSG_REQ_PQ_MULTI);
-    let ServerEvent::Send(res) = srv.feed(&req, &mut rng, now, |_| false).unwrap() else {
+    let ServerStep::Send(res) = srv.feed(&req, &mut rng, now, |_| false).unwrap() else {
         panic!()
     };
     let mut similar = req.clone();
@@ -1541,7 +1541,7 @@ fn server_forgets_answers_after_ten_minutes() {
             .unwrap();
         let again = srv.feed(&req, &mut rng, Timestamp::from_secs(t0 + later), |_| false);
         if remembered {
-            let (ServerEvent::Send(a), ServerEvent::Send(b)) = (first, again.unwrap()) else {
+            let (ServerStep::Send(a), ServerStep::Send(b)) = (first, again.unwrap()) else {
                 panic!("expected resPQ twice")
             };
             assert_eq!(

@@ -7,8 +7,8 @@ use core::time::Duration;
 use mtproto_crypto::packet::{encrypt_into_rng, Direction};
 use mtproto_session::fuzz::session_incoming as fuzz_incoming;
 use mtproto_session::session::{
-    AuthKey, ClientSession, Config, Event, IncomingError, RequestError, RequestId, RpcError,
-    ServerSession, Violation,
+    AuthKey, ClientSession, Config, IncomingError, RequestError, RequestId, RpcError,
+    ServerSession, SessionEvent, Violation,
 };
 use mtproto_session::testing::{
     answer_for, key, mono, req, Fault, Pair, ANSWER_CTOR, REQ_CTOR, SALT, START,
@@ -29,7 +29,7 @@ fn basic_request_response() {
     assert!(p
         .events
         .iter()
-        .any(|e| matches!(e, Event::NewSession { .. })));
+        .any(|e| matches!(e, SessionEvent::NewSession { .. })));
     assert_eq!(p.client.pending_requests(), 0);
 }
 
@@ -64,7 +64,7 @@ fn skew_test(skew: i64) {
     assert!(p
         .events
         .iter()
-        .any(|e| matches!(e, Event::TimeOffsetChanged { .. })));
+        .any(|e| matches!(e, SessionEvent::TimeOffsetChanged { .. })));
     // Later requests go straight through.
     let id2 = p.enqueue(req(43));
     p.run();
@@ -105,7 +105,9 @@ fn salt_change_mid_stream() {
     p.assert_answered_once(b, &req(2));
     assert_eq!(p.server.stats().bad_salts_sent, 1);
     assert_eq!(p.client.salt(), new_salt);
-    assert!(p.events.contains(&Event::SaltChanged { salt: new_salt }));
+    assert!(p
+        .events
+        .contains(&SessionEvent::SaltChanged { salt: new_salt }));
     // The request reached the server exactly once (the first try was ignored).
     assert_eq!(p.server.stats().requests_received, 2);
 }
@@ -260,11 +262,11 @@ fn unknown_req_msg_id_is_an_event_not_a_panic() {
     body.extend_from_slice(&answer_for(&req(1)));
     p.server.send_message(body, true, true);
     p.run();
-    assert!(p
-        .events
-        .contains(&Event::ProtocolViolation(Violation::UnknownRequest {
+    assert!(p.events.contains(&SessionEvent::ProtocolViolation(
+        Violation::UnknownRequest {
             req_msg_id: 0x1234_5678_0000_0000
-        })));
+        }
+    )));
     // A second answer to an already answered request is also just an event.
     assert_eq!(p.responses(id).len(), 1);
 }
@@ -304,7 +306,7 @@ fn even_server_msg_id_is_a_violation() {
     p.client.handle_incoming(p.client_now(), &pkt).unwrap();
     assert_eq!(
         p.client.poll_event(),
-        Some(Event::ProtocolViolation(Violation::BadMsgIdParity {
+        Some(SessionEvent::ProtocolViolation(Violation::BadMsgIdParity {
             msg_id: mid
         }))
     );
@@ -335,7 +337,9 @@ fn updates_are_reported() {
     p.run();
     p.server.push_update(answer_for(&req(77)));
     p.run();
-    assert!(p.events.contains(&Event::Update(answer_for(&req(77)))));
+    assert!(p
+        .events
+        .contains(&SessionEvent::Update(answer_for(&req(77)))));
 }
 
 #[test]
@@ -375,11 +379,9 @@ fn late_answer_after_timeout_is_unknown() {
     p.run();
     assert_eq!(p.failures(id), vec![&RequestError::Timeout]);
     assert!(p.responses(id).is_empty());
-    assert!(p
-        .events
-        .contains(&Event::ProtocolViolation(Violation::UnknownRequest {
-            req_msg_id: mid
-        })));
+    assert!(p.events.contains(&SessionEvent::ProtocolViolation(
+        Violation::UnknownRequest { req_msg_id: mid }
+    )));
 }
 
 #[test]
@@ -395,7 +397,7 @@ fn seqno_errors_start_a_new_session() {
         p.run();
         p.assert_answered_once(b, &req(2));
         assert_ne!(p.client.session_id(), old_session, "code {code}");
-        assert!(p.events.contains(&Event::SessionReset {
+        assert!(p.events.contains(&SessionEvent::SessionReset {
             session_id: p.client.session_id(),
             code: BadMsgCode(code)
         }));
@@ -475,10 +477,10 @@ fn keepalive_ping_delay_disconnect_is_scheduled() {
     assert_eq!(p.server.stats().keepalive_pings, 1);
     assert_eq!(p.server.stats().last_disconnect_delay, Some(75));
     // The pong produces no event.
-    assert!(!p
-        .events
-        .iter()
-        .any(|e| matches!(e, Event::ProtocolViolation(_) | Event::Update(_))));
+    assert!(!p.events.iter().any(|e| matches!(
+        e,
+        SessionEvent::ProtocolViolation(_) | SessionEvent::Update(_)
+    )));
     // And the next one is scheduled a minute later.
     assert!(p.client.poll_timeout().unwrap() > mono(p.client_now()));
 }
@@ -512,7 +514,9 @@ fn future_salts_are_stored_and_used() {
     p.run();
     p.assert_answered_once(b, &req(1));
     assert_eq!(p.client.salt(), next_salt);
-    assert!(p.events.contains(&Event::SaltChanged { salt: next_salt }));
+    assert!(p
+        .events
+        .contains(&SessionEvent::SaltChanged { salt: next_salt }));
     assert_eq!(p.server.stats().bad_salts_sent, 0);
 }
 
@@ -547,7 +551,7 @@ fn new_session_created_after_server_forgets() {
     let n = p
         .events
         .iter()
-        .filter(|e| matches!(e, Event::NewSession { .. }))
+        .filter(|e| matches!(e, SessionEvent::NewSession { .. }))
         .count();
     assert_eq!(n, 2);
 }
@@ -584,16 +588,16 @@ fn real_server_packet_through_client_session() {
     let pkt = hex::decode(V_PACKET).unwrap();
     c.handle_incoming(now.add(Duration::from_millis(300)), &pkt)
         .unwrap();
-    let events: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    let events: Vec<SessionEvent> = std::iter::from_fn(|| c.poll_event()).collect();
     assert_eq!(
         events,
         vec![
-            Event::SaltChanged { salt: V_SALT },
-            Event::NewSession {
+            SessionEvent::SaltChanged { salt: V_SALT },
+            SessionEvent::NewSession {
                 first_msg_id: V_PING_MSG_ID,
                 unique_id: V_UNIQUE_ID
             },
-            Event::Response {
+            SessionEvent::Response {
                 request: ping,
                 result: Ok(hex::decode(V_PONG).unwrap())
             },
@@ -642,8 +646,14 @@ fn real_server_packet_an_hour_later_is_dropped_by_time() {
     c2.set_time_offset(-3600);
     c2.handle_incoming(now, &hex::decode(V_PACKET).unwrap())
         .unwrap();
-    assert!(matches!(c2.poll_event(), Some(Event::SaltChanged { .. })));
-    assert!(matches!(c2.poll_event(), Some(Event::NewSession { .. })));
+    assert!(matches!(
+        c2.poll_event(),
+        Some(SessionEvent::SaltChanged { .. })
+    ));
+    assert!(matches!(
+        c2.poll_event(),
+        Some(SessionEvent::NewSession { .. })
+    ));
 }
 
 // ---- no panics
@@ -846,7 +856,7 @@ fn wall_clock_steps_neither_fire_nor_delay_timers() {
     c.handle_timeout(at(-86_400, 10));
     assert_eq!(
         c.poll_event(),
-        Some(Event::RequestFailed {
+        Some(SessionEvent::RequestFailed {
             request: id,
             error: RequestError::Timeout
         })

@@ -7,7 +7,7 @@ use core::time::Duration;
 
 use mtproto_crypto::packet::Direction;
 use mtproto_session::session::ServerSession;
-use mtproto_session::session::{Config, Event, RequestId, Violation};
+use mtproto_session::session::{Config, RequestId, SessionEvent, Violation};
 use mtproto_session::testing::{answer_for, key, open_packet, req, Pair, PlainPacket, REQ_CTOR};
 use mtproto_session::Now;
 use mtproto_tl::mtproto::types;
@@ -94,7 +94,7 @@ fn two_answers(seed: u64, old_first: bool) {
     assert!(
         !n.events
             .iter()
-            .any(|e| matches!(e, Event::ProtocolViolation(_))),
+            .any(|e| matches!(e, SessionEvent::ProtocolViolation(_))),
         "{:?}",
         n.events
     );
@@ -205,7 +205,7 @@ fn requests_enqueued_while_disconnected_wait_and_expire() {
     n.advance(Duration::from_secs(5));
     assert!(n.events.iter().any(|e| matches!(
         e,
-        Event::RequestFailed { request, .. } if *request == a
+        SessionEvent::RequestFailed { request, .. } if *request == a
     )));
     // Never transmitted: nothing counted as resumed.
     assert_eq!(n.client.resume_on_new_connection(n.now), 0);
@@ -233,12 +233,12 @@ fn missing_keepalive_pong_reports_a_dead_connection_once() {
         Some(Now::from(n.now.add(Duration::from_secs(10))).mono)
     );
     n.advance(Duration::from_secs(9));
-    assert!(!n.events.contains(&Event::ConnectionDead));
+    assert!(!n.events.contains(&SessionEvent::ConnectionDead));
     n.advance(Duration::from_secs(1));
     assert_eq!(
         n.events
             .iter()
-            .filter(|e| **e == Event::ConnectionDead)
+            .filter(|e| **e == SessionEvent::ConnectionDead)
             .count(),
         1
     );
@@ -246,7 +246,7 @@ fn missing_keepalive_pong_reports_a_dead_connection_once() {
     assert_eq!(
         n.events
             .iter()
-            .filter(|e| **e == Event::ConnectionDead)
+            .filter(|e| **e == SessionEvent::ConnectionDead)
             .count(),
         1,
         "reported once"
@@ -268,7 +268,7 @@ fn missing_keepalive_pong_reports_a_dead_connection_once() {
     assert_eq!(
         n.events
             .iter()
-            .filter(|e| **e == Event::ConnectionDead)
+            .filter(|e| **e == SessionEvent::ConnectionDead)
             .count(),
         1
     );
@@ -399,11 +399,9 @@ fn state_info_for_an_unknown_request_is_a_violation() {
     );
     let s = n.take_server_packets();
     n.deliver_to_client(&s);
-    assert!(n
-        .events
-        .contains(&Event::ProtocolViolation(Violation::UnknownRequest {
-            req_msg_id: 0x1234
-        })));
+    assert!(n.events.contains(&SessionEvent::ProtocolViolation(
+        Violation::UnknownRequest { req_msg_id: 0x1234 }
+    )));
 }
 
 #[test]
@@ -418,7 +416,7 @@ fn future_salts_now_syncs_the_clock() {
     assert_eq!(n.client.time_offset(), 20);
     assert!(n
         .events
-        .contains(&Event::TimeOffsetChanged { offset_secs: 20 }));
+        .contains(&SessionEvent::TimeOffsetChanged { offset_secs: 20 }));
 }
 
 #[test]
@@ -463,6 +461,6 @@ fn cancelled_request_produces_no_event_and_is_not_resent() {
     assert_eq!(n.server.stats().requests_received, 1);
     assert!(!n.events.iter().any(|e| matches!(
         e,
-        Event::Response { request, .. } | Event::RequestFailed { request, .. } if *request == a
+        SessionEvent::Response { request, .. } | SessionEvent::RequestFailed { request, .. } if *request == a
     )));
 }

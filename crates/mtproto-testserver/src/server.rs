@@ -23,6 +23,7 @@ use crate::faults::Faults;
 
 /// Server settings.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct TestServerConfig {
     /// Where to listen (default `127.0.0.1:0`).
     pub bind: SocketAddr,
@@ -60,6 +61,7 @@ impl TestServerConfig {
 
 /// What the server reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServerEvent {
     /// A connection was accepted and its transport detected.
     Connected {

@@ -9,8 +9,7 @@ use mtproto_crypto::rsa::{tl_bytes, RsaPrivateKey};
 use mtproto_session::handshake::client::{self, DhGenResult};
 use mtproto_session::handshake::server::{self, ServerConfig, SetClientDhResult};
 use mtproto_session::handshake::{
-    AuthKey, ClientEvent, ClientHandshake, FixedMsgIds, HandshakeConfig, ServerEvent,
-    ServerHandshake,
+    AuthKey, ClientHandshake, ClientStep, FixedMsgIds, HandshakeConfig, ServerHandshake, ServerStep,
 };
 use mtproto_session::Timestamp;
 use rand::{CryptoRng, RngCore, SeedableRng};
@@ -204,8 +203,8 @@ pub fn handshake_client(data: &[u8]) {
             }
             for m in messages(rest) {
                 match hs.feed(m, &mut rng, now) {
-                    Ok(ClientEvent::Send(_)) => {}
-                    Ok(ClientEvent::Done(_)) | Err(_) => break,
+                    Ok(ClientStep::Send(_)) => {}
+                    Ok(ClientStep::Done(_)) | Err(_) => break,
                 }
             }
         }
@@ -282,8 +281,8 @@ pub fn handshake_server(data: &[u8]) {
             );
             for m in messages(rest) {
                 match hs.feed(m, &mut rng, now, |_| false) {
-                    Ok(ServerEvent::Send(_)) => {}
-                    Ok(ServerEvent::Done { .. }) | Err(_) => break,
+                    Ok(ServerStep::Send(_)) => {}
+                    Ok(ServerStep::Done { .. }) | Err(_) => break,
                 }
             }
         }

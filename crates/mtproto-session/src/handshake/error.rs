@@ -42,6 +42,7 @@ impl fmt::Display for Step {
 
 /// Why an unencrypted message envelope was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EnvelopeError {
     /// Fewer than the 20 header bytes.
     TooShort {
@@ -229,6 +230,7 @@ impl fmt::Display for ErrorKind {
 ///
 /// Never carries secret values (nonces, keys, exponents).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HandshakeError {
     /// Where it happened.
     pub step: Step,

@@ -72,6 +72,7 @@ pub const REMEMBER_ANSWERS_FOR: core::time::Duration = core::time::Duration::fro
 
 /// Client-side handshake options.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct HandshakeConfig {
     /// RSA public keys we trust; the first fingerprint in `resPQ` that matches
     /// one of them is used.
@@ -181,7 +182,7 @@ impl MsgIdSource for FixedMsgIds {
 /// What the client driver wants done next.
 #[allow(clippy::large_enum_variant)] // returned once per message; boxing buys nothing
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClientEvent {
+pub enum ClientStep {
     /// Send these bytes (a whole unencrypted message) to the server.
     Send(Vec<u8>),
     /// The handshake is complete.
@@ -247,7 +248,7 @@ impl<M: MsgIdSource> ClientHandshake<M> {
         incoming: &[u8],
         rng: &mut R,
         now: Timestamp,
-    ) -> Result<ClientEvent, HandshakeError> {
+    ) -> Result<ClientStep, HandshakeError> {
         let state = core::mem::replace(&mut self.state, ClientState::Finished);
         let step = match &state {
             ClientState::ResPq(_) => Step::ResPq,
@@ -280,7 +281,7 @@ impl<M: MsgIdSource> ClientHandshake<M> {
                 (ClientState::DhGen(Box::new(n)), b)
             }
             ClientState::DhGen(s) => match (*s).handle_dh_gen(msg.body, rng)? {
-                client::DhGenResult::Done(outcome) => return Ok(ClientEvent::Done(outcome)),
+                client::DhGenResult::Done(outcome) => return Ok(ClientStep::Done(outcome)),
                 client::DhGenResult::Retry(n, b) => (ClientState::DhGen(Box::new(n)), b),
             },
             ClientState::Idle(_) | ClientState::Finished => {
@@ -288,7 +289,7 @@ impl<M: MsgIdSource> ClientHandshake<M> {
             }
         };
         self.state = next;
-        Ok(ClientEvent::Send(encode_plain(
+        Ok(ClientStep::Send(encode_plain(
             self.msg_ids.next_msg_id(now),
             &body,
         )))
@@ -303,7 +304,7 @@ impl<M: MsgIdSource> ClientHandshake<M> {
 /// What the server driver wants done next.
 #[allow(clippy::large_enum_variant)] // returned once per message; boxing buys nothing
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ServerEvent {
+pub enum ServerStep {
     /// Send these bytes (a whole unencrypted message) to the client.
     Send(Vec<u8>),
     /// Send `reply` (the `dh_gen_ok` message); the handshake is complete.
@@ -382,7 +383,7 @@ impl<M: MsgIdSource> ServerHandshake<M> {
     /// `key_exists` is asked whether a new auth key's id is already taken; if
     /// so the server answers `dh_gen_retry` (pass `|_| false` to skip), and
     /// after [`server::SERVER_MAX_RETRIES`] retries `dh_gen_fail`: that comes
-    /// back as [`ServerEvent::Send`], the handshake is then finished and
+    /// back as [`ServerStep::Send`], the handshake is then finished and
     /// [`Self::failure`] says why.
     ///
     /// Any error ends the handshake and forgets the remembered answer.
@@ -392,7 +393,7 @@ impl<M: MsgIdSource> ServerHandshake<M> {
         rng: &mut R,
         now: Timestamp,
         key_exists: impl FnMut(&AuthKey) -> bool,
-    ) -> Result<ServerEvent, HandshakeError> {
+    ) -> Result<ServerStep, HandshakeError> {
         // auth_key.html, "Error Handling (Lost Queries and Responses)": "If the
         // server has already sent a response to this query (exactly the same
         // request and not just similar: all the parameters during the repeat
@@ -403,7 +404,7 @@ impl<M: MsgIdSource> ServerHandshake<M> {
             .is_some_and(|t| now.since(t) <= REMEMBER_ANSWERS_FOR);
         if let (Some(last), Ok(msg), true) = (&self.last, decode_plain(incoming), fresh) {
             if msg.body == last.request.as_slice() {
-                return Ok(ServerEvent::Send(encode_plain(
+                return Ok(ServerStep::Send(encode_plain(
                     self.msg_ids.next_msg_id(now),
                     &last.reply,
                 )));
@@ -426,7 +427,7 @@ impl<M: MsgIdSource> ServerHandshake<M> {
         rng: &mut R,
         now: Timestamp,
         key_exists: impl FnMut(&AuthKey) -> bool,
-    ) -> Result<ServerEvent, HandshakeError> {
+    ) -> Result<ServerStep, HandshakeError> {
         let state = core::mem::replace(&mut self.state, ServerState::Finished);
         let step = match &state {
             ServerState::ReqPq(_) => Step::ServerReqPq,
@@ -457,7 +458,7 @@ impl<M: MsgIdSource> ServerHandshake<M> {
                     server::SetClientDhAnswer::Done(reply, outcome) => {
                         let out = encode_plain(self.msg_ids.next_msg_id(now), &reply);
                         self.remember(msg.body, reply);
-                        return Ok(ServerEvent::Done {
+                        return Ok(ServerStep::Done {
                             reply: out,
                             outcome,
                         });
@@ -476,7 +477,7 @@ impl<M: MsgIdSource> ServerHandshake<M> {
         self.state = next;
         let out = encode_plain(self.msg_ids.next_msg_id(now), &body);
         self.remember(msg.body, body);
-        Ok(ServerEvent::Send(out))
+        Ok(ServerStep::Send(out))
     }
 
     fn remember(&mut self, request: &[u8], reply: Vec<u8>) {

@@ -27,6 +27,7 @@ pub const SERVER_MAX_RETRIES: u32 = 5;
 
 /// Server-side handshake options.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// Our RSA private keys; all their fingerprints are offered in `resPQ`.
     pub rsa_keys: Vec<RsaPrivateKey>,

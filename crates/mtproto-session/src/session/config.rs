@@ -34,7 +34,7 @@ pub struct Config {
     /// equal to 75 seconds."
     pub disconnect_delay_secs: i32,
     /// How long the keepalive's `pong` may take before the connection is
-    /// reported dead with [`Event::ConnectionDead`] (default 20 s; `None`
+    /// reported dead with [`SessionEvent::ConnectionDead`] (default 20 s; `None`
     /// disables the check).
     pub pong_timeout: Option<Duration>,
     /// Request bodies longer than this are sent as `gzip_packed` when that

@@ -7,7 +7,7 @@ use crate::wire::BadMsgCode;
 use crate::RpcError;
 
 /// Something the server sent that the session could not use. Reported as
-/// [`Event::ProtocolViolation`]; the session keeps running.
+/// [`SessionEvent::ProtocolViolation`]; the session keeps running.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Violation {
@@ -56,7 +56,7 @@ pub enum Violation {
 /// What the session reports to its owner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Event {
+pub enum SessionEvent {
     /// The answer to a request: the raw bytes of the result object (inflated
     /// if it came `gzip_packed`), or the decoded `rpc_error`. For a ping the
     /// bytes are the `pong`; for get_future_salts, the `future_salts`.

@@ -6,7 +6,7 @@ use mtproto_tl::mtproto::types;
 use mtproto_tl::{BareDeserialize, DecodeError, Identifiable, Reader, Serialize, GZIP_PACKED_ID};
 
 use super::sent_log::Sent;
-use super::{ClientSession, Event, Kind, RequestError, RequestId};
+use super::{ClientSession, Kind, RequestError, RequestId, SessionEvent};
 use crate::msg_id::msg_id_secs;
 use crate::session::{in_time_window, IncomingError, Violation};
 use crate::wire::objects::{decode_result, id_list, read_gzip};
@@ -21,7 +21,7 @@ impl ClientSession {
     ///
     /// A packet that fails decryption or belongs to another session is an
     /// error; anything inside a valid packet that the session cannot use is
-    /// reported as [`Event::ProtocolViolation`] and skipped. Duplicate and
+    /// reported as [`SessionEvent::ProtocolViolation`] and skipped. Duplicate and
     /// replayed packets are dropped silently (counted in
     /// [`SessionStats`](super::SessionStats)).
     pub fn handle_incoming(
@@ -113,7 +113,7 @@ impl ClientSession {
     }
 
     fn violation(&mut self, v: Violation) {
-        self.events.push_back(Event::ProtocolViolation(v));
+        self.events.push_back(SessionEvent::ProtocolViolation(v));
     }
 
     /// Hands a message body to the function for its constructor; a body
@@ -196,7 +196,7 @@ impl ClientSession {
                 Ok(())
             }
             _ => {
-                self.events.push_back(Event::Update(body.to_vec()));
+                self.events.push_back(SessionEvent::Update(body.to_vec()));
                 Ok(())
             }
         }
@@ -305,7 +305,7 @@ impl ClientSession {
             return;
         }
         self.last_unique_id = Some(n.unique_id);
-        self.events.push_back(Event::NewSession {
+        self.events.push_back(SessionEvent::NewSession {
             first_msg_id: n.first_msg_id,
             unique_id: n.unique_id,
         });

@@ -5,7 +5,7 @@
 use mtproto_crypto::AuthKey;
 use rand::RngCore;
 
-use super::{ClientSession, Event, Kind, RequestId};
+use super::{ClientSession, Kind, RequestId, SessionEvent};
 use crate::wire::BadMsgCode;
 use crate::Now;
 
@@ -109,7 +109,7 @@ impl ClientSession {
     /// (bad_msg_notification 32..=35).
     pub(super) fn reset_session(&mut self, code: BadMsgCode) {
         self.start_new_session();
-        self.events.push_back(Event::SessionReset {
+        self.events.push_back(SessionEvent::SessionReset {
             session_id: self.session_id,
             code,
         });

@@ -26,7 +26,7 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use super::replay::ReplayWindow;
-use super::{Config, Event, RequestError, RequestId};
+use super::{Config, RequestError, RequestId, SessionEvent};
 use crate::msg_id::{msg_id_secs, MsgIdGenerator, MsgIdKind};
 use crate::wire::SeqNo;
 use crate::{Monotonic, Now, RpcError};
@@ -125,7 +125,7 @@ pub struct ClientSession {
     sent: SentLog,
     replay: ReplayWindow,
     timers: Timers,
-    events: VecDeque<Event>,
+    events: VecDeque<SessionEvent>,
     last_unique_id: Option<i64>,
     stats: SessionStats,
     /// Whether there is a connection to send on (see
@@ -271,7 +271,7 @@ impl ClientSession {
 
     /// The next event, if any.
     #[must_use]
-    pub fn poll_event(&mut self) -> Option<Event> {
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
         self.events.pop_front()
     }
 
@@ -331,7 +331,7 @@ impl ClientSession {
         // the connection it is sent on (and every other request with it).
         let max = self.config.max_request_len;
         if body.len() > max {
-            self.events.push_back(Event::RequestFailed {
+            self.events.push_back(SessionEvent::RequestFailed {
                 request: id,
                 error: RequestError::TooLarge {
                     len: body.len(),
@@ -380,7 +380,7 @@ impl ClientSession {
             // a re-send or a reconnect) may still come: it is a duplicate.
             self.sent.mark_answered(&r.transmissions);
             self.outbox.queue.retain(|q| *q != id);
-            self.events.push_back(Event::Response {
+            self.events.push_back(SessionEvent::Response {
                 request: id,
                 result,
             });
@@ -392,7 +392,7 @@ impl ClientSession {
         if self.requests.remove(&id).is_some() {
             self.outbox.queue.retain(|q| *q != id);
             self.events
-                .push_back(Event::RequestFailed { request: id, error });
+                .push_back(SessionEvent::RequestFailed { request: id, error });
         }
     }
 
@@ -455,7 +455,7 @@ impl ClientSession {
     fn set_salt(&mut self, salt: i64) {
         if salt != self.salt {
             self.salt = salt;
-            self.events.push_back(Event::SaltChanged { salt });
+            self.events.push_back(SessionEvent::SaltChanged { salt });
         }
     }
 
@@ -465,7 +465,7 @@ impl ClientSession {
         let before = self.time_offset();
         self.msg_ids.resync_secs(now.wall, server_secs);
         if self.time_offset() != before {
-            self.events.push_back(Event::TimeOffsetChanged {
+            self.events.push_back(SessionEvent::TimeOffsetChanged {
                 offset_secs: self.time_offset(),
             });
         }

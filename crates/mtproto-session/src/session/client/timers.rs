@@ -2,7 +2,7 @@
 //! keepalive ping, the wait for its pong, and the delayed ack. A step of
 //! the wall clock moves none of them.
 
-use super::{ClientSession, Event, RequestError, RequestId};
+use super::{ClientSession, RequestError, RequestId, SessionEvent};
 use crate::{Monotonic, Now};
 
 /// Timer state (request deadlines live on the requests themselves).
@@ -72,7 +72,7 @@ impl ClientSession {
         if let Some((_, deadline)) = self.timers.pong_wait {
             if deadline <= now.mono {
                 self.timers.pong_wait = None;
-                self.events.push_back(Event::ConnectionDead);
+                self.events.push_back(SessionEvent::ConnectionDead);
             }
         }
         if self.config.ping_interval.is_none() {
