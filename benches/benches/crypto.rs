@@ -75,13 +75,13 @@ fn bench_ige(c: &mut Criterion) {
 
 /// A valid inner plaintext of `len` bytes (32-byte header with message_data_length).
 fn inner_plaintext(len: usize) -> Vec<u8> {
-    let mut p: Vec<u8> = (0..len).map(|i| i as u8).collect();
-    p[28..32].copy_from_slice(&((len - 32) as i32).to_le_bytes());
+    let mut p: Vec<u8> = (0..len).map(|i: usize| i.to_le_bytes()[0]).collect();
+    p[28..32].copy_from_slice(&i32::try_from(len - 32).unwrap_or(i32::MAX).to_le_bytes());
     p
 }
 
 fn bench_packet(c: &mut Criterion) {
-    let key_bytes: [u8; 256] = core::array::from_fn(|i| (i * 7 + 3) as u8);
+    let key_bytes: [u8; 256] = core::array::from_fn(|i| (i * 7 + 3).to_le_bytes()[0]);
     let ours_key = AuthKey::from_bytes(key_bytes);
     let gr_key = grammers_crypto::AuthKey::from_bytes(key_bytes);
     let mut g = c.benchmark_group("packet_encrypt_plus_decrypt");
@@ -259,7 +259,7 @@ fn ige_min_of_n(run: &Runner) {
 }
 
 fn packet_min_of_n(run: &Runner) {
-    let key_bytes: [u8; 256] = core::array::from_fn(|i| (i * 7 + 3) as u8);
+    let key_bytes: [u8; 256] = core::array::from_fn(|i| (i * 7 + 3).to_le_bytes()[0]);
     let ours_key = AuthKey::from_bytes(key_bytes);
     let gr_key = grammers_crypto::AuthKey::from_bytes(key_bytes);
     for (len, batch) in [(64usize, 500), (64 * 1024, 4)] {
@@ -349,7 +349,7 @@ fn pq_min_of_n(run: &Runner) {
         let (p, q) = (prime(), prime());
         let n = p as u128 * q as u128;
         if p != q && ((1u128 << 62)..(1u128 << 63)).contains(&n) {
-            ns.push(n as u64);
+            ns.push(u64::try_from(n).unwrap_or(u64::MAX));
         }
     }
     let median = |f: &dyn Fn(u64)| {

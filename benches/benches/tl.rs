@@ -108,7 +108,9 @@ fn set_typing(c: &mut Criterion) {
 
 fn big_bytes(c: &mut Criterion) {
     use mtproto_tl::{Deserialize, Serialize};
-    let payload: Vec<u8> = (0..(1usize << 20)).map(|i| (i * 7 + 1) as u8).collect();
+    let payload: Vec<u8> = (0..(1usize << 20))
+        .map(|i: usize| (i * 7 + 1).to_le_bytes()[0])
+        .collect();
     let encoded = payload.to_bytes();
     let mut g = c.benchmark_group("bytes_1mib");
     g.throughput(Throughput::Bytes(payload.len() as u64));

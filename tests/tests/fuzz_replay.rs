@@ -8,7 +8,7 @@
 #[path = "../../fuzz/src/targets/mod.rs"]
 // Its re-exports used only by the fuzz crate (`handshake_seeds`, ...).
 #[allow(unused_imports)]
-mod targets;
+pub mod targets;
 
 use std::path::Path;
 
@@ -57,18 +57,20 @@ fn replay(name: &str, f: targets::Target) {
         let mut data = if i % 2 == 0 || corpus.is_empty() {
             let len = (xorshift(&mut s) % 300) as usize;
             (0..len)
-                .map(|_| xorshift(&mut s) as u8)
+                .map(|_| xorshift(&mut s).to_le_bytes()[0])
                 .collect::<Vec<u8>>()
         } else {
-            let mut d = corpus[xorshift(&mut s) as usize % corpus.len()].1.clone();
+            let mut d = corpus[usize::try_from(xorshift(&mut s)).unwrap_or(0) % corpus.len()]
+                .1
+                .clone();
             let len = d.len();
             if len > 0 {
                 for _ in 0..1 + xorshift(&mut s) % 4 {
-                    let at = xorshift(&mut s) as usize % len;
+                    let at = usize::try_from(xorshift(&mut s)).unwrap_or(0) % len;
                     d[at] ^= 1 << (xorshift(&mut s) % 8);
                 }
                 if xorshift(&mut s).is_multiple_of(4) {
-                    d.truncate(xorshift(&mut s) as usize % len);
+                    d.truncate(usize::try_from(xorshift(&mut s)).unwrap_or(0) % len);
                 }
             }
             d

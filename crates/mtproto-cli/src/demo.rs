@@ -89,7 +89,7 @@ fn event(json: bool, ev: &ConnectEvent) {
 }
 
 /// Runs the demo.
-pub fn run(json: bool, transport: &str) -> CliResult {
+pub(crate) fn run(json: bool, transport: &str) -> CliResult {
     let kind: TransportKind = transport
         .parse()
         .map_err(|_| usage(format!("unknown transport {transport:?}")))?;

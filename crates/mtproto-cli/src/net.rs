@@ -16,7 +16,7 @@ use mtproto_transport::TransportKind;
 use crate::{failed, usage, CliResult};
 
 /// Every SendMessageAction, by short name (`:ARG` where it takes one).
-pub const ACTIONS_HELP: &str =
+pub(crate) const ACTIONS_HELP: &str =
     "typing, cancel, record-video, upload-video:PROGRESS, record-audio, \
 upload-audio:PROGRESS, upload-photo:PROGRESS, upload-document:PROGRESS, geo-location, \
 choose-contact, game-play, record-round, upload-round:PROGRESS, speaking-in-group-call, \
@@ -26,7 +26,7 @@ input-rich-message-draft:RANDOM_ID:MARKDOWN, rich-message-draft:RANDOM_ID";
 
 /// What to do once connected.
 #[derive(Subcommand, Debug)]
-pub enum ConnectCommand {
+pub(crate) enum ConnectCommand {
     /// messages.setTyping: prints true/false or the decoded rpc_error.
     SetTyping {
         /// self, empty, user:ID:HASH, chat:ID or channel:ID:HASH.
@@ -50,7 +50,7 @@ pub enum ConnectCommand {
 
 /// `mtproto connect` options.
 #[derive(clap::Args, Debug)]
-pub struct ConnectArgs {
+pub(crate) struct ConnectArgs {
     /// Server address.
     #[arg(long, value_name = "HOST:PORT")]
     addr: String,
@@ -86,7 +86,7 @@ fn parse_num<T: std::str::FromStr>(what: &str, s: &str) -> CliResult<T> {
 }
 
 /// Parses a peer spec.
-pub fn parse_peer(spec: &str) -> CliResult<enums::InputPeer> {
+pub(crate) fn parse_peer(spec: &str) -> CliResult<enums::InputPeer> {
     let parts: Vec<&str> = spec.split(':').collect();
     Ok(match parts.as_slice() {
         ["self"] => enums::InputPeer::InputPeerSelf,
@@ -111,7 +111,7 @@ pub fn parse_peer(spec: &str) -> CliResult<enums::InputPeer> {
 }
 
 /// Parses an action name.
-pub fn parse_action(spec: &str) -> CliResult<enums::SendMessageAction> {
+pub(crate) fn parse_action(spec: &str) -> CliResult<enums::SendMessageAction> {
     use enums::SendMessageAction as A;
     let (name, arg) = match spec.split_once(':') {
         Some((n, a)) => (n, Some(a)),
@@ -250,7 +250,7 @@ fn read_rsa_key(path: &PathBuf) -> CliResult<RsaPublicKey> {
 }
 
 /// Runs `mtproto connect`.
-pub fn connect(args: ConnectArgs) -> CliResult {
+pub(crate) fn connect(args: ConnectArgs) -> CliResult {
     let ConnectCommand::SetTyping {
         peer,
         action,
@@ -342,7 +342,7 @@ pub fn connect(args: ConnectArgs) -> CliResult {
 }
 
 /// Runs `mtproto serve` until interrupted.
-pub fn serve(port: u16, rsa_key: Option<PathBuf>, json: bool) -> CliResult {
+pub(crate) fn serve(port: u16, rsa_key: Option<PathBuf>, json: bool) -> CliResult {
     let mut cfg = TestServerConfig::with_test_key();
     if let Some(p) = rsa_key {
         let pem = std::fs::read_to_string(&p)

@@ -9,7 +9,7 @@ use crate::{failed, load_schema, usage, CliResult};
 
 /// Schema subcommands.
 #[derive(Subcommand, Debug)]
-pub enum SchemaCommand {
+pub(crate) enum SchemaCommand {
     /// Parse TL files; print counts of types, constructors and functions,
     /// duplicate ids and CRC32 mismatches. Exits 1 on a parse error.
     Check {
@@ -28,7 +28,7 @@ pub enum SchemaCommand {
 }
 
 /// Runs a schema subcommand.
-pub fn run(cmd: SchemaCommand) -> CliResult {
+pub(crate) fn run(cmd: SchemaCommand) -> CliResult {
     match cmd {
         SchemaCommand::Check { files } => check(&files),
         SchemaCommand::Show { name, schema } => show(&name, schema),

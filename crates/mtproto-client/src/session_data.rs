@@ -144,8 +144,8 @@ mod tests {
     #[test]
     fn round_trip() {
         let mut k = [0u8; 256];
-        for (i, b) in k.iter_mut().enumerate() {
-            *b = i as u8;
+        for (b, v) in k.iter_mut().zip(0u8..=255) {
+            *b = v;
         }
         let d = SessionData {
             dc_id: 2,

@@ -392,7 +392,7 @@ async fn bad_clients_do_not_take_the_server_down() {
             )
             .unwrap();
         let mut wire = vec![0xee, 0xee, 0xee, 0xee];
-        wire.extend_from_slice(&(first.len() as u32).to_le_bytes());
+        wire.extend_from_slice(&u32::try_from(first.len()).unwrap().to_le_bytes());
         wire.extend_from_slice(&first);
         s.write_all(&wire).await.unwrap();
         let mut buf = [0u8; 8];

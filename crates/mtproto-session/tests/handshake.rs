@@ -1054,7 +1054,7 @@ fn server_answers_req_pq_with_fresh_31_bit_primes() {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let s = server::AwaitingReqPq::new(server::ServerConfig::new(vec![key.clone()]));
         let multi = seed % 2 == 0;
-        let nonce = [seed as u8; 16];
+        let nonce = [seed.to_le_bytes()[0]; 16];
         let req = if multi {
             functions::ReqPqMulti { nonce }.to_bytes()
         } else {
@@ -1062,7 +1062,7 @@ fn server_answers_req_pq_with_fresh_31_bit_primes() {
         };
         let (st, body) = s.handle_req_pq(&req, &mut rng).unwrap();
         let res = types::ResPq::from_bytes(&body).unwrap();
-        assert_eq!(res.nonce, [seed as u8; 16]);
+        assert_eq!(res.nonce, [seed.to_le_bytes()[0]; 16]);
         assert_eq!(
             res.server_public_key_fingerprints,
             vec![key.public_key().fingerprint()]

@@ -501,7 +501,7 @@ fn ping_request_gets_pong() {
 #[test]
 fn future_salts_are_stored_and_used() {
     let mut p = Pair::new(35);
-    let since = (START + 100) as i32;
+    let since = i32::try_from(START + 100).unwrap();
     let next_salt = 0x4242_4242_4242_4242;
     p.server.add_future_salt(since, since + 3600, next_salt);
     let cnow = p.client_now();
@@ -701,7 +701,7 @@ fn no_panic_on_random_input() {
         plain.extend_from_slice(&sid.to_le_bytes());
         plain.extend_from_slice(&(msg_id | 1).to_le_bytes());
         plain.extend_from_slice(&(rng.gen::<i32>()).to_le_bytes());
-        plain.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        plain.extend_from_slice(&u32::try_from(body.len()).unwrap().to_le_bytes());
         plain.extend_from_slice(&body);
         encrypt_into_rng(&k, Direction::ServerToClient, &plain, &mut rng, &mut out).unwrap();
         let _ = client.handle_incoming(now, &out);

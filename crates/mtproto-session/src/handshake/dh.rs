@@ -8,8 +8,6 @@ use mtproto_tl::Deserialize;
 use super::error::ErrorKind;
 use super::wire;
 
-pub use mtproto_crypto::dh::TELEGRAM_DH_PRIME;
-
 /// Maps a crypto DH error to the handshake error kind.
 pub(crate) fn dh_error(e: DhError) -> ErrorKind {
     match e {

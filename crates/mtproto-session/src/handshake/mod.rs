@@ -42,6 +42,7 @@
 //! and draws nothing.
 
 pub mod client;
+mod debug;
 mod dh;
 pub mod envelope;
 mod error;

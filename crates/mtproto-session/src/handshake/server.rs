@@ -4,7 +4,7 @@
 
 use rand::{CryptoRng, RngCore};
 
-use mtproto_crypto::dh::{self as cdh, DhSecret};
+use mtproto_crypto::dh::{self as cdh, DhSecret, TELEGRAM_DH_PRIME};
 use mtproto_crypto::pq;
 use mtproto_crypto::rsa::RsaPrivateKey;
 use mtproto_crypto::{AesKeyIv, AuthKey};
@@ -46,7 +46,7 @@ impl ServerConfig {
         Self {
             rsa_keys,
             g: 3,
-            dh_prime: dh::TELEGRAM_DH_PRIME.to_vec(),
+            dh_prime: TELEGRAM_DH_PRIME.to_vec(),
             allow_legacy_rsa: true,
         }
     }

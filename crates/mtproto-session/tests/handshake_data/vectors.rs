@@ -3,15 +3,15 @@
 #![allow(dead_code)]
 
 /// official_samples_2025: github.com/MarshalX/telegram-crawler data/web/core.telegram.org/mtproto/samples-auth_key.html @ 579fe13c08149e1c1128badb6cd938a7a969c0d0
-pub mod official_2025 {
-    pub const MSG_REQ_PQ_MULTI: &str =
+pub(crate) mod official_2025 {
+    pub(crate) const MSG_REQ_PQ_MULTI: &str =
         "000000000000000060970500ebe5776714000000f18e7ebe79f0afb50252e5fc96924bfcecda4f05";
-    pub const MSG_RESPQ: &str = concat!(
+    pub(crate) const MSG_RESPQ: &str = concat!(
         "00000000000000000128fbd2ebe57767500000006324160579f0afb50252e5fc96924bfcecda4f05801775a3efbfd270",
         "1aa28ad727be464608130b7475669feb8b00000015c4b51c0300000085fd64de851d9dd0a5b7f709355fc30b216be86c",
         "022bb4c3",
     );
-    pub const MSG_REQ_DH_PARAMS: &str = concat!(
+    pub(crate) const MSG_REQ_DH_PARAMS: &str = concat!(
         "000000000000000068e50800ebe5776740010000bee412d779f0afb50252e5fc96924bfcecda4f05801775a3efbfd270",
         "1aa28ad727be46460444095e050000000447a8c84f00000085fd64de851d9dd0fe00010035d750fbdf8b804f60951295",
         "9103977d8f3b90189b7b2de9c14f53ff8b5910ab2371a1b8d855b5787b94bc67068cae657367c68170c0de7e3dbea389",
@@ -21,7 +21,7 @@ pub mod official_2025 {
         "3523ac18d4a5165a32fd67990497f1208ef643ca0093d01dcf2e537dcbcc22581630291b7217600b8725e657383d1569",
         "05b2bf16",
     );
-    pub const MSG_SERVER_DH_PARAMS_OK: &str = concat!(
+    pub(crate) const MSG_SERVER_DH_PARAMS_OK: &str = concat!(
         "000000000000000001ac68e8ebe57767780200005c07e8d079f0afb50252e5fc96924bfcecda4f05801775a3efbfd270",
         "1aa28ad727be4646fe5002009a46dce9d54de42c5e4f0d19d776c8c1f318eb1af8836500b5da1b1a80d58038a554feaf",
         "627e6dc4e4924943602d8e19488a6e38a0b81346257e4db5be6e9e00fe991fd6c56d618d3d0a2493202677ac7cf24584",
@@ -37,7 +37,7 @@ pub mod official_2025 {
         "29cde08b6c41e90e55b0ebcd4f1fc50faddf4a7a9f6d711f0959dfef04a744a6adfd890b2ab405b9ad5f8e3f38928108",
         "f4cd0ba501a492fc463bc7be8c506b5f7d24cc819a95929166b6e814",
     );
-    pub const MSG_SET_CLIENT_DH_PARAMS: &str = concat!(
+    pub(crate) const MSG_SET_CLIENT_DH_PARAMS: &str = concat!(
         "00000000000000006ce50800ebe57767780100001f5f04f579f0afb50252e5fc96924bfcecda4f05801775a3efbfd270",
         "1aa28ad727be4646fe500100fa29896ee19d3ccb08fb07cf1c922cffbf5d38d98ba56d926d63064c77741f423bce22b5",
         "a2c100e34bb5d7ce3027e85e65006205b6926c0e42ef29e7cc24eec4523650f692a530fb95d57ef3604c490155fb8530",
@@ -48,23 +48,24 @@ pub mod official_2025 {
         "a0941f2db0aa9ce019048b6c9ed0c7fcb33985624e2392233caa5e66a3891ab18544685e96ef5c2b55e69ea2c62b33e6",
         "058da2944f087b803f251a7c",
     );
-    pub const MSG_DH_GEN_OK: &str = concat!(
+    pub(crate) const MSG_DH_GEN_OK: &str = concat!(
         "000000000000000001cc0a7bede577673400000034f7cb3b79f0afb50252e5fc96924bfcecda4f05801775a3efbfd270",
         "1aa28ad727be464651070b3db672b7602e4ee2fe761b36a2",
     );
-    pub const NONCE: &str = "79f0afb50252e5fc96924bfcecda4f05";
-    pub const SERVER_NONCE: &str = "801775a3efbfd2701aa28ad727be4646";
-    pub const NEW_NONCE: &str = "264f835b0b7bdff9c6ed6cf819fd6df5dcd17e90d67add2c2c1e3775c7a6a0ac";
-    pub const P_Q_INNER_DATA_DC: &str = concat!(
+    pub(crate) const NONCE: &str = "79f0afb50252e5fc96924bfcecda4f05";
+    pub(crate) const SERVER_NONCE: &str = "801775a3efbfd2701aa28ad727be4646";
+    pub(crate) const NEW_NONCE: &str =
+        "264f835b0b7bdff9c6ed6cf819fd6df5dcd17e90d67add2c2c1e3775c7a6a0ac";
+    pub(crate) const P_Q_INNER_DATA_DC: &str = concat!(
         "955ff5a908130b7475669feb8b0000000444095e050000000447a8c84f00000079f0afb50252e5fc96924bfcecda4f05",
         "801775a3efbfd2701aa28ad727be4646264f835b0b7bdff9c6ed6cf819fd6df5dcd17e90d67add2c2c1e3775c7a6a0ac",
         "02000000",
     );
-    pub const RSA_PAD_RANDOM_PADDING_BYTES: &str = concat!(
+    pub(crate) const RSA_PAD_RANDOM_PADDING_BYTES: &str = concat!(
         "c1c3e221c1eaecf4788ac3fea0decfefd0e81ae6c6a1ab2ab8729d0634e08a3a12a9d53e06134f87b74bbd9ec90793b0",
         "91c7fbf4cdbcbe4536397902388d4f68ebaa138ccd068244db026332b7fc17e5dfac09e7a71fa5353e3eebdc",
     );
-    pub const ENCRYPTED_DATA: &str = concat!(
+    pub(crate) const ENCRYPTED_DATA: &str = concat!(
         "35d750fbdf8b804f609512959103977d8f3b90189b7b2de9c14f53ff8b5910ab2371a1b8d855b5787b94bc67068cae65",
         "7367c68170c0de7e3dbea38980f15a4be1c0a6f3b2c0ff279d68496585d2f58924ee2cccb55746fabaae2dc0ccbb9e16",
         "8b79abc0bc7e68bee0130708e680938f7a2bfa633285da63784c8ebef6156755504f68006e66cdf346b13b8512abe830",
@@ -72,10 +73,11 @@ pub mod official_2025 {
         "bb4b1a19d92eae3bc8883a333523ac18d4a5165a32fd67990497f1208ef643ca0093d01dcf2e537dcbcc22581630291b",
         "7217600b8725e657383d156905b2bf16",
     );
-    pub const TMP_AES_KEY: &str =
+    pub(crate) const TMP_AES_KEY: &str =
         "e68ca5aba101ffca0adda66303a57affaa2712fb16a7b8dafc72c25e8a73a368";
-    pub const TMP_AES_IV: &str = "0a355d4431b9ddd91a51eff3f7d340d64f0390c53f91dc53c331d43c264f835b";
-    pub const ANSWER_WITH_HASH: &str = concat!(
+    pub(crate) const TMP_AES_IV: &str =
+        "0a355d4431b9ddd91a51eff3f7d340d64f0390c53f91dc53c331d43c264f835b";
+    pub(crate) const ANSWER_WITH_HASH: &str = concat!(
         "4262ad6a332ac2a3050b5142711ce3b7bfd76fabba0d89b579f0afb50252e5fc96924bfcecda4f05801775a3efbfd270",
         "1aa28ad727be464603000000fe000100c71caeb9c6b1c9048e6c522f70f13f73980d40238e3e21c14934d037563d930f",
         "48198a0aa7c14058229493d22530f4dbfa336f6e0ac925139543aed44cce7c3720fd51f69458705ac68cd4fe6b6b13ab",
@@ -90,7 +92,7 @@ pub mod official_2025 {
         "4c7d44f3e407ed26685d88f0f10a344cdf62f4e20974b374ba1d41df223a867dd19713cf0ff71f24465d79258b174291",
         "6ee35ee3ebe57767e9a54498509543e9",
     );
-    pub const DH_PRIME: &str = concat!(
+    pub(crate) const DH_PRIME: &str = concat!(
         "c71caeb9c6b1c9048e6c522f70f13f73980d40238e3e21c14934d037563d930f48198a0aa7c14058229493d22530f4db",
         "fa336f6e0ac925139543aed44cce7c3720fd51f69458705ac68cd4fe6b6b13abdc9746512969328454f18faf8c595f64",
         "2477fe96bb2a941d5bcd1d4ac8cc49880708fa9b378e3c4f3a9060bee67cf9a4a4a695811051907e162753b56b0f6b41",
@@ -98,7 +100,7 @@ pub mod official_2025 {
         "e418fc15e83ebea0f87fa9ff5eed70050ded2849f47bf959d956850ce929851f0d8115f635b105ee2e4e15d04b2454bf",
         "6f4fadf034b10403119cd8e3b92fcc5b",
     );
-    pub const G_A: &str = concat!(
+    pub(crate) const G_A: &str = concat!(
         "236f6d779877a357465cec030ac5fda6d6b377372bfa75574289988fd87d966a29b47e0c00bc788900304ea5e03f3856",
         "058c309a6cb508553913788d41a61b1d82b0a2f932c68f18fc21851e66d8649ad9e2092f08c96ad67810724369bf0511",
         "e74e1f71f1a825eddfa1d5dc30e359693c0366ff9fb6828699acfd1f037116f95add42f6c64b580b3287aa32fba518e4",
@@ -106,7 +108,7 @@ pub mod official_2025 {
         "fdaea86b57a27ebc379933f54c7d44f3e407ed26685d88f0f10a344cdf62f4e20974b374ba1d41df223a867dd19713cf",
         "0ff71f24465d79258b1742916ee35ee3",
     );
-    pub const B: &str = concat!(
+    pub(crate) const B: &str = concat!(
         "f2987dda0abce0b7ce23a7b850be126641cbaabc1f4c250c839e1844e2e2cbe57bc0a30b45f6c21d8635f5e927db0d74",
         "98a2f03c6a42d3fb2f3787d5b4d63c2f17a6eb197c0412237e528b68d3d70adcdeebd7cd6bacec59d4fb8f17125ed00b",
         "95b34a2d5d8a2133937b5dfef6db09f0a3a1bc207a87d9fe4761c59880ca551432e4affcf3982b11eabc526977215f4a",
@@ -114,7 +116,7 @@ pub mod official_2025 {
         "a6befc991cc1e0b504e187206d172e72e05d958009fb8c27616ebdd28247262a33af25e911c9dc22d9a88c6e31a623e6",
         "c1e1011cdbd184f6dffc4f77f5370f16",
     );
-    pub const G_B: &str = concat!(
+    pub(crate) const G_B: &str = concat!(
         "5eedfbf6a2199cd1b06182c5c4e0dc26b69ecde1ad6430d192cd8a69e7434b66a42900af29b3f41c619ad383fb372170",
         "5cf52c34c0507433f743592ee5d4fc50f64e0f8686870e36179af8c8f4587bd572e98af4a8247de2f524bcd48642b38f",
         "36104046d7502cdc14bf39a88422b4b1111d886a326c473d1145e69e37c676e1e8fda07e470482f853886700ae1e7ffd",
@@ -122,7 +124,7 @@ pub mod official_2025 {
         "50fd9b4fb16f671efe8533d0bf7ff8bf13957f1e0d55e713199ceacc72419af60cdb1d561084565e9f090141b9f8732b",
         "2e806c1b01b25baffc4ee1bd5525cb8a",
     );
-    pub const CLIENT_DH_INNER_DATA: &str = concat!(
+    pub(crate) const CLIENT_DH_INNER_DATA: &str = concat!(
         "54b6436679f0afb50252e5fc96924bfcecda4f05801775a3efbfd2701aa28ad727be46460000000000000000fe000100",
         "5eedfbf6a2199cd1b06182c5c4e0dc26b69ecde1ad6430d192cd8a69e7434b66a42900af29b3f41c619ad383fb372170",
         "5cf52c34c0507433f743592ee5d4fc50f64e0f8686870e36179af8c8f4587bd572e98af4a8247de2f524bcd48642b38f",
@@ -131,8 +133,8 @@ pub mod official_2025 {
         "50fd9b4fb16f671efe8533d0bf7ff8bf13957f1e0d55e713199ceacc72419af60cdb1d561084565e9f090141b9f8732b",
         "2e806c1b01b25baffc4ee1bd5525cb8a",
     );
-    pub const CLIENT_DH_PADDING: &str = "8347525eb8b63de9ce3a1fcc";
-    pub const AUTH_KEY: &str = concat!(
+    pub(crate) const CLIENT_DH_PADDING: &str = "8347525eb8b63de9ce3a1fcc";
+    pub(crate) const AUTH_KEY: &str = concat!(
         "83cbd31c0303361ff1c29437a77cba749c84f28a118646038c7edd29ef718a1f6a493047d476a6e678d97a4a5cc7990c",
         "ea552d68e109869e5bfc86570049cd8f2eb4ba10b6c4123fb8a977774b4c5185b5c96af7bd7a71db78e6e6148ced2048",
         "869a21b8ed7fba7f6f2e7722bfa28447ab84a245cb0e6d01261191b753191e744dcfda522d50167832ee4d5ee90aaa6f",
@@ -140,22 +142,22 @@ pub mod official_2025 {
         "350d0376d42f95d353e46be4c378d2a60141a2339641f8b712eb3ecfb42b7f26f69e9bb15373e0ac4be266e1681859dd",
         "aab8cd7d877bb847d2a8bd068a784943",
     );
-    pub const NEW_NONCE_HASH1: &str = "51070b3db672b7602e4ee2fe761b36a2";
-    pub const SERVER_SALT_BYTES: &str = "a658f6f8e4c40d89";
-    pub const AUTH_KEY_ID: &str = "0438720625f291f6";
-    pub const SERVER_TIME: i64 = 1735910891;
-    pub const SERVER_SALT: i64 = -8570978028107704154;
+    pub(crate) const NEW_NONCE_HASH1: &str = "51070b3db672b7602e4ee2fe761b36a2";
+    pub(crate) const SERVER_SALT_BYTES: &str = "a658f6f8e4c40d89";
+    pub(crate) const AUTH_KEY_ID: &str = "0438720625f291f6";
+    pub(crate) const SERVER_TIME: i64 = 1735910891;
+    pub(crate) const SERVER_SALT: i64 = -8570978028107704154;
 }
 /// official_samples_2024: github.com/MarshalX/telegram-crawler data/web/core.telegram.org/mtproto/samples-auth_key.html @ 130dde83966a265ebbed6837fae51f34a07069a4
-pub mod official_2024 {
-    pub const MSG_REQ_PQ_MULTI: &str =
+pub(crate) mod official_2024 {
+    pub(crate) const MSG_REQ_PQ_MULTI: &str =
         "0000000000000000d4720600503dc56514000000f18e7ebe406709f612fadfbec3f0289d0aa67eef";
-    pub const MSG_RESPQ: &str = concat!(
+    pub(crate) const MSG_RESPQ: &str = concat!(
         "000000000000000001d83175503dc565a800000063241605406709f612fadfbec3f0289d0aa67eefe11dbc3bc97d91a2",
         "6154f932af01994308256595edb776679700000015c4b51c03000000a5b7f709355fc30b216be86c022bb4c385fd64de",
         "851d9dd0",
     );
-    pub const MSG_REQ_DH_PARAMS: &str = concat!(
+    pub(crate) const MSG_REQ_DH_PARAMS: &str = concat!(
         "0000000000000000d8720600503dc56540010000bee412d7406709f612fadfbec3f0289d0aa67eefe11dbc3bc97d91a2",
         "6154f932af019943045a300d4b000000046a26db6500000085fd64de851d9dd0fe000100b80632b3f0d1ab28efae2cf9",
         "74c4a2d51a77fcb6defd415e1ec284cab2b5f88d5c4c5b19aff5e940ce14ccb6a7f340ec88df7c1f091fb6f7323b047c",
@@ -165,7 +167,7 @@ pub mod official_2024 {
         "02744b52b196a78ef1ed1372c6ea1232603fdb9c28f7f8783f29098ffd0fe9b066c460ecba0a2962b82398c1b32d3dcb",
         "3bc3a59e",
     );
-    pub const MSG_SERVER_DH_PARAMS_OK: &str = concat!(
+    pub(crate) const MSG_SERVER_DH_PARAMS_OK: &str = concat!(
         "0000000000000000014c6e1e513dc565c40200005c07e8d0406709f612fadfbec3f0289d0aa67eefe11dbc3bc97d91a2",
         "6154f932af019943fe5002006ad7dd5d8b2526c761abe50e93c82a6f331b1eae0ad011893da976e3771d4aa45209d234",
         "fea65642985386b817bf8980f517f6d32dbeb47e34534556f950ddf960db721a48480231619161112682c6046d5629c7",
@@ -181,7 +183,7 @@ pub mod official_2024 {
         "227660bbaccf3d53574bfba33bf476e3bdc9eb680aa2a17fd6756f652725ed0313e5eb0fd6a9c8c949eefbe809a89311",
         "bf20f40055ca25fd169dc13ee14b315092fde4184638d849682fd862",
     );
-    pub const MSG_SET_CLIENT_DH_PARAMS: &str = concat!(
+    pub(crate) const MSG_SET_CLIENT_DH_PARAMS: &str = concat!(
         "0000000000000000185c0700513dc565780100001f5f04f5406709f612fadfbec3f0289d0aa67eefe11dbc3bc97d91a2",
         "6154f932af019943fe50010014d185e575255986c29be3a0437d525ba22430cba0cd755225945ad3a1acefb536518514",
         "f5086892e6e3fa84d1cbb644bc8f7bebcde74e31ba8a073f47623ebb6e7d94b3a676a4c1afd4689c52d05f73d21c33f6",
@@ -192,23 +194,24 @@ pub mod official_2024 {
         "4c9b0b93b4a7a9e57391db0ccb0d757a2b7a77257c8ff55553d66b6e1d45e9d8ca88e5a47b16322ff2ed5f5abe099e70",
         "06b2d29c829d746b704130b1",
     );
-    pub const MSG_DH_GEN_OK: &str = concat!(
+    pub(crate) const MSG_DH_GEN_OK: &str = concat!(
         "00000000000000000100be91513dc5657400000034f7cb3b406709f612fadfbec3f0289d0aa67eefe11dbc3bc97d91a2",
         "6154f932af0199431142871352165e59e1124036b48b97d3",
     );
-    pub const NONCE: &str = "406709f612fadfbec3f0289d0aa67eef";
-    pub const SERVER_NONCE: &str = "e11dbc3bc97d91a26154f932af019943";
-    pub const NEW_NONCE: &str = "a8bbc849512dac6c67b6efd9157d6ca7377a1776307d84265c6be9bdcf802ac1";
-    pub const P_Q_INNER_DATA_DC: &str = concat!(
+    pub(crate) const NONCE: &str = "406709f612fadfbec3f0289d0aa67eef";
+    pub(crate) const SERVER_NONCE: &str = "e11dbc3bc97d91a26154f932af019943";
+    pub(crate) const NEW_NONCE: &str =
+        "a8bbc849512dac6c67b6efd9157d6ca7377a1776307d84265c6be9bdcf802ac1";
+    pub(crate) const P_Q_INNER_DATA_DC: &str = concat!(
         "955ff5a908256595edb7766797000000045a300d4b000000046a26db65000000406709f612fadfbec3f0289d0aa67eef",
         "e11dbc3bc97d91a26154f932af019943a8bbc849512dac6c67b6efd9157d6ca7377a1776307d84265c6be9bdcf802ac1",
         "02000000",
     );
-    pub const RSA_PAD_RANDOM_PADDING_BYTES: &str = concat!(
+    pub(crate) const RSA_PAD_RANDOM_PADDING_BYTES: &str = concat!(
         "d944bb8347c876177fe03c2562bf4e87258ef147a7815d8853aa4b1065a5a385d0da7e0b6100faf55728d04dfc84e7e0",
         "d20006e07e1cb036730f5b3209cf85b2365b39de2cbc56f40b725ad347835e5d1973567ece8a02cf343d54f7",
     );
-    pub const ENCRYPTED_DATA: &str = concat!(
+    pub(crate) const ENCRYPTED_DATA: &str = concat!(
         "b80632b3f0d1ab28efae2cf974c4a2d51a77fcb6defd415e1ec284cab2b5f88d5c4c5b19aff5e940ce14ccb6a7f340ec",
         "88df7c1f091fb6f7323b047c02dc63212d0debe4b3b7a0310e26db1289cba24112df37506c90deab797623e4aff4643d",
         "2a921891346bc176c4e1cce14f64fa59526dd021effa428e8f8aceeb96dbd4729e99bbb26dddc744d584b732415dffe2",
@@ -216,10 +219,11 @@ pub mod official_2024 {
         "dbccd17988de7f43da0f340502744b52b196a78ef1ed1372c6ea1232603fdb9c28f7f8783f29098ffd0fe9b066c460ec",
         "ba0a2962b82398c1b32d3dcb3bc3a59e",
     );
-    pub const TMP_AES_KEY: &str =
+    pub(crate) const TMP_AES_KEY: &str =
         "5ea702f743e850f5546e857f08b7d5337bbaedf9b61248751594851be2e8c297";
-    pub const TMP_AES_IV: &str = "1cef8e372a63d97ebfa805c0dbb018bc7c1e0931693fbcb1a1afc0c0a8bbc849";
-    pub const ANSWER_WITH_HASH: &str = concat!(
+    pub(crate) const TMP_AES_IV: &str =
+        "1cef8e372a63d97ebfa805c0dbb018bc7c1e0931693fbcb1a1afc0c0a8bbc849";
+    pub(crate) const ANSWER_WITH_HASH: &str = concat!(
         "60026275cc91ddec5371c67b10331c4c1d362585ba0d89b5406709f612fadfbec3f0289d0aa67eefe11dbc3bc97d91a2",
         "6154f932af01994303000000fe000100c71caeb9c6b1c9048e6c522f70f13f73980d40238e3e21c14934d037563d930f",
         "48198a0aa7c14058229493d22530f4dbfa336f6e0ac925139543aed44cce7c3720fd51f69458705ac68cd4fe6b6b13ab",
@@ -234,7 +238,7 @@ pub mod official_2024 {
         "a155647bc59958bcdfed8a1cc6eb7f13f8600e521d9d0247b0f639f2fa3b09f72987781f71c0e8aa950167de5092380b",
         "4853e7f1513dc565c26f8049523e89d2",
     );
-    pub const DH_PRIME: &str = concat!(
+    pub(crate) const DH_PRIME: &str = concat!(
         "c71caeb9c6b1c9048e6c522f70f13f73980d40238e3e21c14934d037563d930f48198a0aa7c14058229493d22530f4db",
         "fa336f6e0ac925139543aed44cce7c3720fd51f69458705ac68cd4fe6b6b13abdc9746512969328454f18faf8c595f64",
         "2477fe96bb2a941d5bcd1d4ac8cc49880708fa9b378e3c4f3a9060bee67cf9a4a4a695811051907e162753b56b0f6b41",
@@ -242,7 +246,7 @@ pub mod official_2024 {
         "e418fc15e83ebea0f87fa9ff5eed70050ded2849f47bf959d956850ce929851f0d8115f635b105ee2e4e15d04b2454bf",
         "6f4fadf034b10403119cd8e3b92fcc5b",
     );
-    pub const G_A: &str = concat!(
+    pub(crate) const G_A: &str = concat!(
         "0a77200bdff6e6c4c126a2c41df310ab3a3bdbd698cd480749e1f3c64fb1cfc9dfc70ac6f1aa671019620a640055b2cf",
         "7d7d99cc86533645c0fa000954de2987bad68d7450cf134c9f0305f34c1bb285da8233f65970a01c4bd3afd5ea3cd586",
         "4b8f1dcb35d5e9737df15063c54cf53048ef519a280498dddaf23764f29ffb0c5813caad90c319be8592b78c4be815e6",
@@ -250,7 +254,7 @@ pub mod official_2024 {
         "5e3f3b7ffc7eb3a02a319b99a155647bc59958bcdfed8a1cc6eb7f13f8600e521d9d0247b0f639f2fa3b09f72987781f",
         "71c0e8aa950167de5092380b4853e7f1",
     );
-    pub const B: &str = concat!(
+    pub(crate) const B: &str = concat!(
         "1376a5a6bf7a9f874b47028f3d5cff0689fd52f58949bb0ee9bacdbe81dd1ced07101844eb6f2ae19e61120b84799431",
         "f445785e33a18141399821479ae96786e0f4e9c5c6c9e46bf562c21c96b0f8f7438c8caba3dfcb3dd3b886c2a37b95ed",
         "804315335c0ddffeb3a278243d89f964278bc734d1087d6d4b554c1f78397a414f440e38ba9a4f1211b20ae835437762",
@@ -258,7 +262,7 @@ pub mod official_2024 {
         "d111553d31dbb46b9383a0d8eef615fff9cf266c970800aa28ac5e962d20351311a815ffa7562989ca6d6323bf2b5af4",
         "0ef3f45021b7445664852d07b80172ce",
     );
-    pub const G_B: &str = concat!(
+    pub(crate) const G_B: &str = concat!(
         "a215d057bc6648453d68c2f418a38d9d4f4fa47e5d520ac7ebc2adc3b00075090c10a1e9d96a5dda127317f2ddc165c5",
         "f6c8c2854648c106d0d9df684dae70b0e6021658806245b494b762b1979e8bd597b5cc8e43a80f96ca47fb0765c98d40",
         "529f3d94c82113ae32c603aa24411ef8b330565a1d66ea6b89c9d4f8affeea397c4b247564215d147b6ad0df7f3fb449",
@@ -266,7 +270,7 @@ pub mod official_2024 {
         "fb7c54282596a4d0314dce9efed4066a6e072471439aeaaa74157db7dd53f01982982534dee8740610ba433bf459b3df",
         "e38674561f31991ce007ba112dda6718",
     );
-    pub const CLIENT_DH_INNER_DATA: &str = concat!(
+    pub(crate) const CLIENT_DH_INNER_DATA: &str = concat!(
         "54b64366406709f612fadfbec3f0289d0aa67eefe11dbc3bc97d91a26154f932af0199430000000000000000fe000100",
         "a215d057bc6648453d68c2f418a38d9d4f4fa47e5d520ac7ebc2adc3b00075090c10a1e9d96a5dda127317f2ddc165c5",
         "f6c8c2854648c106d0d9df684dae70b0e6021658806245b494b762b1979e8bd597b5cc8e43a80f96ca47fb0765c98d40",
@@ -275,8 +279,8 @@ pub mod official_2024 {
         "fb7c54282596a4d0314dce9efed4066a6e072471439aeaaa74157db7dd53f01982982534dee8740610ba433bf459b3df",
         "e38674561f31991ce007ba112dda6718",
     );
-    pub const CLIENT_DH_PADDING: &str = "74876952857ba6aaa495a20d";
-    pub const AUTH_KEY: &str = concat!(
+    pub(crate) const CLIENT_DH_PADDING: &str = "74876952857ba6aaa495a20d";
+    pub(crate) const AUTH_KEY: &str = concat!(
         "aca2547baa3b4b3e6ad9129adee796042fc4acaaaba40dce7a1196640595829e2ba85c5e68e5d2b7b713b28720ccd0e6",
         "5da3b80cd8a9282bde895755b924f4cbbced119dee057d3066d7095c25771a53d9ad6ec3464ee0e7fe1a4d9851f17b6c",
         "c7d6e636e0bdea7d66153cf37005835a528e65673c1f5adaa27465964ba89aa6fd045108b25b1dc9ab2d979864858c9e",
@@ -284,20 +288,20 @@ pub mod official_2024 {
         "b310a3c02608eea5ec36d38e941bf811489ab7a24c069e44ff54714cb4a45eee2f310fddc0a1b08bd3dff8801e27c850",
         "8efd7ad51ef3c13ef1d9a02ee4601741",
     );
-    pub const NEW_NONCE_HASH1: &str = "1142871352165e59e1124036b48b97d3";
-    pub const SERVER_SALT_BYTES: &str = "49a6747298503dce";
-    pub const AUTH_KEY_ID: &str = "65588b3350ef784e";
-    pub const SERVER_TIME: i64 = 1707425105;
-    pub const SERVER_SALT: i64 = -3585621112631548343;
+    pub(crate) const NEW_NONCE_HASH1: &str = "1142871352165e59e1124036b48b97d3";
+    pub(crate) const SERVER_SALT_BYTES: &str = "49a6747298503dce";
+    pub(crate) const AUTH_KEY_ID: &str = "65588b3350ef784e";
+    pub(crate) const SERVER_TIME: i64 = 1707425105;
+    pub(crate) const SERVER_SALT: i64 = -3585621112631548343;
 }
 /// grammers_test_dc_flow: grammers-mtproto/src/authentication.rs (test emulate_successful_auth_key_gen_flow) @ fa7692e49f301f16dc671c2f305ac1a32cad1a8e
-pub mod grammers {
-    pub const STEP1_REQUEST_REQ_PQ_MULTI: &str = "f18e7ebe4e44b426241e8b839153122d44585ac6";
-    pub const STEP1_RESPONSE_RESPQ: &str = concat!(
+pub(crate) mod grammers {
+    pub(crate) const STEP1_REQUEST_REQ_PQ_MULTI: &str = "f18e7ebe4e44b426241e8b839153122d44585ac6";
+    pub(crate) const STEP1_RESPONSE_RESPQ: &str = concat!(
         "632416054e44b426241e8b839153122d44585ac665ba0b393e1094329eda2c42d62833030819546f942a11278d000000",
         "15c4b51c0300000003268d20df9858b2029f4ba16d109296216be86c022bb4c3",
     );
-    pub const STEP2_REQUEST_REQ_DH_PARAMS: &str = concat!(
+    pub(crate) const STEP2_REQUEST_REQ_DH_PARAMS: &str = concat!(
         "bee412d74e44b426241e8b839153122d44585ac665ba0b393e1094329eda2c42d62833030444b2e50d000000045e63ac",
         "8100000003268d20df9858b2fe0001007ec37ca8a84aa1b26d21bc8ac28b261ffa57b44e29f0d6722261e9b436059cc8",
         "0ae9768a3ae4fbefe46cfbb76b88a1f80a1ebd95ae5d17bf655ed1015755e04c483a01cf4094a0830864054a71a0ac8a",
@@ -306,7 +310,7 @@ pub mod grammers {
         "a85d79fbd2758000723780bc5459f59fd1cea1b511b77cc1411781d3feb57b14a97726cf3d2146cf43e648a69ff9cb5d",
         "48a31f543bd5bc3a023cf382d86d36bbfbbcb5e4a136acee25fd8e3e597e714d",
     );
-    pub const STEP2_RESPONSE_SERVER_DH_PARAMS_OK: &str = concat!(
+    pub(crate) const STEP2_RESPONSE_SERVER_DH_PARAMS_OK: &str = concat!(
         "5c07e8d04e44b426241e8b839153122d44585ac665ba0b393e1094329eda2c42d6283303fe500200fd064e91012ade62",
         "1b26a48ac7dc8b2c8670ed67092a00fe8c936483e4b02822c3cc655aaffe00542e311df5abdaa645b1da85ca50a6c7b0",
         "e7cc7cb2b23d42c84e288bb3b5cfe313e1ebafe19833916df4d1f58dba62e0ac49cac17a31b8b0d57d43eefda546d67e",
@@ -322,7 +326,7 @@ pub mod grammers {
         "128715b828bf3fda3fee6c7b9b2621d971a6f7820f89f4c4c2ab29dec00007c3ec6cead64f7f5802d5e6a4a16a185cfb",
         "fced5351fa68380e",
     );
-    pub const STEP3_REQUEST_SET_CLIENT_DH_PARAMS: &str = concat!(
+    pub(crate) const STEP3_REQUEST_SET_CLIENT_DH_PARAMS: &str = concat!(
         "1f5f04f54e44b426241e8b839153122d44585ac665ba0b393e1094329eda2c42d6283303fe500100def448d48c608480",
         "bab65df3f8990be8011f7b415a6f8113617bea749b8b0ea6a937987b18cc4dcce8197efdcf8d6ec6af7fc3364b4945df",
         "77e4a1ae9db7acea4abcd73247edb36bde20fc969c1d55717277afe0bc31a9ee99f7d822f91fa2dc69c868a19511b162",
@@ -332,12 +336,12 @@ pub mod grammers {
         "c6d0bcae14e0e8753313b51daee40a67407b5cc8b213856a290a0c7b6cda9ff9c58d69faaf6a748cff05512b69f1380f",
         "7a36843edecdc764048bc16d9808f353a9caf6d49ca8b717c8f6de037518a444931a7da2b80f16d0",
     );
-    pub const STEP3_RESPONSE_DH_GEN_OK: &str = concat!(
+    pub(crate) const STEP3_RESPONSE_DH_GEN_OK: &str = concat!(
         "34f7cb3b4e44b426241e8b839153122d44585ac665ba0b393e1094329eda2c42d628330313b781a0de4ab6bc7ab414cb",
         "e13f9f86",
     );
-    pub const STEP1_RANDOM: &str = "4e44b426241e8b839153122d44585ac6";
-    pub const STEP2_RANDOM: &str = concat!(
+    pub(crate) const STEP1_RANDOM: &str = "4e44b426241e8b839153122d44585ac6";
+    pub(crate) const STEP2_RANDOM: &str = concat!(
         "b9dce68b05ef760fa7edfefeff45aaa8afbac11dc3d333bc3132fd16ab816d63ed93c5bef9d0452add8164a2d5df5804",
         "277ee5a06fd4523372707ddbd8106d03766d76fb8bec672bdcddcd225f7766b83663b32a0fda1055175c5582edd10430",
         "937666be4fd15510ba5f19aa645973b6e4e9270efac25b58741635fe84dd0af07a4686f750bf34de1073f1e7fa24e9b0",
@@ -345,7 +349,7 @@ pub mod grammers {
         "e4f1aee3891e58b85de90c88cc2eaef5db1841a594c0edc13cb4b7480a7e564fe892f82282d03ed07eb5ceac6644247b",
         "b137241166fe194756dfcffd68c6c345",
     );
-    pub const STEP3_RANDOM: &str = concat!(
+    pub(crate) const STEP3_RANDOM: &str = concat!(
         "8fc3605a4604cbb5461fdeff439c761150083cdd502550558e92c730d46c9caf0b1b2d64d2c264942c50d98694fff604",
         "fdd2bd87f2cafb719bc55e65a1f60b08809660a650721c40d56fc9c792df1d463aad1718c6924b7bdffbe395f14633d3",
         "3fc38ce47c18a1561b83a5c66d29f9e292637127471c3baab0028ae42796b689e53a7f9ab5f0ee6d3fb658d847c1abca",
@@ -353,13 +357,14 @@ pub mod grammers {
         "4a8ed3cbc4c085197ffaad29c18e577eb292aa8b98caa92efd6f9536049b5a7defc861e270eca90c55b9585405cb96f3",
         "e6ea754850b09e7a59ba5fd92d357982915d39752aaa2ec16b6cbde6a6c33971",
     );
-    pub const STEP3_NOW: u64 = 1693436740;
-    pub const NEW_NONCE: &str = "b9dce68b05ef760fa7edfefeff45aaa8afbac11dc3d333bc3132fd16ab816d63";
-    pub const P_Q_INNER_DATA: &str = concat!(
+    pub(crate) const STEP3_NOW: u64 = 1693436740;
+    pub(crate) const NEW_NONCE: &str =
+        "b9dce68b05ef760fa7edfefeff45aaa8afbac11dc3d333bc3132fd16ab816d63";
+    pub(crate) const P_Q_INNER_DATA: &str = concat!(
         "ec5ac9830819546f942a11278d0000000444b2e50d000000045e63ac810000004e44b426241e8b839153122d44585ac6",
         "65ba0b393e1094329eda2c42d6283303b9dce68b05ef760fa7edfefeff45aaa8afbac11dc3d333bc3132fd16ab816d63",
     );
-    pub const AUTH_KEY: &str = concat!(
+    pub(crate) const AUTH_KEY: &str = concat!(
         "7582e48ad36cd6eef7944ac9bd7027de9ee3202543b68850ac01e1221350f7174e6c3771c9d86b3075f777539c23d053",
         "e9da9a1510d49e8fa0ad76a016ce28bfe3543dde69959bc682dab762b95a36629a8438e65baa53cc79b551c23d555c76",
         "75a36f4ece90882ece497d28a903409b780a8a80516cb0f8534fee3a67530beb2b1929626e07c2a052c4870b18b0a626",
@@ -367,9 +372,9 @@ pub mod grammers {
         "1b2044d0a90cb008f7248c3ae4449e0895b6090abb04c24131c2948bd27d879ecb934e50a46671f987653385ab388e4f",
         "a1ddd4c95743111e08bf11fef1f8f739",
     );
-    pub const AUTH_KEY_ID: &str = "9cfd4a95546f4614";
-    pub const NEW_NONCE_HASH1: &str = "13b781a0de4ab6bc7ab414cbe13f9f86";
-    pub const AUTH_KEY_EXPECTED: &str = concat!(
+    pub(crate) const AUTH_KEY_ID: &str = "9cfd4a95546f4614";
+    pub(crate) const NEW_NONCE_HASH1: &str = "13b781a0de4ab6bc7ab414cbe13f9f86";
+    pub(crate) const AUTH_KEY_EXPECTED: &str = concat!(
         "7582e48ad36cd6eef7944ac9bd7027de9ee3202543b68850ac01e1221350f7174e6c3771c9d86b3075f777539c23d053",
         "e9da9a1510d49e8fa0ad76a016ce28bfe3543dde69959bc682dab762b95a36629a8438e65baa53cc79b551c23d555c76",
         "75a36f4ece90882ece497d28a903409b780a8a80516cb0f8534fee3a67530beb2b1929626e07c2a052c4870b18b0a626",
@@ -377,12 +382,12 @@ pub mod grammers {
         "1b2044d0a90cb008f7248c3ae4449e0895b6090abb04c24131c2948bd27d879ecb934e50a46671f987653385ab388e4f",
         "a1ddd4c95743111e08bf11fef1f8f739",
     );
-    pub const TIME_OFFSET: i64 = 0;
-    pub const FIRST_SALT: i64 = 4459407212920268508;
+    pub(crate) const TIME_OFFSET: i64 = 0;
+    pub(crate) const FIRST_SALT: i64 = 4459407212920268508;
 }
 
 /// A 2048-bit RSA key generated locally with `openssl genrsa 2048` for these tests only.
-pub const TEST_RSA_PRIVATE_PEM: &str = "\
+pub(crate) const TEST_RSA_PRIVATE_PEM: &str = "\
 -----BEGIN RSA PRIVATE KEY-----\n\
 MIIEogIBAAKCAQEArm+yT6o7Qvw+rKlQMhCFpDERCHN6rtjzdVxxiToxZ7UmG8Jz\n\
 H8+py9QTf4nxxiViQu1vVdcTwrklZuW4ZO3BN/lo13+8SnMc9VrFdSp/9gCngvqg\n\
