@@ -269,7 +269,7 @@ pub(crate) fn connect(args: ConnectArgs) -> CliResult {
     let mut cfg = ClientConfig::new(addr, kind);
     cfg.dc_id = args.dc;
     cfg.connect_timeout = Duration::from_secs(args.timeout);
-    cfg.session_config.request_timeout = Duration::from_secs(args.timeout);
+    cfg = cfg.with_request_timeout(Duration::from_secs(args.timeout));
     if let Some(p) = &args.rsa_key {
         cfg = cfg.with_rsa_key(read_rsa_key(p)?);
     }

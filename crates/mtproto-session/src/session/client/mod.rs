@@ -27,7 +27,7 @@ use rand_chacha::ChaCha20Rng;
 
 use super::replay::ReplayWindow;
 use super::{Config, RequestError, RequestId, SessionEvent};
-use crate::msg_id::{msg_id_secs, MsgIdGenerator, MsgIdKind};
+use crate::msg_id::{MsgIdGenerator, MsgIdKind};
 use crate::wire::SeqNo;
 use crate::{Monotonic, Now, RpcError};
 
@@ -261,12 +261,6 @@ impl ClientSession {
     /// The msg_id currently carrying `request`, once it has been sent.
     pub fn request_msg_id(&self, request: RequestId) -> Option<i64> {
         self.requests.get(&request).and_then(|r| r.msg_id)
-    }
-
-    /// Seconds of server time encoded in `msg_id` (helper for callers that
-    /// log message times).
-    pub fn msg_id_time(msg_id: i64) -> i64 {
-        msg_id_secs(msg_id)
     }
 
     /// The next event, if any.
