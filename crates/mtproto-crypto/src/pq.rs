@@ -66,8 +66,9 @@ impl Mont {
         for _ in 0..5 {
             inv = inv.wrapping_mul(2u64.wrapping_sub(n.wrapping_mul(inv)));
         }
-        let one = ((1u128 << 64) % n as u128) as u64;
-        let r2 = ((one as u128 * one as u128) % n as u128) as u64;
+        // 2^64 mod n = ((2^64 - 1) mod n + 1) mod n, without leaving u64.
+        let one = (u64::MAX % n + 1) % n;
+        let r2 = mul_mod(one, one, n);
         Mont {
             n,
             ninv: inv,
@@ -79,6 +80,8 @@ impl Mont {
     /// REDC for t < n * 2^64: returns t * 2^-64 mod n in [0, n).
     #[inline(always)]
     fn redc(&self, t: u128) -> u64 {
+        // The low 64-bit word of t, on purpose (the high word is taken below).
+        #[allow(clippy::cast_possible_truncation)]
         let lo = t as u64;
         let hi = (t >> 64) as u64;
         let m = lo.wrapping_mul(self.ninv);
@@ -139,6 +142,13 @@ impl Mont {
         }
         acc
     }
+}
+
+/// `a * b mod n` through a u128 product (`n > 0`).
+// The remainder is below n <= u64::MAX, so the cast cannot truncate.
+#[allow(clippy::cast_possible_truncation)]
+fn mul_mod(a: u64, b: u64, n: u64) -> u64 {
+    (u128::from(a) * u128::from(b) % u128::from(n)) as u64
 }
 
 const SMALL_PRIMES: [u64; 15] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47];
@@ -338,7 +348,10 @@ fn inv_mod(a: u64, n: u64) -> Result<u64, u64> {
     if r0 != 1 {
         return Err(r0);
     }
-    Ok(t0.rem_euclid(n as i128) as u64)
+    // rem_euclid gives a value in [0, n), and n is a u64, so it cannot truncate.
+    #[allow(clippy::cast_possible_truncation)]
+    let inv = t0.rem_euclid(i128::from(n)) as u64;
+    Ok(inv)
 }
 
 /// An x-only point `(X : Z)` on a Montgomery curve, coordinates in the
@@ -504,22 +517,10 @@ fn ecm(n: u64, b1: u64, b2: u64) -> Option<u64> {
     (6..6 + ECM_CURVES).find_map(|sigma| ecm_curve(&m, sigma, b1, b2))
 }
 
-/// Integer square root (floor).
-fn isqrt(n: u64) -> u64 {
-    let mut r = (n as f64).sqrt() as u64;
-    while r.checked_mul(r).is_none_or(|sq| sq > n) {
-        r -= 1;
-    }
-    while (r + 1).checked_mul(r + 1).is_some_and(|sq| sq <= n) {
-        r += 1;
-    }
-    r
-}
-
 /// A nontrivial factor of composite odd `n` without factors below 48:
 /// perfect squares directly, then ECM, then Pollard-Brent as a fallback.
 fn find_factor(n: u64) -> Option<u64> {
-    let r = isqrt(n);
+    let r = n.isqrt();
     if r * r == n {
         return Some(r);
     }
