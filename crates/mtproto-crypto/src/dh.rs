@@ -243,7 +243,7 @@ pub struct DhSecret([u8; 256]);
 
 impl fmt::Debug for DhSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DhSecret(..)")
+        f.debug_tuple("DhSecret").finish_non_exhaustive()
     }
 }
 

@@ -102,11 +102,10 @@ pub struct AuthKey {
 
 impl fmt::Debug for AuthKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AuthKey {{ id: ")?;
-        for b in self.id {
-            write!(f, "{b:02x}")?;
-        }
-        write!(f, ", .. }}")
+        // The id only (hex, wire order); the key and its aux hash are secret.
+        f.debug_struct("AuthKey")
+            .field("id", &format_args!("{:016x}", u64::from_be_bytes(self.id)))
+            .finish_non_exhaustive()
     }
 }
 
@@ -220,7 +219,8 @@ pub struct AesKeyIv {
 
 impl fmt::Debug for AesKeyIv {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AesKeyIv { .. }")
+        // Both fields are secret.
+        f.debug_struct("AesKeyIv").finish_non_exhaustive()
     }
 }
 

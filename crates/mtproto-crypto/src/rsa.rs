@@ -405,7 +405,8 @@ pub struct RsaPadPlaintext {
 
 impl fmt::Debug for RsaPadPlaintext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RsaPadPlaintext { .. }")
+        // The handshake plaintext (nonces included) is secret.
+        f.debug_struct("RsaPadPlaintext").finish_non_exhaustive()
     }
 }
 
@@ -421,7 +422,10 @@ pub struct RsaPrivateKey {
 
 impl fmt::Debug for RsaPrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RsaPrivateKey {{ public: {:?}, .. }}", self.public)
+        // d, p and q are secret.
+        f.debug_struct("RsaPrivateKey")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
     }
 }
 

@@ -401,3 +401,15 @@ fn num_from(b: &[u8]) -> num_bigint_like::N {
     r[257 - b.len()..].copy_from_slice(b);
     num_bigint_like::N(r)
 }
+
+/// Keys, IVs and DH exponents never show up in `Debug` output.
+#[test]
+fn secrets_are_redacted_in_debug() {
+    let secret = DhSecret::from_bytes([0xab; 256]);
+    assert_eq!(format!("{secret:?}"), "DhSecret(..)");
+    let tmp = dh::tmp_aes_key_iv(&[1; 16], &[2; 32]);
+    assert_eq!(format!("{tmp:?}"), "AesKeyIv { .. }");
+    let cipher = mtproto_crypto::ige::Aes256Ige::new(&tmp.key);
+    assert_eq!(format!("{cipher:?}"), "Aes256Ige { .. }");
+    assert!(!format!("{:#?}", (&secret, &tmp, &cipher)).contains("ab"));
+}
