@@ -33,7 +33,9 @@ const BYTES_CASES: &[(usize, usize, &str)] = &[
 ];
 
 fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| ((7 * i + 1) % 256) as u8).collect()
+    (0..len)
+        .map(|i| u8::try_from((7 * i + 1) % 256).unwrap())
+        .collect()
 }
 
 #[test]
