@@ -35,8 +35,16 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
+    /// The low byte of the next value.
+    fn byte(&mut self) -> u8 {
+        (self.next() & 0xff) as u8
+    }
     fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
+        (0..n).map(|_| self.byte()).collect()
+    }
+    /// An index below `n` (`n > 0`).
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).unwrap()
     }
 }
 
@@ -358,11 +366,11 @@ fn fuzz_decode_on_random_and_mutated_input() {
         let mut data = seeds[i % seeds.len()].clone();
         let muts = 1 + rng.next() % 4;
         for _ in 0..muts {
-            let at = (rng.next() as usize) % data.len();
+            let at = rng.below(data.len());
             match rng.next() % 3 {
-                0 => data[at] = rng.next() as u8,
+                0 => data[at] = rng.byte(),
                 1 => data.truncate(at.max(1)),
-                _ => data.insert(at, rng.next() as u8),
+                _ => data.insert(at, rng.byte()),
             }
         }
         mtproto_tl_dyn::fuzz_decode(&data);
