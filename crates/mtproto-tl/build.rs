@@ -9,6 +9,11 @@
 //! always exist. With `MTPROTO_TL_SCHEMA_DIR` set, the cfg
 //! `mtproto_full_schema` is enabled. A schema error fails the build with
 //! `file:line:col: message`.
+//!
+//! With `MTPROTO_FULL_SCHEMA=1`, the cfg `mtproto_full_schema_tests` is
+//! enabled too: the tests against the Telethon objects in `../shared` run
+//! (and fail loudly if the files, or the full-schema build, are missing)
+//! instead of being reported as ignored.
 
 use std::path::{Path, PathBuf};
 
@@ -79,8 +84,13 @@ fn generate(path: &Path, text: &str, module_path: &str, out: &Path, warn_layer: 
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(mtproto_full_schema)");
+    println!("cargo::rustc-check-cfg=cfg(mtproto_full_schema_tests)");
     println!("cargo:rerun-if-env-changed=MTPROTO_TL_SCHEMA_DIR");
+    println!("cargo:rerun-if-env-changed=MTPROTO_FULL_SCHEMA");
     println!("cargo:rerun-if-changed=build.rs");
+    if std::env::var_os("MTPROTO_FULL_SCHEMA").is_some_and(|v| v == "1") {
+        println!("cargo:rustc-cfg=mtproto_full_schema_tests");
+    }
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let (dir, full) = match std::env::var_os("MTPROTO_TL_SCHEMA_DIR") {
         Some(d) if !d.is_empty() => (PathBuf::from(d), true),

@@ -243,7 +243,7 @@ pub struct DhSecret([u8; 256]);
 
 impl fmt::Debug for DhSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DhSecret(..)")
+        f.debug_tuple("DhSecret").finish_non_exhaustive()
     }
 }
 
@@ -293,10 +293,11 @@ pub fn pow_secret(base: &[u8], secret: &DhSecret, dh_prime: &[u8]) -> Result<[u8
 /// `g^secret mod dh_prime`: the client's `g_b` (or the server's `g_a`), checked
 /// against the safety range before it is returned.
 pub fn public_value(g: i32, secret: &DhSecret, dh_prime: &[u8]) -> Result<[u8; 256], DhError> {
-    if !(2..=7).contains(&g) {
-        return Err(DhError::GOutOfRange { g });
-    }
-    let v = pow_secret(&[g as u8], secret, dh_prime)?;
+    let g_byte = u8::try_from(g)
+        .ok()
+        .filter(|g| (2..=7).contains(g))
+        .ok_or(DhError::GOutOfRange { g })?;
+    let v = pow_secret(&[g_byte], secret, dh_prime)?;
     check_g_b(&v, dh_prime)?;
     Ok(v)
 }

@@ -260,7 +260,8 @@ pub struct Aes256Ige {
 
 impl fmt::Debug for Aes256Ige {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Aes256Ige { .. }")
+        // The key schedule is secret.
+        f.debug_struct("Aes256Ige").finish_non_exhaustive()
     }
 }
 

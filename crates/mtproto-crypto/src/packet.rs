@@ -102,11 +102,10 @@ pub struct AuthKey {
 
 impl fmt::Debug for AuthKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AuthKey {{ id: ")?;
-        for b in self.id {
-            write!(f, "{b:02x}")?;
-        }
-        write!(f, ", .. }}")
+        // The id only (hex, wire order); the key and its aux hash are secret.
+        f.debug_struct("AuthKey")
+            .field("id", &format_args!("{:016x}", u64::from_be_bytes(self.id)))
+            .finish_non_exhaustive()
     }
 }
 
@@ -220,7 +219,8 @@ pub struct AesKeyIv {
 
 impl fmt::Debug for AesKeyIv {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AesKeyIv { .. }")
+        // Both fields are secret.
+        f.debug_struct("AesKeyIv").finish_non_exhaustive()
     }
 }
 
@@ -533,128 +533,4 @@ pub fn decrypt_in_place<'a>(
         body,
         padding_len: padding,
     })
-}
-
-#[cfg(test)]
-mod scratch_timing {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use crate::sha::sha256;
-    use rand::SeedableRng;
-
-    fn min_ns(iters: u32, mut f: impl FnMut()) -> f64 {
-        let mut best = f64::MAX;
-        for _ in 0..30 {
-            let s = std::time::Instant::now();
-            for _ in 0..iters {
-                f();
-            }
-            best = best.min(s.elapsed().as_secs_f64() * 1e9 / iters as f64);
-        }
-        best
-    }
-
-    /// `cargo test --release -p mtproto-crypto packet_parts -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn packet_parts() {
-        use core::hint::black_box as bb;
-        let key = AuthKey::from_bytes(core::array::from_fn(|i| (i * 7 + 3) as u8));
-        let k32 = [7u8; 32];
-        let mut plain: Vec<u8> = (0..64).map(|i| i as u8).collect();
-        plain[28..32].copy_from_slice(&32i32.to_le_bytes());
-        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
-        let mut out = Vec::with_capacity(200);
-        let mut pkt = Vec::new();
-        encrypt_into(&key, Direction::ServerToClient, &plain, &[9; 16], &mut pkt).unwrap();
-        let mut inb = pkt.clone();
-        let mk = [3u8; 16];
-        println!(
-            "enc keysetup {:.1}",
-            min_ns(10000, || {
-                bb(Aes256Enc::new(bb(&k32).into()));
-            })
-        );
-        println!(
-            "dec keysetup {:.1}",
-            min_ns(10000, || {
-                bb(Aes256Dec::new(bb(&k32).into()));
-            })
-        );
-        println!(
-            "compress256 1 block {:.1}",
-            min_ns(10000, || {
-                let mut st = [
-                    0x6a09e667u32,
-                    0xbb67ae85,
-                    0x3c6ef372,
-                    0xa54ff53a,
-                    0x510e527f,
-                    0x9b05688c,
-                    0x1f83d9ab,
-                    0x5be0cd19,
-                ];
-                let blk = [bb(5u8); 64];
-                sha2::compress256(&mut st, &[blk.into()]);
-                bb(st);
-            })
-        );
-        let m52 = [1u8; 52];
-        println!(
-            "short52 {:.1}",
-            min_ns(10000, || {
-                bb(sha256_short(bb(&m52[..16]), &m52[16..]));
-            })
-        );
-        println!(
-            "digest52 {:.1}",
-            min_ns(10000, || {
-                use sha2::Digest;
-                bb(sha2::Sha256::digest(bb(&m52)));
-            })
-        );
-        println!(
-            "kdf {:.1}",
-            min_ns(10000, || {
-                bb(kdf(bb(&key), bb(&mk), Direction::ClientToServer));
-            })
-        );
-        println!(
-            "sha256 112B {:.1}",
-            min_ns(10000, || {
-                bb(sha256(&[bb(&plain[..]), &plain[..48]]));
-            })
-        );
-        println!(
-            "rng 16B {:.1}",
-            min_ns(10000, || {
-                let mut b = [0u8; 16];
-                rand::RngCore::fill_bytes(&mut rng, &mut b);
-                bb(b);
-            })
-        );
-        println!(
-            "encrypt_into_rng {:.1}",
-            min_ns(10000, || {
-                encrypt_into_rng(
-                    &key,
-                    Direction::ClientToServer,
-                    bb(&plain),
-                    &mut rng,
-                    &mut out,
-                )
-                .unwrap();
-            })
-        );
-        println!(
-            "decrypt_in_place {:.1}",
-            min_ns(10000, || {
-                inb.copy_from_slice(&pkt);
-                bb(decrypt_in_place(&key, Direction::ServerToClient, &mut inb)
-                    .unwrap()
-                    .body
-                    .len());
-            })
-        );
-    }
 }

@@ -69,7 +69,9 @@ pub(crate) fn base64_decode(s: &str) -> Result<Vec<u8>, PemError> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8);
+            // acc has `bits + 8` significant bits here: the shift leaves exactly
+            // the next byte (the mask changes nothing).
+            out.push(((acc >> bits) & 0xff) as u8);
             acc &= (1 << bits) - 1;
         }
     }
@@ -251,17 +253,21 @@ pub(crate) fn base64_encode(data: &[u8]) -> String {
 }
 
 fn der_len(len: usize, out: &mut Vec<u8>) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes
-            .iter()
-            .position(|&b| b != 0)
-            .unwrap_or(bytes.len() - 1);
-        let sig = bytes.get(skip..).unwrap_or(&[]);
-        out.push(0x80 | sig.len() as u8);
-        out.extend_from_slice(sig);
+    match u8::try_from(len) {
+        Ok(short) if short < 0x80 => out.push(short),
+        _ => {
+            let bytes = len.to_be_bytes();
+            let skip = bytes
+                .iter()
+                .position(|&b| b != 0)
+                .unwrap_or(bytes.len() - 1);
+            let sig = bytes.get(skip..).unwrap_or(&[]);
+            // sig is at most size_of::<usize>() <= 16 bytes, so this cannot truncate.
+            #[allow(clippy::cast_possible_truncation)]
+            let count = sig.len() as u8;
+            out.push(0x80 | count);
+            out.extend_from_slice(sig);
+        }
     }
 }
 
@@ -309,7 +315,7 @@ mod tests {
     #[test]
     fn base64_roundtrip_and_errors() {
         for len in 0..20 {
-            let data: Vec<u8> = (0..len).map(|i| (i * 37 + 5) as u8).collect();
+            let data: Vec<u8> = (0..len).map(|i| ((i * 37 + 5) & 0xff) as u8).collect();
             assert_eq!(base64_decode(&base64_encode(&data)).unwrap(), data);
         }
         assert_eq!(base64_decode("TWFu").unwrap(), b"Man");

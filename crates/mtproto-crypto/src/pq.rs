@@ -8,9 +8,10 @@
 //! integer square root; everything else goes to Lenstra's elliptic-curve
 //! method on x-only Montgomery curves (Suyama's parametrization, stage 1 to
 //! B1 = 165, baby-step giant-step stage 2 to B2 = 6000, 64-bit Montgomery
-//! arithmetic with u128 products). For balanced 63-bit semiprimes this is about
-//! 8x faster than Pollard-Brent (median over 101 seeded random semiprimes, see
-//! the ignored `pq_median` test: ECM ~50 us, Pollard-Brent ~420 us). If no
+//! arithmetic with u128 products). For balanced 63-bit semiprimes this was
+//! measured about 8x faster than Pollard-Brent (median over 101 seeded random
+//! semiprimes: ECM ~50 us, Pollard-Brent ~420 us; `factorize` over the same
+//! kind of inputs is in `MIN_OF_N=pq cargo bench --bench crypto`). If no
 //! curve out of 200 splits `pq`, Pollard-Brent (several interleaved walks)
 //! takes over, and its work is capped too, so every input returns in bounded
 //! time.
@@ -65,8 +66,9 @@ impl Mont {
         for _ in 0..5 {
             inv = inv.wrapping_mul(2u64.wrapping_sub(n.wrapping_mul(inv)));
         }
-        let one = ((1u128 << 64) % n as u128) as u64;
-        let r2 = ((one as u128 * one as u128) % n as u128) as u64;
+        // 2^64 mod n = ((2^64 - 1) mod n + 1) mod n, without leaving u64.
+        let one = (u64::MAX % n + 1) % n;
+        let r2 = mul_mod(one, one, n);
         Mont {
             n,
             ninv: inv,
@@ -78,6 +80,8 @@ impl Mont {
     /// REDC for t < n * 2^64: returns t * 2^-64 mod n in [0, n).
     #[inline(always)]
     fn redc(&self, t: u128) -> u64 {
+        // The low 64-bit word of t, on purpose (the high word is taken below).
+        #[allow(clippy::cast_possible_truncation)]
         let lo = t as u64;
         let hi = (t >> 64) as u64;
         let m = lo.wrapping_mul(self.ninv);
@@ -138,6 +142,13 @@ impl Mont {
         }
         acc
     }
+}
+
+/// `a * b mod n` through a u128 product (`n > 0`).
+// The remainder is below n <= u64::MAX, so the cast cannot truncate.
+#[allow(clippy::cast_possible_truncation)]
+fn mul_mod(a: u64, b: u64, n: u64) -> u64 {
+    (u128::from(a) * u128::from(b) % u128::from(n)) as u64
 }
 
 const SMALL_PRIMES: [u64; 15] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47];
@@ -337,7 +348,10 @@ fn inv_mod(a: u64, n: u64) -> Result<u64, u64> {
     if r0 != 1 {
         return Err(r0);
     }
-    Ok(t0.rem_euclid(n as i128) as u64)
+    // rem_euclid gives a value in [0, n), and n is a u64, so it cannot truncate.
+    #[allow(clippy::cast_possible_truncation)]
+    let inv = t0.rem_euclid(i128::from(n)) as u64;
+    Ok(inv)
 }
 
 /// An x-only point `(X : Z)` on a Montgomery curve, coordinates in the
@@ -503,22 +517,10 @@ fn ecm(n: u64, b1: u64, b2: u64) -> Option<u64> {
     (6..6 + ECM_CURVES).find_map(|sigma| ecm_curve(&m, sigma, b1, b2))
 }
 
-/// Integer square root (floor).
-fn isqrt(n: u64) -> u64 {
-    let mut r = (n as f64).sqrt() as u64;
-    while r.checked_mul(r).is_none_or(|sq| sq > n) {
-        r -= 1;
-    }
-    while (r + 1).checked_mul(r + 1).is_some_and(|sq| sq <= n) {
-        r += 1;
-    }
-    r
-}
-
 /// A nontrivial factor of composite odd `n` without factors below 48:
 /// perfect squares directly, then ECM, then Pollard-Brent as a fallback.
 fn find_factor(n: u64) -> Option<u64> {
-    let r = isqrt(n);
+    let r = n.isqrt();
     if r * r == n {
         return Some(r);
     }
@@ -586,66 +588,4 @@ pub fn to_be_bytes_trimmed(x: u64) -> Vec<u8> {
 pub fn factorize_be(pq: &[u8]) -> Result<(Vec<u8>, Vec<u8>), PqError> {
     let (p, q) = factorize(pq_from_be_bytes(pq)?)?;
     Ok((to_be_bytes_trimmed(p), to_be_bytes_trimmed(q)))
-}
-
-#[cfg(test)]
-mod scratch_bench {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use rand::{Rng, SeedableRng};
-
-    fn semiprimes(count: usize) -> Vec<u64> {
-        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(63);
-        let prime = |rng: &mut rand_chacha::ChaCha20Rng| loop {
-            let x = rng.gen_range((1u64 << 31) + (1 << 29)..(1u64 << 32) - (1 << 29)) | 1;
-            if is_prime_u64(x) {
-                return x;
-            }
-        };
-        (0..count)
-            .map(|_| loop {
-                let (p, q) = (prime(&mut rng), prime(&mut rng));
-                let n = p as u128 * q as u128;
-                if p != q && (1 << 62..1 << 63).contains(&n) {
-                    return n as u64;
-                }
-            })
-            .collect()
-    }
-
-    fn median_us(ns: &[u64], f: impl Fn(u64) -> Option<u64>) -> (f64, f64) {
-        let mut t: Vec<f64> = ns
-            .iter()
-            .map(|&n| {
-                let mut best = f64::MAX;
-                for _ in 0..3 {
-                    let s = std::time::Instant::now();
-                    let d = f(n).unwrap();
-                    best = best.min(s.elapsed().as_secs_f64() * 1e6);
-                    assert!(d > 1 && d < n && n % d == 0);
-                }
-                best
-            })
-            .collect();
-        t.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        (t[t.len() / 2], t.iter().sum::<f64>() / t.len() as f64)
-    }
-
-    /// `cargo test --release -p mtproto-crypto pq_median -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn pq_median() {
-        let ns = semiprimes(101);
-        println!("rho   median/mean us: {:?}", median_us(&ns, rho_factor));
-        for (b1, b2) in [(85, 2500), (125, 4000), (165, 6000), (250, 10000)] {
-            println!(
-                "ecm {b1}/{b2} median/mean us: {:?}",
-                median_us(&ns, |n| ecm(n, b1, b2))
-            );
-        }
-        println!(
-            "factorize median/mean us: {:?}",
-            median_us(&ns, |n| factorize(n).ok().map(|x| x.0))
-        );
-    }
 }

@@ -77,6 +77,9 @@ pub(crate) fn is_probable_prime<R: RngCore + CryptoRng>(
 
 /// A uniformly random number of at most `bits` bits.
 pub(crate) fn random_bits<R: RngCore + CryptoRng>(bits: u64, rng: &mut R) -> BigUint {
+    // `bits` is 1024 or the `bits()` of a number held in memory, whose bytes
+    // already fit in a usize, so this cannot truncate.
+    #[allow(clippy::cast_possible_truncation)]
     let nbytes = bits.div_ceil(8) as usize;
     let mut buf = vec![0u8; nbytes];
     rng.fill_bytes(&mut buf);

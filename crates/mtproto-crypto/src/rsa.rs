@@ -86,15 +86,27 @@ impl From<PemError> for RsaError {
 }
 
 /// TL `bytes` serialization: 1-byte length (< 254) or 0xfe + 3-byte LE length, then padding to 4.
+///
+/// # Panics
+///
+/// If `data` is 2^24 bytes (16 MiB) or longer: TL has no encoding for that
+/// length, and a cut-off length would make a reader take the rest of `data`
+/// for the following fields. (RSA keys are at most 1024 bytes.)
 pub fn tl_bytes(data: &[u8], out: &mut Vec<u8>) {
     let len = data.len();
-    let header = if len < 254 {
-        out.push(len as u8);
-        1
-    } else {
-        out.push(254);
-        out.extend_from_slice(&(len as u32).to_le_bytes()[..3]);
-        4
+    let header = match u8::try_from(len) {
+        Ok(short) if short < 254 => {
+            out.push(short);
+            1
+        }
+        _ => {
+            let Some(long) = u32::try_from(len).ok().filter(|&l| l < 1 << 24) else {
+                panic!("TL bytes of {len} bytes: the length does not fit in 3 bytes");
+            };
+            let [b0, b1, b2, _] = long.to_le_bytes();
+            out.extend_from_slice(&[254, b0, b1, b2]);
+            4
+        }
     };
     out.extend_from_slice(data);
     let pad = (4 - (header + len) % 4) % 4;
@@ -393,7 +405,8 @@ pub struct RsaPadPlaintext {
 
 impl fmt::Debug for RsaPadPlaintext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RsaPadPlaintext { .. }")
+        // The handshake plaintext (nonces included) is secret.
+        f.debug_struct("RsaPadPlaintext").finish_non_exhaustive()
     }
 }
 
@@ -409,7 +422,10 @@ pub struct RsaPrivateKey {
 
 impl fmt::Debug for RsaPrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RsaPrivateKey {{ public: {:?}, .. }}", self.public)
+        // d, p and q are secret.
+        f.debug_struct("RsaPrivateKey")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
     }
 }
 

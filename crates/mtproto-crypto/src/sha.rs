@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn sha256_short_matches_sha256_at_every_length_and_split() {
-        let data: Vec<u8> = (0..80u32).map(|i| (i * 31 + 7) as u8).collect();
+        let data: Vec<u8> = (0..80u32).map(|i| ((i * 31 + 7) & 0xff) as u8).collect();
         for len in 0..data.len() {
             let want: [u8; 32] = Sha256::digest(&data[..len]).into();
             for split in [0, 1, len / 3, len / 2, len.saturating_sub(1), len] {
@@ -108,8 +108,11 @@ mod tests {
                 assert_eq!(sha256_short(a, b), want, "len {len} split {split}");
             }
         }
-        let prefix: [u8; 32] = core::array::from_fn(|i| i as u8 ^ 0x5a);
-        let long: Vec<u8> = (0..700u32).map(|i| (i * 13 + 1) as u8).collect();
+        let mut prefix = [0u8; 32];
+        for (b, i) in prefix.iter_mut().zip(0u8..) {
+            *b = i ^ 0x5a;
+        }
+        let long: Vec<u8> = (0..700u32).map(|i| ((i * 13 + 1) & 0xff) as u8).collect();
         for len in 0..long.len() {
             let want: [u8; 32] = Sha256::new()
                 .chain_update(prefix)

@@ -344,8 +344,8 @@ fn answer_with_hash_errors() {
         Err(DhError::BadPaddingLength { len: 1 })
     );
     let mut r = rng();
-    for len in 0..40 {
-        let data: Vec<u8> = (0..len as u8).collect();
+    for len in 0..40u8 {
+        let data: Vec<u8> = (0..len).collect();
         let enc = dh::encrypt_with_hash_rng(&data, &tmp, &mut r).unwrap();
         assert_eq!(dh::decrypt_answer_with_hash(&enc, &tmp).unwrap(), data);
     }
@@ -355,35 +355,32 @@ fn answer_with_hash_errors() {
 /// (schoolbook on big-endian byte vectors, 257 bytes wide).
 mod num_bigint_like {
     #[derive(Clone)]
-    pub struct N(pub [u8; 257]);
+    pub(crate) struct N(pub(crate) [u8; 257]);
     impl N {
-        pub fn to_be(&self) -> Vec<u8> {
+        pub(crate) fn to_be(&self) -> Vec<u8> {
             self.0.to_vec()
         }
-        pub fn sub(&self, o: &N) -> N {
+        pub(crate) fn sub(&self, o: &N) -> N {
             let mut r = [0u8; 257];
-            let mut borrow = 0i16;
+            let mut borrow = false;
             for i in (0..257).rev() {
-                let mut v = self.0[i] as i16 - o.0[i] as i16 - borrow;
-                borrow = if v < 0 {
-                    v += 256;
-                    1
-                } else {
-                    0
-                };
-                r[i] = v as u8;
+                let (d, b1) = self.0[i].overflowing_sub(o.0[i]);
+                let (d, b2) = d.overflowing_sub(u8::from(borrow));
+                r[i] = d;
+                borrow = b1 || b2;
             }
             N(r)
         }
-        pub fn add_small(&self, x: u8) -> N {
+        pub(crate) fn add_small(&self, x: u8) -> N {
             let mut o = [0u8; 257];
             o[256] = x;
             let mut r = [0u8; 257];
-            let mut carry = 0u16;
+            let mut carry = false;
             for i in (0..257).rev() {
-                let v = self.0[i] as u16 + o[i] as u16 + carry;
-                r[i] = v as u8;
-                carry = v >> 8;
+                let (s, c1) = self.0[i].overflowing_add(o[i]);
+                let (s, c2) = s.overflowing_add(u8::from(carry));
+                r[i] = s;
+                carry = c1 || c2;
             }
             N(r)
         }
@@ -403,4 +400,16 @@ fn num_from(b: &[u8]) -> num_bigint_like::N {
     let mut r = [0u8; 257];
     r[257 - b.len()..].copy_from_slice(b);
     num_bigint_like::N(r)
+}
+
+/// Keys, IVs and DH exponents never show up in `Debug` output.
+#[test]
+fn secrets_are_redacted_in_debug() {
+    let secret = DhSecret::from_bytes([0xab; 256]);
+    assert_eq!(format!("{secret:?}"), "DhSecret(..)");
+    let tmp = dh::tmp_aes_key_iv(&[1; 16], &[2; 32]);
+    assert_eq!(format!("{tmp:?}"), "AesKeyIv { .. }");
+    let cipher = mtproto_crypto::ige::Aes256Ige::new(&tmp.key);
+    assert_eq!(format!("{cipher:?}"), "Aes256Ige { .. }");
+    assert!(!format!("{:#?}", (&secret, &tmp, &cipher)).contains("ab"));
 }

@@ -96,7 +96,7 @@ fn aes128_ige_openssl_vectors() {
 #[test]
 fn tdlib_generator_crc32() {
     for &(len, crc) in TDLIB_CRC {
-        let mut seed = len as u32;
+        let mut seed = u32::try_from(len).unwrap();
         let mut next = || {
             seed = seed.wrapping_mul(123457567).wrapping_add(987651241);
             ((seed >> 23) & 255) as u8

@@ -7,7 +7,7 @@ fn h(s: &str) -> Vec<u8> {
     hex::decode(s).unwrap()
 }
 fn range_key() -> AuthKey {
-    AuthKey::from_bytes(core::array::from_fn(|i| i as u8))
+    AuthKey::from_bytes(core::array::from_fn(|i| u8::try_from(i).unwrap()))
 }
 
 const RANGE_ID: &str = "32d1586ea457dfc8";
@@ -76,7 +76,10 @@ fn new_nonce_hashes() {
     let k = range_key();
     let nonce: [u8; 32] = h(NEW_NONCE).try_into().unwrap();
     for (i, want) in NNH.iter().enumerate() {
-        assert_eq!(hex::encode(k.new_nonce_hash(&nonce, i as u8 + 1)), *want);
+        assert_eq!(
+            hex::encode(k.new_nonce_hash(&nonce, u8::try_from(i + 1).unwrap())),
+            *want
+        );
     }
 }
 
@@ -306,7 +309,7 @@ fn rng_padding_roundtrip_both_directions() {
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
         for body_len in (0..200).step_by(4) {
             let mut plain = vec![0x5Au8; 32 + body_len];
-            plain[28..32].copy_from_slice(&(body_len as i32).to_le_bytes());
+            plain[28..32].copy_from_slice(&i32::try_from(body_len).unwrap().to_le_bytes());
             let mut out = Vec::new();
             packet::encrypt_into_rng(&k, dir, &plain, &mut rng, &mut out).unwrap();
             let pad = out.len() - 24 - plain.len();

@@ -102,11 +102,11 @@ fn base64_decode(s: &str) -> Vec<u8> {
     let mut n = 0;
     let mut out = vec![];
     for c in s.bytes().filter(|&c| c != b'=') {
-        bits = bits << 6 | alpha.iter().position(|&a| a == c).unwrap() as u32;
+        bits = bits << 6 | u32::try_from(alpha.iter().position(|&a| a == c).unwrap()).unwrap();
         n += 6;
         if n >= 8 {
             n -= 8;
-            out.push((bits >> n) as u8);
+            out.push(((bits >> n) & 0xff) as u8);
         }
     }
     out
@@ -300,4 +300,28 @@ fn private_key_roundtrips() {
     let m = [0x42u8; 200];
     let c = pk.encrypt_raw(&m).unwrap();
     assert_eq!(&sk.decrypt_raw(&c).unwrap()[56..], &m[..]);
+}
+
+#[test]
+fn tl_bytes_short_and_long_forms() {
+    let mut out = Vec::new();
+    rsa::tl_bytes(&[7; 253], &mut out);
+    assert_eq!((out.len(), out[0]), (256, 253));
+    out.clear();
+    rsa::tl_bytes(&[7; 254], &mut out);
+    assert_eq!((out.len(), &out[..4]), (260, &[254, 254, 0, 0][..]));
+    out.clear();
+    let max = vec![0u8; (1 << 24) - 1];
+    rsa::tl_bytes(&max, &mut out);
+    assert_eq!(
+        (out.len(), &out[..4]),
+        (4 + (1 << 24), &[254, 0xff, 0xff, 0xff][..])
+    );
+}
+
+/// 2^24 bytes have no TL length: refused loudly, never written with a cut-off length.
+#[test]
+#[should_panic(expected = "does not fit in 3 bytes")]
+fn tl_bytes_refuses_16_mib() {
+    rsa::tl_bytes(&vec![0u8; 1 << 24], &mut Vec::new());
 }

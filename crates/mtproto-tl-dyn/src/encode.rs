@@ -48,7 +48,8 @@ impl Encoder<'_> {
         let mut inner = Vec::new();
         encode_inner(&mut inner)?;
         out.extend_from_slice(&GZIP_PACKED_ID.to_le_bytes());
-        let same = inflate(packed, self.schema.limits.max_gzip_size).is_ok_and(|v| v == inner);
+        let same =
+            inflate(packed, mtproto_tl::Limits::DEFAULT.max_gzip_size).is_ok_and(|v| v == inner);
         if same {
             put_bytes(out, packed)
         } else {

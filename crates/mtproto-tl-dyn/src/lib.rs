@@ -52,7 +52,7 @@ impl DynSchema {
         bytes: &[u8],
         f: impl FnOnce(&Decoder<'_>, &mut Reader<'_>) -> Result<Value, DynError>,
     ) -> Result<Value, DynError> {
-        let mut r = Reader::with_limits(bytes, self.limits);
+        let mut r = Reader::new(bytes);
         let v = f(&Decoder::new(self, bytes.len()), &mut r)?;
         r.finish()?;
         Ok(v)

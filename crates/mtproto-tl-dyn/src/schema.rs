@@ -172,7 +172,6 @@ pub struct DynSchema {
     fn_by_name: HashMap<String, usize>,
     ctors_of_type: HashMap<String, Vec<usize>>,
     layer: Option<i32>,
-    pub(crate) limits: mtproto_tl::Limits,
 }
 
 impl DynSchema {
@@ -269,13 +268,7 @@ impl DynSchema {
             fn_by_name: HashMap::new(),
             ctors_of_type: HashMap::new(),
             layer: None,
-            limits: mtproto_tl::Limits::DEFAULT,
         }
-    }
-
-    /// Replaces the decoding limits (depth, gzip cap).
-    pub fn set_limits(&mut self, limits: mtproto_tl::Limits) {
-        self.limits = limits;
     }
 
     /// The `// LAYER N` of the first text that has one.

@@ -28,6 +28,9 @@ static IDENT: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
     while i < 256 {
+        // i < 256 (the loop bound), so this cannot truncate; `u8::try_from`
+        // is not usable in a const initializer.
+        #[allow(clippy::cast_possible_truncation)]
         let c = i as u8;
         t[i] = c.is_ascii_alphanumeric() || c == b'_' || c == b'.';
         i += 1;

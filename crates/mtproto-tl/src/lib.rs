@@ -1,6 +1,9 @@
 //! TL runtime for MTProto.
 //!
-//! Encoding cannot fail: every value writes itself into a `Vec<u8>`.
+//! Encoding cannot fail: every value writes itself into a `Vec<u8>`. (The
+//! one exception is a length TL has no encoding for: a `bytes`/`string` of
+//! 2^24 bytes or more, or a vector of more than `i32::MAX` elements, panics
+//! rather than being written with a cut-off length; see [`write_tl_bytes`].)
 //! Decoding is bounded: a [`Reader`] checks every length against the bytes
 //! left before it allocates, limits nesting, and reports typed errors with
 //! the byte offset. `gzip_packed` is inflated transparently (with a size cap)

@@ -127,21 +127,44 @@ impl<T: Deserialize> Deserialize for Box<T> {
 }
 
 /// Writes the TL `bytes`/`string` encoding of `data`.
+///
+/// # Panics
+///
+/// If `data` is 2^24 bytes (16 MiB) or longer: TL has no encoding for that
+/// length (the long form carries 3 length bytes), and a cut-off length would
+/// make the reader take the rest of `data` for the following fields.
 #[inline]
 pub fn write_tl_bytes(data: &[u8], out: &mut Vec<u8>) {
     let len = data.len();
-    let header = if len < 254 {
-        out.push(len as u8);
-        1
-    } else {
-        // Lengths beyond 2^24 - 1 cannot be expressed; TL has no such objects.
-        out.push(254);
-        out.extend_from_slice(&(len as u32).to_le_bytes()[..3]);
-        4
+    let header = match u8::try_from(len) {
+        Ok(short) if short < 254 => {
+            out.push(short);
+            1
+        }
+        _ => {
+            let [b0, b1, b2, _] = long_tl_len(len).to_le_bytes();
+            out.extend_from_slice(&[254, b0, b1, b2]);
+            4
+        }
     };
     out.extend_from_slice(data);
     let pad = (header + len).next_multiple_of(4) - (header + len);
     out.extend_from_slice(&[0u8; 3][..pad]);
+}
+
+/// `len` (254 or more) as the 3-byte length of the long `bytes` form.
+#[inline]
+fn long_tl_len(len: usize) -> u32 {
+    match u32::try_from(len) {
+        Ok(l) if l < 1 << 24 => l,
+        _ => unencodable("bytes or string", len),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn unencodable(what: &str, len: usize) -> ! {
+    panic!("TL cannot encode a {what} of length {len}")
 }
 
 /// `bytes`: decoding copies the payload exactly once.
@@ -204,9 +227,15 @@ impl<T: Deserialize> Deserialize for Vec<T> {
     }
 }
 
+/// Writes the `int` count, then the elements.
+///
+/// Panics on more than `i32::MAX` elements, a count TL cannot encode.
 #[inline]
 fn write_elements<T: Serialize>(items: &[T], out: &mut Vec<u8>) {
-    (items.len() as i32).serialize(out);
+    match i32::try_from(items.len()) {
+        Ok(count) => count.serialize(out),
+        Err(_) => unencodable("vector", items.len()),
+    }
     for item in items {
         item.serialize(out);
     }

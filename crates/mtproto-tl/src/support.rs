@@ -2,16 +2,9 @@
 //! (and hand-written types following the same conventions) can use them.
 
 use crate::{
-    BareDeserialize, BareSerialize, DecodeError, DecodeErrorKind, Deserialize, Identifiable,
-    Reader, Result, Serialize,
+    BareDeserialize, DecodeError, DecodeErrorKind, Deserialize, Identifiable, Reader, Result,
+    Serialize,
 };
-
-/// Writes `T::CONSTRUCTOR_ID` then the bare form of `value`.
-#[inline]
-pub fn write_boxed<T: Identifiable + BareSerialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
-    out.extend_from_slice(&T::CONSTRUCTOR_ID.to_le_bytes());
-    value.serialize_bare(out);
-}
 
 /// Reads a boxed value whose id must be `T::CONSTRUCTOR_ID`; a `gzip_packed`
 /// wrapper is inflated transparently. `name` (the TL name) is reported when

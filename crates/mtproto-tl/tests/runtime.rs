@@ -14,7 +14,9 @@ fn hex(s: &str) -> Vec<u8> {
 
 /// The input rule of the vectors: byte i = (7*i + 1) mod 256.
 fn rule_bytes(len: usize) -> Vec<u8> {
-    (0..len).map(|i| ((7 * i + 1) % 256) as u8).collect()
+    (0..len)
+        .map(|i| u8::try_from((7 * i + 1) % 256).unwrap())
+        .collect()
 }
 
 /// (input length, length header as serialized, total serialized length),
@@ -95,7 +97,7 @@ fn non_canonical_bytes_rejected() {
     // The long form for short lengths: 0, 3 and 253 bytes.
     for len in [0usize, 3, 253] {
         let data = rule_bytes(len);
-        let mut enc = vec![254, len as u8, 0, 0];
+        let mut enc = vec![254, u8::try_from(len).unwrap(), 0, 0];
         enc.extend_from_slice(&data);
         enc.resize(enc.len().next_multiple_of(4), 0);
         let e = Vec::<u8>::from_bytes(&enc).unwrap_err();
@@ -140,7 +142,7 @@ fn primitives_exact_bytes() {
         hex("15c4b51c0200000001000000000000000200000000000000")
     );
     assert_eq!(RawVec(vec![7i32]).to_bytes(), hex("0100000007000000"));
-    let n: [u8; 16] = core::array::from_fn(|i| i as u8);
+    let n: [u8; 16] = core::array::from_fn(|i| u8::try_from(i).unwrap());
     assert_eq!(n.to_bytes(), (0..16).collect::<Vec<u8>>());
     assert!(bool::from_bytes(&hex("b5757299")).unwrap());
     assert!(!bool::from_bytes(&hex("379779bc")).unwrap());
@@ -314,11 +316,31 @@ fn gzip_bomb_is_capped() {
 
 #[test]
 fn large_bytes_roundtrip() {
-    let data: Vec<u8> = (0..(1usize << 20)).map(|i| (i * 31 % 251) as u8).collect();
+    let data: Vec<u8> = (0..(1usize << 20))
+        .map(|i| u8::try_from(i * 31 % 251).unwrap())
+        .collect();
     let enc = data.to_bytes();
     assert_eq!(&enc[..4], &hex("fe000010")[..]);
     assert_eq!(enc.len(), 4 + (1 << 20));
     assert_eq!(Vec::<u8>::from_bytes(&enc).unwrap(), data);
+}
+
+/// The longest `bytes` TL can express, 2^24 - 1, uses all 3 length bytes.
+#[test]
+fn longest_bytes_roundtrip() {
+    let data = vec![0x5au8; (1 << 24) - 1];
+    let enc = data.to_bytes();
+    assert_eq!(&enc[..4], &hex("feffffff")[..]);
+    assert_eq!(enc.len(), 4 + (1 << 24));
+    assert_eq!(Vec::<u8>::from_bytes(&enc).unwrap(), data);
+}
+
+/// 2^24 bytes have no TL length: refused loudly, never written with a
+/// cut-off length that would turn the rest of the data into other fields.
+#[test]
+#[should_panic(expected = "TL cannot encode a bytes or string of length 16777216")]
+fn bytes_of_16_mib_are_refused() {
+    vec![0u8; 1 << 24].to_bytes();
 }
 
 #[test]
@@ -352,7 +374,7 @@ fn garbage_never_panics() {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
-                state as u8
+                (state & 0xff) as u8
             })
             .collect();
         let _ = Vec::<u8>::from_bytes(&buf);

@@ -59,11 +59,12 @@ fn le_u32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
-fn check_max(len: u64, max: usize) -> Result<(), TransportError> {
-    if len > max as u64 {
-        return Err(TransportError::FrameTooLarge { len, max });
-    }
-    Ok(())
+/// `len` as a `usize` if it is at most `max`.
+fn check_max(len: u64, max: usize) -> Result<usize, TransportError> {
+    usize::try_from(len)
+        .ok()
+        .filter(|&l| l <= max)
+        .ok_or(TransportError::FrameTooLarge { len, max })
 }
 
 /// Payloads of every transport are whole 4-byte words: abridged can only express
@@ -98,11 +99,12 @@ fn check_remote_error(data: &[u8], padded: bool) -> Result<(), TransportError> {
 }
 
 /// Number of padding bytes for padded intermediate: "A random padding string of length
-/// `0-15`". Takes one `u32` from the RNG (`% 16`), then the bytes with `fill_bytes`.
-fn write_padding(rng: &mut dyn RngCore, modulus: u32, out: &mut BytesMut) -> usize {
-    let n = (rng.next_u32() % modulus) as usize;
+/// `0-15`". Takes one `u32` from the RNG (`% modulus`, at most 16), then the bytes with
+/// `fill_bytes`.
+fn write_padding(rng: &mut dyn RngCore, modulus: u32, out: &mut BytesMut) -> u32 {
+    let n = rng.next_u32() % modulus;
     let mut pad = [0u8; 16];
-    let pad = &mut pad[..n];
+    let pad = &mut pad[..n as usize];
     rng.fill_bytes(pad);
     out.put_slice(pad);
     n
@@ -153,14 +155,16 @@ impl Framing {
                 out.reserve(len.saturating_add(4));
                 // "If the packet length divided by four is smaller than 127: Length: ...
                 // encoded as a single byte"
-                if words < 0x7f {
-                    out.put_u8(words as u8 | flag);
-                } else {
-                    // "Header: A single byte of value 0x7f (127) ... Length: payload length,
-                    // divided by four, and encoded as 3 length bytes (little endian)"
-                    // (0xff with quick ACK).
-                    let w = (words as u32).to_le_bytes();
-                    out.put_slice(&[0x7f | flag, w[0], w[1], w[2]]);
+                match u8::try_from(words) {
+                    Ok(short) if short < 0x7f => out.put_u8(short | flag),
+                    _ => {
+                        // "Header: A single byte of value 0x7f (127) ... Length: payload
+                        // length, divided by four, and encoded as 3 length bytes (little
+                        // endian)" (0xff with quick ACK). words <= ABRIDGED_MAX_WORDS
+                        // (checked above), so its 3 low bytes are all of it.
+                        let [w0, w1, w2, ..] = words.to_le_bytes();
+                        out.put_slice(&[0x7f | flag, w0, w1, w2]);
+                    }
                 }
                 out.put_slice(payload);
             }
@@ -180,7 +184,7 @@ impl Framing {
                 out.put_slice(payload);
                 if padded {
                     // "Total length: payload+padding length encoded as 4 length bytes"
-                    tlen += write_padding(rng, 16, out) as u32;
+                    tlen += write_padding(rng, 16, out);
                 }
                 // "add 0x80000000 to the len field before encoding it"
                 if quick_ack {
@@ -243,7 +247,7 @@ impl Framing {
                 out.put_u32_le(0);
                 out.put_u32_le(u32::MAX);
                 out.put_u32_le(token);
-                let n = write_padding(rng, 9, out) as u32;
+                let n = write_padding(rng, 9, out);
                 out[at..at + 4].copy_from_slice(&(8 + n).to_le_bytes());
             }
             Framing::Full { .. } => {
@@ -305,9 +309,7 @@ fn decode_abridged(
         (4, u64::from(u32::from_le_bytes([h[1], h[2], h[3], 0])))
     };
     // "payload length, divided by four": lengths are always multiples of 4 here.
-    let len = words * 4; // < 2^26, cannot overflow
-    check_max(len, max)?;
-    let len = len as usize; // <= max: usize
+    let len = check_max(words * 4, max)?; // words * 4 < 2^26, cannot overflow
     let total = header + len;
     if !need(buf, total) {
         return Ok(None);
@@ -352,11 +354,10 @@ fn decode_intermediate(
     // Padded: "Total length: payload+padding length" — padding is 0..15 bytes, so the
     // total may exceed the payload maximum by at most 15.
     let limit = if padded { max.saturating_add(15) } else { max };
-    check_max(u64::from(len), limit).map_err(|_| TransportError::FrameTooLarge {
+    let len = check_max(u64::from(len), limit).map_err(|_| TransportError::FrameTooLarge {
         len: u64::from(len),
         max,
     })?;
-    let len = len as usize; // <= max: usize
     if !padded {
         check_aligned(len)?;
     }
@@ -392,9 +393,9 @@ fn decode_full(
             len: u64::from(total),
         });
     };
-    check_max(u64::from(payload_len), max)?;
-    check_aligned(payload_len as usize)?;
-    let total = total as usize; // payload_len <= max: usize, so total fits
+    let payload_len = check_max(u64::from(payload_len), max)?;
+    check_aligned(payload_len)?;
+    let total = payload_len + 12; // the u32 `total`, which fits in a usize
     if !need(buf, total) {
         return Ok(None);
     }
@@ -418,7 +419,7 @@ fn decode_full(
     }
     *recv_seq = recv_seq.wrapping_add(1);
     buf.advance(8);
-    let data = buf.split_to(payload_len as usize);
+    let data = buf.split_to(payload_len);
     buf.advance(4);
     check_remote_error(&data, false)?;
     Ok(Some(Frame::Payload {

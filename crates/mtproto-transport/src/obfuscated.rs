@@ -88,7 +88,8 @@ pub(crate) struct Ciphers {
 
 impl fmt::Debug for Ciphers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Ciphers { .. }")
+        // The AES-CTR keys and counters are secret.
+        f.debug_struct("Ciphers").finish_non_exhaustive()
     }
 }
 

@@ -17,6 +17,8 @@ fn enc(t: &mut Transport, payload: &[u8]) -> Vec<u8> {
     out.to_vec()
 }
 
+// The low byte of 7i + 3, on purpose: the pattern wraps every 256 bytes.
+#[allow(clippy::cast_possible_truncation)]
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + 3) as u8).collect()
 }

@@ -33,7 +33,7 @@ fn xor(a: &[u8], b: &[u8]) -> Vec<u8> {
 
 /// Fixed "random" bytes: 0x00, 0x01, ..., 0x3f (first byte 0, bytes 4..8 non-zero).
 fn fixed_random() -> [u8; 64] {
-    core::array::from_fn(|i| i as u8)
+    core::array::from_fn(|i| u8::try_from(i).unwrap())
 }
 
 #[test]

@@ -7,13 +7,13 @@ use rand::RngCore;
 
 /// A deterministic "RNG" that replays the given bytes (cycling), so padding and inits
 /// are exactly predictable. `next_u32` takes 4 bytes little-endian.
-pub struct ByteRng {
+pub(crate) struct ByteRng {
     data: Vec<u8>,
     pos: usize,
 }
 
 impl ByteRng {
-    pub fn boxed(data: &[u8]) -> BoxRng {
+    pub(crate) fn boxed(data: &[u8]) -> BoxRng {
         Box::new(ByteRng {
             data: data.to_vec(),
             pos: 0,
@@ -44,13 +44,13 @@ impl RngCore for ByteRng {
     }
 }
 
-pub fn cfg() -> TransportConfig {
+pub(crate) fn cfg() -> TransportConfig {
     TransportConfig::default()
 }
 
 /// A client whose RNG yields zeros (no padding) or, for obfuscated kinds, the init
 /// bytes 1, 2, ..., 64 (valid) followed by zeros.
-pub fn client(kind: TransportKind) -> Transport {
+pub(crate) fn client(kind: TransportKind) -> Transport {
     let rng = match kind {
         TransportKind::Obfuscated(_) => {
             let mut d: Vec<u8> = (1..=64).collect();
@@ -62,16 +62,19 @@ pub fn client(kind: TransportKind) -> Transport {
     Transport::client(kind, cfg(), rng).unwrap()
 }
 
-pub fn server(kind: TransportKind) -> Transport {
+pub(crate) fn server(kind: TransportKind) -> Transport {
     Transport::server(kind, cfg(), ByteRng::boxed(&[0])).unwrap()
 }
 
-pub fn bm(bytes: &[u8]) -> BytesMut {
+pub(crate) fn bm(bytes: &[u8]) -> BytesMut {
     BytesMut::from(bytes)
 }
 
 /// Decodes every complete frame in `buf`.
-pub fn decode_all(t: &mut Transport, buf: &mut BytesMut) -> Result<Vec<Vec<u8>>, TransportError> {
+pub(crate) fn decode_all(
+    t: &mut Transport,
+    buf: &mut BytesMut,
+) -> Result<Vec<Vec<u8>>, TransportError> {
     let mut v = Vec::new();
     while let Some(f) = t.decode(buf)? {
         v.push(f.to_vec());
@@ -79,6 +82,6 @@ pub fn decode_all(t: &mut Transport, buf: &mut BytesMut) -> Result<Vec<Vec<u8>>,
     Ok(v)
 }
 
-pub fn h(s: &str) -> Vec<u8> {
+pub(crate) fn h(s: &str) -> Vec<u8> {
     hex::decode(s.replace([' ', '\n'], "")).unwrap()
 }
