@@ -18,8 +18,7 @@
 //! bytes takes them as an argument or takes a caller-supplied
 //! `rand::RngCore + rand::CryptoRng`, so every step can be replayed from a
 //! transcript. Secrets (keys, nonces, DH exponents) never appear in `Debug`
-//! output or error messages, and no input makes the library panic (except
-//! [`rsa::tl_bytes`] given 16 MiB or more, a length TL cannot encode).
+//! output or error messages, and no input makes the library panic.
 //!
 //! ## Hazmat: IGE is not authenticated
 //!

@@ -87,12 +87,11 @@ impl From<PemError> for RsaError {
 
 /// TL `bytes` serialization: 1-byte length (< 254) or 0xfe + 3-byte LE length, then padding to 4.
 ///
-/// # Panics
-///
-/// If `data` is 2^24 bytes (16 MiB) or longer: TL has no encoding for that
-/// length, and a cut-off length would make a reader take the rest of `data`
-/// for the following fields. (RSA keys are at most 1024 bytes.)
+/// Never panics. TL has no length for 2^24 bytes or more; such input (RSA
+/// values are at most 1024 bytes) is written cut to 2^24 - 1 bytes with a
+/// matching length, so the output stays well-formed.
 pub fn tl_bytes(data: &[u8], out: &mut Vec<u8>) {
+    let data = data.get(..(1 << 24) - 1).unwrap_or(data);
     let len = data.len();
     let header = match u8::try_from(len) {
         Ok(short) if short < 254 => {
@@ -100,10 +99,8 @@ pub fn tl_bytes(data: &[u8], out: &mut Vec<u8>) {
             1
         }
         _ => {
-            let Some(long) = u32::try_from(len).ok().filter(|&l| l < 1 << 24) else {
-                panic!("TL bytes of {len} bytes: the length does not fit in 3 bytes");
-            };
-            let [b0, b1, b2, _] = long.to_le_bytes();
+            // len < 2^24: the low three bytes hold all of it.
+            let [b0, b1, b2, _] = u32::try_from(len).unwrap_or(0x00ff_ffff).to_le_bytes();
             out.extend_from_slice(&[254, b0, b1, b2]);
             4
         }

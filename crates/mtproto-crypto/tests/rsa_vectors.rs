@@ -319,9 +319,14 @@ fn tl_bytes_short_and_long_forms() {
     );
 }
 
-/// 2^24 bytes have no TL length: refused loudly, never written with a cut-off length.
+/// 2^24 bytes have no TL length: no panic, and a well-formed value cut to
+/// 2^24 - 1 bytes, never a cut-off length.
 #[test]
-#[should_panic(expected = "does not fit in 3 bytes")]
-fn tl_bytes_refuses_16_mib() {
-    rsa::tl_bytes(&vec![0u8; 1 << 24], &mut Vec::new());
+fn tl_bytes_of_16_mib_stay_well_formed() {
+    let mut out = Vec::new();
+    rsa::tl_bytes(&vec![0u8; 1 << 24], &mut out);
+    assert_eq!(
+        (out.len(), &out[..4]),
+        (4 + (1 << 24), &[254, 0xff, 0xff, 0xff][..])
+    );
 }

@@ -126,15 +126,21 @@ impl<T: Deserialize> Deserialize for Box<T> {
     }
 }
 
-/// Writes the TL `bytes`/`string` encoding of `data`.
+/// The longest `bytes`/`string` TL can express: the long form carries a
+/// 3-byte length.
+pub const MAX_TL_BYTES: usize = (1 << 24) - 1;
+
+/// Writes the TL `bytes`/`string` encoding of `data`. Never panics.
 ///
-/// # Panics
-///
-/// If `data` is 2^24 bytes (16 MiB) or longer: TL has no encoding for that
-/// length (the long form carries 3 length bytes), and a cut-off length would
-/// make the reader take the rest of `data` for the following fields.
+/// TL has no encoding for 2^24 bytes or more. Such a value is written cut
+/// to [`MAX_TL_BYTES`] with a matching length, so the output stays
+/// well-formed: a reader never takes the rest of the data for the following
+/// fields. It never reaches a peer either: a body that long is over every
+/// transport's frame limit, and a session refuses to enqueue it with a typed
+/// error (`RequestError::TooLarge` in `mtproto-session`).
 #[inline]
 pub fn write_tl_bytes(data: &[u8], out: &mut Vec<u8>) {
+    let data = data.get(..MAX_TL_BYTES).unwrap_or(data);
     let len = data.len();
     let header = match u8::try_from(len) {
         Ok(short) if short < 254 => {
@@ -142,7 +148,8 @@ pub fn write_tl_bytes(data: &[u8], out: &mut Vec<u8>) {
             1
         }
         _ => {
-            let [b0, b1, b2, _] = long_tl_len(len).to_le_bytes();
+            // len <= MAX_TL_BYTES: the low three bytes hold all of it.
+            let [b0, b1, b2, _] = u32::try_from(len).unwrap_or(0x00ff_ffff).to_le_bytes();
             out.extend_from_slice(&[254, b0, b1, b2]);
             4
         }
@@ -150,21 +157,6 @@ pub fn write_tl_bytes(data: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(data);
     let pad = (header + len).next_multiple_of(4) - (header + len);
     out.extend_from_slice(&[0u8; 3][..pad]);
-}
-
-/// `len` (254 or more) as the 3-byte length of the long `bytes` form.
-#[inline]
-fn long_tl_len(len: usize) -> u32 {
-    match u32::try_from(len) {
-        Ok(l) if l < 1 << 24 => l,
-        _ => unencodable("bytes or string", len),
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn unencodable(what: &str, len: usize) -> ! {
-    panic!("TL cannot encode a {what} of length {len}")
 }
 
 /// `bytes`: decoding copies the payload exactly once.
@@ -227,16 +219,16 @@ impl<T: Deserialize> Deserialize for Vec<T> {
     }
 }
 
-/// Writes the `int` count, then the elements.
-///
-/// Panics on more than `i32::MAX` elements, a count TL cannot encode.
+/// Writes the `int` count, then the elements. Never panics: past
+/// `i32::MAX` elements (a count TL cannot encode, and many gigabytes no
+/// transport carries) only the first `i32::MAX` are written, so the output
+/// stays well-formed.
 #[inline]
 fn write_elements<T: Serialize>(items: &[T], out: &mut Vec<u8>) {
-    match i32::try_from(items.len()) {
-        Ok(count) => count.serialize(out),
-        Err(_) => unencodable("vector", items.len()),
-    }
-    for item in items {
+    let count = i32::try_from(items.len()).unwrap_or(i32::MAX);
+    count.serialize(out);
+    let n = usize::try_from(count).unwrap_or(0);
+    for item in items.iter().take(n) {
         item.serialize(out);
     }
 }

@@ -335,12 +335,19 @@ fn longest_bytes_roundtrip() {
     assert_eq!(Vec::<u8>::from_bytes(&enc).unwrap(), data);
 }
 
-/// 2^24 bytes have no TL length: refused loudly, never written with a
-/// cut-off length that would turn the rest of the data into other fields.
+/// 2^24 bytes have no TL length. No panic, and never a cut-off length that
+/// would turn the rest of the data into other fields: the value is written
+/// cut to 2^24 - 1 bytes, well-formed, so the next field still decodes.
 #[test]
-#[should_panic(expected = "TL cannot encode a bytes or string of length 16777216")]
-fn bytes_of_16_mib_are_refused() {
-    vec![0u8; 1 << 24].to_bytes();
+fn bytes_of_16_mib_stay_well_formed() {
+    let mut out = Vec::new();
+    mtproto_tl::write_tl_bytes(&vec![0x11u8; (1 << 24) + 5], &mut out);
+    7i32.serialize(&mut out);
+    assert_eq!(&out[..4], &hex("feffffff")[..]);
+    let mut r = Reader::new(&out);
+    assert_eq!(r.read_tl_bytes().unwrap().len(), (1 << 24) - 1);
+    assert_eq!(r.read_i32().unwrap(), 7);
+    r.finish().unwrap();
 }
 
 #[test]
