@@ -97,31 +97,37 @@ impl DynSchema {
     }
 }
 
-/// Fuzz entry point: decodes arbitrary bytes with the built-in schema (as a
-/// boxed value and as `%Message`); whenever decoding succeeds, re-encoding
-/// must give back the same bytes.
-///
-/// # Panics
-///
-/// Only if that round-trip property is broken (a bug for the fuzzer to find).
-pub fn fuzz_decode(data: &[u8]) {
-    let schema = DynSchema::builtin();
-    if let Ok(v) = schema.decode_boxed(data) {
-        let again = schema.encode_boxed(&v);
-        assert_eq!(
-            again.as_deref().ok(),
-            Some(data),
-            "boxed round trip of {v:?}"
-        );
-        let _ = v.to_json();
-        let _ = v.to_tree();
-    }
-    if let Ok(v) = schema.decode_bare("%Message", data) {
-        let again = schema.encode_bare("%Message", &v);
-        assert_eq!(
-            again.as_deref().ok(),
-            Some(data),
-            "message round trip of {v:?}"
-        );
+/// Fuzz entry points (not part of the stable API).
+#[doc(hidden)]
+pub mod fuzz {
+    use crate::DynSchema;
+
+    /// Fuzz entry point: decodes arbitrary bytes with the built-in schema (as a
+    /// boxed value and as `%Message`); whenever decoding succeeds, re-encoding
+    /// must give back the same bytes.
+    ///
+    /// # Panics
+    ///
+    /// Only if that round-trip property is broken (a bug for the fuzzer to find).
+    pub fn decode(data: &[u8]) {
+        let schema = DynSchema::builtin();
+        if let Ok(v) = schema.decode_boxed(data) {
+            let again = schema.encode_boxed(&v);
+            assert_eq!(
+                again.as_deref().ok(),
+                Some(data),
+                "boxed round trip of {v:?}"
+            );
+            let _ = v.to_json();
+            let _ = v.to_tree();
+        }
+        if let Ok(v) = schema.decode_bare("%Message", data) {
+            let again = schema.encode_bare("%Message", &v);
+            assert_eq!(
+                again.as_deref().ok(),
+                Some(data),
+                "message round trip of {v:?}"
+            );
+        }
     }
 }

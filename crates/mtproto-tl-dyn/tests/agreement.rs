@@ -375,9 +375,9 @@ fn fuzz_decode_on_random_and_mutated_input() {
                 _ => data.insert(at, rng.byte()),
             }
         }
-        mtproto_tl_dyn::fuzz_decode(&data);
+        mtproto_tl_dyn::fuzz::decode(&data);
         let n = (rng.next() % 64) as usize;
-        mtproto_tl_dyn::fuzz_decode(&rng.bytes(n));
+        mtproto_tl_dyn::fuzz::decode(&rng.bytes(n));
     }
 }
 

@@ -1,4 +1,4 @@
-//! Fuzzing entry points.
+//! Fuzz entry points (not part of the stable API).
 
 use bytes::BytesMut;
 use rand::{rngs::StdRng, SeedableRng};
@@ -13,7 +13,7 @@ const FUZZ_MAX: usize = 1 << 16;
 ///
 /// Must never panic, loop forever or allocate more than the configured maximum frame
 /// length (64 KiB here) per frame, whatever the input. Errors are expected and ignored.
-pub fn fuzz_decode_kind(kind: TransportKind, data: &[u8]) {
+pub fn decode_kind(kind: TransportKind, data: &[u8]) {
     let _ = detect(data);
     let cfg = TransportConfig {
         max_frame_len: FUZZ_MAX,
@@ -55,11 +55,11 @@ pub fn fuzz_decode_kind(kind: TransportKind, data: &[u8]) {
 }
 
 /// Fuzzing entry point that also picks the transport kind from the input: the first
-/// byte selects one of [`TransportKind::ALL`], the rest goes to [`fuzz_decode_kind`].
-pub fn fuzz_decode(data: &[u8]) {
+/// byte selects one of [`TransportKind::ALL`], the rest goes to [`decode_kind`].
+pub fn decode(data: &[u8]) {
     let Some((&sel, rest)) = data.split_first() else {
         return;
     };
     let kind = TransportKind::ALL[usize::from(sel) % TransportKind::ALL.len()];
-    fuzz_decode_kind(kind, rest);
+    decode_kind(kind, rest);
 }

@@ -28,7 +28,8 @@
 mod detect;
 mod error;
 mod framing;
-mod fuzz;
+#[doc(hidden)]
+pub mod fuzz;
 mod kind;
 mod obfuscated;
 mod padding;
@@ -36,7 +37,6 @@ mod transport;
 
 pub use detect::detect;
 pub use error::{TransportError, TransportErrorCode};
-pub use fuzz::{fuzz_decode, fuzz_decode_kind};
 pub use kind::{ObfuscatedInner, ParseKindError, TransportKind};
 pub use obfuscated::{
     check_init_random, ObfuscatedInit, OBFUSCATED_INIT_LEN, TAG_ABRIDGED, TAG_INTERMEDIATE,

@@ -5,7 +5,8 @@
 mod common;
 
 use bytes::BytesMut;
-use mtproto_transport::{fuzz_decode, fuzz_decode_kind, Transport, TransportConfig, TransportKind};
+use mtproto_transport::fuzz::{decode as fuzz_decode, decode_kind as fuzz_decode_kind};
+use mtproto_transport::{Transport, TransportConfig, TransportKind};
 use proptest::prelude::*;
 use rand::{rngs::StdRng, SeedableRng};
 

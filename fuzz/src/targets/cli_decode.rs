@@ -13,7 +13,7 @@ use super::tl::mentions_gzip;
 /// generated code: bytes the generated decoders read back exactly must also
 /// decode and re-encode exactly at run time.
 pub fn cli_decode(data: &[u8]) {
-    mtproto_tl_dyn::fuzz_decode(data);
+    mtproto_tl_dyn::fuzz::decode(data);
     if mentions_gzip(data) {
         return;
     }

@@ -207,7 +207,7 @@ fn transport(kinds: &[TransportKind], data: &[u8]) {
         return;
     };
     if header & 1 == 0 {
-        mtproto_transport::fuzz_decode_kind(kind, rest);
+        mtproto_transport::fuzz::decode_kind(kind, rest);
         transport_split(kind, header, rest);
     } else {
         transport_roundtrip(kind, header, rest);
