@@ -135,6 +135,62 @@ fn bench_packet(c: &mut Criterion) {
     g.finish();
 }
 
+/// The parts of one short packet's encryption, each alone (moved here from
+/// scratch timing code that used to live in `mtproto-crypto/src/packet.rs`):
+/// AES-256 key setup, the MTProto 2.0 KDF, SHA-256 of the 112-byte msg_key
+/// input, and a 64-byte packet sealed and opened.
+fn bench_packet_parts(c: &mut Criterion) {
+    let key = AuthKey::from_bytes(core::array::from_fn(|i| (i * 7 + 3).to_le_bytes()[0]));
+    let plain = inner_plaintext(64);
+    let mut sealed = Vec::new();
+    packet::encrypt_into(
+        &key,
+        Direction::ServerToClient,
+        &plain,
+        &[9; 16],
+        &mut sealed,
+    )
+    .unwrap();
+    let mut g = c.benchmark_group("packet_parts");
+    g.bench_function("aes256_enc_key_setup", |b| {
+        b.iter(|| black_box(aes::Aes256::new(black_box(&KEY).into())))
+    });
+    g.bench_function("kdf", |b| {
+        b.iter(|| {
+            black_box(packet::kdf(
+                black_box(&key),
+                black_box(&[3u8; 16]),
+                Direction::ClientToServer,
+            ))
+        })
+    });
+    let m112 = [5u8; 112];
+    g.bench_function("sha256_112_bytes", |b| {
+        b.iter(|| black_box(mtproto_crypto::sha::sha256(&[black_box(&m112[..])])))
+    });
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let mut out = Vec::with_capacity(256);
+    g.bench_function("encrypt_into_rng_64_bytes", |b| {
+        b.iter(|| {
+            packet::encrypt_into_rng(&key, Direction::ClientToServer, &plain, &mut rng, &mut out)
+                .unwrap();
+            black_box(out.len())
+        })
+    });
+    let mut buf = sealed.clone();
+    g.bench_function("decrypt_in_place_64_bytes", |b| {
+        b.iter(|| {
+            buf.copy_from_slice(&sealed);
+            black_box(
+                packet::decrypt_in_place(&key, Direction::ServerToClient, &mut buf)
+                    .unwrap()
+                    .msg_id,
+            )
+        })
+    });
+    g.finish();
+}
+
 fn bench_pq(c: &mut Criterion) {
     let mut g = c.benchmark_group("pq");
     // 63-bit pq = 2900000017 * 3100000027
@@ -175,7 +231,14 @@ fn bench_modexp(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_ige, bench_packet, bench_pq, bench_modexp);
+criterion_group!(
+    benches,
+    bench_ige,
+    bench_packet,
+    bench_packet_parts,
+    bench_pq,
+    bench_modexp
+);
 
 /// Min-of-N interleaved harness (`MIN_OF_N=1 cargo bench ... --bench crypto`):
 /// every round runs each contender once, round-robin, and keeps the fastest
