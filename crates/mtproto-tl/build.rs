@@ -56,7 +56,7 @@ fn read(path: &Path) -> String {
 }
 
 fn generate(path: &Path, text: &str, module_path: &str, out: &Path, warn_layer: bool) {
-    let cfg = mtproto_tl_gen::Config {
+    let cfg = mtproto_tl_gen::GeneratorConfig {
         module_path,
         default_layer: 228,
         source_name: path

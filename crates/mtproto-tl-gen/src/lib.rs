@@ -2,7 +2,7 @@
 //!
 //! The output is meant to be `include!`d inside a module of the
 //! `mtproto-tl` crate (so every path starts with `crate::`). For a schema
-//! generated with [`Config::module_path`] `crate::api` it holds:
+//! generated with [`GeneratorConfig::module_path`] `crate::api` it holds:
 //!
 //! - `types`: one struct per constructor (`types::InputPeerUser`,
 //!   `types::help::ConfigSimple` for namespaces), with `Identifiable`,
@@ -79,7 +79,7 @@ use mtproto_tl_parser::{Definition, ParseError, Schema};
 
 /// Options for one generated schema module.
 #[derive(Clone, Debug)]
-pub struct Config<'c> {
+pub struct GeneratorConfig<'c> {
     /// Absolute path of the module the output is included in, e.g.
     /// `crate::api`.
     pub module_path: &'c str,
@@ -150,13 +150,13 @@ pub(crate) fn schema_err(d: &Definition<'_>, message: String) -> GenError {
 }
 
 /// Parses `text` and generates code for it.
-pub fn generate_from_text(text: &str, cfg: &Config<'_>) -> Result<Generated, GenError> {
+pub fn generate_from_text(text: &str, cfg: &GeneratorConfig<'_>) -> Result<Generated, GenError> {
     let schema = Schema::parse(text)?;
     generate(&schema, cfg)
 }
 
 /// Generates code for a parsed schema.
-pub fn generate(schema: &Schema<'_>, cfg: &Config<'_>) -> Result<Generated, GenError> {
+pub fn generate(schema: &Schema<'_>, cfg: &GeneratorConfig<'_>) -> Result<Generated, GenError> {
     // The steps of the pipeline (see the crate docs).
     let defs: Vec<&Definition<'_>> = schema.definitions().iter().filter(|d| !d.builtin).collect();
     let (kept, skipped) = graph::dedup_ids(&defs);

@@ -12,7 +12,7 @@ fn fixtures() -> PathBuf {
 fn check(name: &str) {
     let dir = fixtures();
     let tl = std::fs::read_to_string(dir.join(format!("{name}.tl"))).unwrap();
-    let cfg = mtproto_tl_gen::Config {
+    let cfg = mtproto_tl_gen::GeneratorConfig {
         module_path: "crate::fixture",
         default_layer: 228,
         source_name: &format!("{name}.tl"),
@@ -57,7 +57,7 @@ fn mtproto_core() {
 
 #[test]
 fn schema_errors_carry_positions() {
-    let cfg = mtproto_tl_gen::Config {
+    let cfg = mtproto_tl_gen::GeneratorConfig {
         module_path: "crate::x",
         default_layer: 1,
         source_name: "x.tl",
@@ -71,7 +71,7 @@ fn schema_errors_carry_positions() {
 
 #[test]
 fn duplicates_keep_the_crc_match_and_are_reported() {
-    let cfg = mtproto_tl_gen::Config {
+    let cfg = mtproto_tl_gen::GeneratorConfig {
         module_path: "crate::x",
         default_layer: 1,
         source_name: "x.tl",
@@ -99,7 +99,7 @@ fn duplicates_keep_the_crc_match_and_are_reported() {
 
 #[test]
 fn duplicates_without_one_crc_match_keep_the_first() {
-    let cfg = mtproto_tl_gen::Config {
+    let cfg = mtproto_tl_gen::GeneratorConfig {
         module_path: "crate::x",
         default_layer: 1,
         source_name: "x.tl",
