@@ -29,8 +29,9 @@ pub enum ClientStart {
     Resume(ClientSession),
 }
 
-/// Settings of a client connection.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Settings of a client connection. `Debug` leaves out the seed (every
+/// secret of the connection derives from it).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClientParams {
     /// The transport to speak.
@@ -44,6 +45,16 @@ pub struct ClientParams {
     /// and DH exponent, a new session's ids) comes from a ChaCha20 RNG seeded
     /// with this: fresh OS randomness in production, fixed in tests.
     pub seed: [u8; 32],
+}
+
+impl core::fmt::Debug for ClientParams {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientParams")
+            .field("transport", &self.transport)
+            .field("transport_config", &self.transport_config)
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientParams {

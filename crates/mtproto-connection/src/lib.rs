@@ -59,8 +59,8 @@ use client::ClientRole;
 use link::Link;
 use server::ServerRole;
 
-/// One MTProto connection (sans-IO), client or server.
-#[derive(Debug)]
+/// One MTProto connection (sans-IO), client or server. `Debug` shows the
+/// role's state and the buffers' sizes, never the RNG or key material.
 pub struct Connection {
     link: Link,
     role: Role,
@@ -69,6 +69,17 @@ pub struct Connection {
     closed: bool,
     /// One packet at a time, reused (no allocation per packet).
     scratch: Vec<u8>,
+}
+
+impl core::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Connection")
+            .field("link", &self.link)
+            .field("role", &self.role)
+            .field("events", &self.events.len())
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]

@@ -270,3 +270,36 @@ fn a_request_over_the_transport_limit_fails_at_once() {
     assert!(net.wire_to_server - before < 1024);
     assert_eq!(net.answers(), vec![answer_for(&req(2))]);
 }
+
+#[test]
+fn debug_output_never_shows_the_seed_or_the_key() {
+    let params = ClientParams::new(TransportKind::Intermediate, [0xab; 32]);
+    let shown = format!("{params:?}");
+    assert!(!shown.contains("171"), "{shown}");
+    let store = Arc::new(Store::default());
+    let mut net = Net::new(
+        new_key_client(TransportKind::Intermediate, 0xab),
+        server(&store, 0xcd),
+    );
+    net.run();
+    let key = net
+        .client_events
+        .iter()
+        .find_map(|e| match e {
+            Event::KeyReady(k) => Some(k.auth_key.clone()),
+            _ => None,
+        })
+        .unwrap();
+    for shown in [
+        format!("{:?}", net.client),
+        format!("{:?}", net.server),
+        format!("{:?}", net.client_events),
+    ] {
+        // No run of 8 key bytes, in any common rendering.
+        let k = key.as_bytes();
+        let dec = format!("{}, {}, {}, {}", k[100], k[101], k[102], k[103]);
+        let hex: String = k[100..108].iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!shown.contains(&dec) && !shown.contains(&hex), "{shown}");
+        assert!(!shown.contains("171, 171"), "{shown}");
+    }
+}
