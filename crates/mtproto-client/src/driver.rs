@@ -425,8 +425,10 @@ impl Driver {
                         },
                     );
                     if self.parked.is_none() {
-                        // Cannot happen (establish hands the session back);
-                        // without one nothing can be answered.
+                        // establish hands the session back on every failure
+                        // except a connection that cannot be built at all (an
+                        // unusable transport setting): then nothing can be
+                        // answered.
                         for (_, reply) in self.replies.drain() {
                             let _ = reply.send(Err(InvocationError::Disconnected));
                         }
