@@ -7,7 +7,7 @@ use core::time::Duration;
 use mtproto_crypto::packet::{encrypt_into_rng, Direction};
 use mtproto_session::fuzz::session_incoming as fuzz_incoming;
 use mtproto_session::session::{
-    AuthKey, ClientSession, Config, IncomingError, RequestError, RequestId, RpcError,
+    AuthKey, Check, ClientSession, Config, IncomingError, RequestError, RequestId, RpcError,
     ServerSession, SessionEvent, Violation,
 };
 use mtproto_session::testing::{
@@ -123,23 +123,34 @@ fn duplicate_and_replayed_packets_are_dropped() {
     let pkt = p.server.poll_transmit(p.now).unwrap();
     let cnow = p.client_now();
     p.client.handle_incoming(cnow, &pkt).unwrap();
-    // The same encrypted packet again, now and a bit later.
-    p.client.handle_incoming(cnow, &pkt).unwrap();
-    p.client
-        .handle_incoming(cnow.add(Duration::from_secs(10)), &pkt)
-        .unwrap();
+    // The same encrypted packet again on the same connection, now and a bit
+    // later: a replay, refused whole and by name.
+    for later in [0, 10] {
+        let err = p
+            .client
+            .handle_incoming(cnow.add(Duration::from_secs(later)), &pkt)
+            .unwrap_err();
+        assert_eq!(err.check(), Check::Replay);
+    }
     while let Some(e) = p.client.poll_event() {
         p.events.push(e);
     }
     p.assert_answered_once(id, &req(9));
-    assert_eq!(p.client.stats().dropped_replays, 2);
-    // Old packets (new_session_created etc.) replayed are dropped as well.
+    assert_eq!(p.client.stats().packets_rejected, 2);
+    // Old packets (new_session_created etc.) replayed are refused as well.
     let before = p.events.len();
     for old in p.server_log.clone() {
-        p.client.handle_incoming(cnow, &old).unwrap();
+        assert!(p.client.handle_incoming(cnow, &old).is_err());
     }
     assert!(p.client.poll_event().is_none());
     assert_eq!(p.events.len(), before);
+    // Delivered again on a new connection (a server re-sending what was not
+    // acknowledged): duplicates, dropped silently.
+    p.client.connection_lost(cnow);
+    p.client.resume_on_new_connection(cnow);
+    p.client.handle_incoming(cnow, &pkt).unwrap();
+    assert!(p.client.poll_event().is_none());
+    assert!(p.client.stats().dropped_replays >= 1);
 }
 
 #[test]
@@ -303,13 +314,13 @@ fn even_server_msg_id_is_a_violation() {
         .server
         .craft_packet(p.client.session_id(), mid, 0, &answer_for(&req(1)))
         .unwrap();
-    p.client.handle_incoming(p.client_now(), &pkt).unwrap();
-    assert_eq!(
-        p.client.poll_event(),
-        Some(SessionEvent::ProtocolViolation(Violation::BadMsgIdParity {
-            msg_id: mid
-        }))
-    );
+    // An integrity failure: the whole packet is refused, naming the check.
+    let err = p.client.handle_incoming(p.client_now(), &pkt).unwrap_err();
+    assert_eq!(err, IncomingError::MsgIdParity { msg_id: mid });
+    assert_eq!(err.check(), Check::MsgIdParity);
+    assert_eq!(err.check().name(), "msg_id with the wrong parity");
+    assert!(p.client.poll_event().is_none());
+    assert_eq!(p.client.stats().packets_rejected, 1);
 }
 
 #[test]
@@ -325,9 +336,11 @@ fn stale_server_message_is_dropped_by_time_window() {
         .server
         .craft_packet(p.client.session_id(), mid, 1, &answer_for(&req(5)))
         .unwrap();
-    p.client.handle_incoming(p.client_now(), &pkt).unwrap();
+    let err = p.client.handle_incoming(p.client_now(), &pkt).unwrap_err();
+    assert_eq!(err, IncomingError::TimeWindow { msg_id: mid });
+    assert_eq!(err.check().name(), "msg_id outside the time window");
     assert!(p.client.poll_event().is_none());
-    assert_eq!(p.client.stats().dropped_time, 1);
+    assert_eq!(p.client.stats().packets_rejected, 1);
 }
 
 #[test]
@@ -407,38 +420,67 @@ fn seqno_errors_start_a_new_session() {
 }
 
 #[test]
-fn invalid_container_fails_its_requests() {
+fn invalid_container_resends_its_messages_one_by_one() {
     let mut p = Pair::new(30);
     p.enqueue(req(0));
     p.run();
+    // "64: invalid container" on the container carrying three requests:
+    // each is re-sent alone, outside any container, and answered.
     p.inject_fault(Fault::BadMsgNotification(BadMsgCode(64)));
+    let before = p.server.stats().packets_received;
     let ids: Vec<RequestId> = (1..4).map(|i| p.enqueue(req(i))).collect();
     p.run();
-    for id in ids {
-        assert_eq!(p.failures(id), vec![&RequestError::InvalidContainer]);
-        assert!(p.responses(id).is_empty());
+    for (i, id) in ids.iter().enumerate() {
+        p.assert_answered_once(*id, &req(i as u64 + 1));
     }
+    // The rejected container, then one packet per request (acks come after).
+    assert!(p.server.stats().packets_received - before >= 4);
+    assert_eq!(p.server.stats().requests_received, 4);
 }
 
 #[test]
-fn bad_msg_id_bits_fail_and_too_old_resends() {
-    let mut p = Pair::new(31);
+fn invalid_container_twice_fails_the_request() {
+    let mut p = Pair::new(33);
     p.enqueue(req(0));
     p.run();
-    p.inject_fault(Fault::BadMsgNotification(BadMsgCode(18)));
-    let a = p.enqueue(req(1));
+    // 64 on the container, then 64 again on the first request re-sent alone:
+    // only that one fails; the others go through.
+    p.inject_fault(Fault::BadMsgNotification(BadMsgCode(64)));
+    p.inject_fault(Fault::BadMsgNotification(BadMsgCode(64)));
+    let ids: Vec<RequestId> = (1..4).map(|i| p.enqueue(req(i))).collect();
     p.run();
-    assert_eq!(
-        p.failures(a),
-        vec![&RequestError::BadMessage {
-            code: BadMsgCode(18)
-        }]
-    );
-    p.inject_fault(Fault::BadMsgNotification(BadMsgCode(20)));
-    let b = p.enqueue(req(2));
-    p.run();
-    p.assert_answered_once(b, &req(2));
-    assert!(p.client.stats().resends >= 1);
+    assert_eq!(p.failures(ids[0]), vec![&RequestError::InvalidContainer]);
+    assert!(p.responses(ids[0]).is_empty());
+    p.assert_answered_once(ids[1], &req(2));
+    p.assert_answered_once(ids[2], &req(3));
+}
+
+#[test]
+fn bad_msg_codes_18_19_20_resend_once_then_fail() {
+    for code in [18, 19, 20] {
+        let mut p = Pair::new(31);
+        p.enqueue(req(0));
+        p.run();
+        // Once: re-sent under a fresh msg_id and answered.
+        p.inject_fault(Fault::BadMsgNotification(BadMsgCode(code)));
+        let a = p.enqueue(req(1));
+        p.run();
+        p.assert_answered_once(a, &req(1));
+        assert_eq!(p.client.stats().resends, 1, "code {code}");
+        // The same code for the re-sent message: the request fails with it.
+        p.inject_fault(Fault::BadMsgNotification(BadMsgCode(code)));
+        p.inject_fault(Fault::BadMsgNotification(BadMsgCode(code)));
+        let b = p.enqueue(req(2));
+        p.run();
+        assert_eq!(
+            p.failures(b),
+            vec![&RequestError::BadMessage {
+                code: BadMsgCode(code)
+            }],
+            "code {code}"
+        );
+        assert_eq!(p.server.stats().requests_received, 2, "code {code}");
+    }
 }
 
 #[test]
@@ -446,8 +488,11 @@ fn endless_rejections_end_in_too_many_resends() {
     let mut p = Pair::new(32);
     p.enqueue(req(0));
     p.run();
-    for _ in 0..10 {
-        p.inject_fault(Fault::BadMsgNotification(BadMsgCode(20)));
+    // Never the same code twice in a row, so every one is worth a re-send,
+    // until max_resends.
+    for i in 0..10 {
+        let code = if i % 2 == 0 { 20 } else { 19 };
+        p.inject_fault(Fault::BadMsgNotification(BadMsgCode(code)));
     }
     let a = p.enqueue(req(1));
     p.run();
@@ -604,10 +649,20 @@ fn real_server_packet_through_client_session() {
         ]
     );
     assert_eq!(c.salt(), V_SALT);
-    // The same packet again is a replay: nothing happens.
+    // The same packet again on the same connection is a replay: refused
+    // whole, nothing happens.
+    assert!(matches!(
+        c.handle_incoming(now, &pkt),
+        Err(IncomingError::Replayed { .. })
+    ));
+    assert!(c.poll_event().is_none());
+    // On a new connection, a re-delivery: its messages are duplicates,
+    // dropped silently.
+    c.connection_lost(now);
+    c.resume_on_new_connection(now);
     c.handle_incoming(now, &pkt).unwrap();
     assert!(c.poll_event().is_none());
-    assert_eq!(c.stats().dropped_replays, 1);
+    assert_eq!(c.stats().dropped_replays, 3);
 }
 
 #[test]
@@ -631,10 +686,12 @@ fn real_server_packet_an_hour_later_is_dropped_by_time() {
     let mut c = ClientSession::new(k, 0, Config::default(), [0; 32]);
     c.set_session_id(V_SESSION);
     let now = Timestamp::from_secs(1_580_239_761 + 3600);
-    c.handle_incoming(now, &hex::decode(V_PACKET).unwrap())
-        .unwrap();
+    let err = c
+        .handle_incoming(now, &hex::decode(V_PACKET).unwrap())
+        .unwrap_err();
+    assert_eq!(err.check(), Check::TimeWindow);
     assert!(c.poll_event().is_none());
-    assert_eq!(c.stats().dropped_time, 2);
+    assert_eq!(c.stats().packets_rejected, 1);
     // With the offset learned, the same packet is accepted.
     let mut c2 = ClientSession::new(
         AuthKey::from_slice(&hex::decode(V_AUTH_KEY).unwrap()).unwrap(),

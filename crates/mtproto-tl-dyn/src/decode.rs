@@ -204,13 +204,19 @@ impl<'s> Decoder<'s> {
         let start = r.offset();
         let packed = read_bytes_strict(r)?;
         let limits = r.limits();
-        let inflated = inflate(packed, limits.max_gzip_size)
+        // The amplification bound: this payload, and everything inflated
+        // before it in the same input, within `max_inflated_total`.
+        let inflated = inflate(packed, r.inflate_allowance())
             .map_err(|k| DynError::new(DynErrorKind::Tl(k), start))?;
+        r.add_inflated(inflated.len());
         let mut inner = Reader::with_limits(&inflated, limits);
+        inner.add_inflated(r.inflated());
         for _ in 0..=r.depth() {
             inner.enter()?;
         }
-        let v = decode(self, &mut inner)?;
+        let v = decode(self, &mut inner);
+        r.add_inflated(inner.inflated().saturating_sub(r.inflated()));
+        let v = v?;
         inner.finish()?;
         Ok(Value::Gzip {
             inner: Box::new(v),
@@ -240,6 +246,7 @@ impl<'s> Decoder<'s> {
         r.enter()?;
         // Trial: boxed objects.
         let mut trial = Reader::with_limits(rest, r.limits());
+        trial.add_inflated(r.inflated());
         let mut ok = true;
         for _ in 0..r.depth() {
             if trial.enter().is_err() {
@@ -260,6 +267,7 @@ impl<'s> Decoder<'s> {
         }
         let out = if ok {
             r.take(trial.offset())?;
+            r.absorb(&trial);
             items
         } else {
             let as_ints = count.checked_mul(4) == Some(rest.len());
@@ -352,9 +360,9 @@ impl<'s> Decoder<'s> {
             ));
         }
         let mut sub = r.sub(len)?;
-        let v = self
-            .read_boxed(&mut sub, Expect::Any)
-            .map_err(|e| map_sub(e, start))?;
+        let v = self.read_boxed(&mut sub, Expect::Any);
+        r.absorb(&sub);
+        let v = v.map_err(|e| map_sub(e, start))?;
         sub.finish().map_err(|e| map_sub(e.into(), start))?;
         Ok(v)
     }

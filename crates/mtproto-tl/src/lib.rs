@@ -144,6 +144,10 @@ pub trait BareSerialize {
 
 /// Reads a constructor's fields without its id.
 pub trait BareDeserialize: Sized {
+    /// The fewest bytes the bare form can occupy on the wire; a bare vector
+    /// (`vector<%T>`) checks its count against the bytes left with it.
+    const MIN_BARE_LEN: usize = 0;
+
     /// Reads the bare form from `r`.
     fn deserialize_bare(r: &mut Reader<'_>) -> Result<Self>;
 
@@ -168,24 +172,38 @@ pub trait RemoteCall: Serialize {
     type Return: Deserialize;
 }
 
+/// Reads the body of a `gzip_packed` (its id already consumed) and inflates
+/// it, within `r.limits().max_gzip_size` for this payload and
+/// `r.limits().max_inflated_total` for everything `r` inflated so far (the
+/// inflated bytes are counted in `r`): the amplification bound.
+pub fn inflate_gzip_packed(r: &mut Reader<'_>) -> Result<Vec<u8>> {
+    let start = r.offset();
+    let packed = r.read_tl_bytes()?;
+    let inflated = primitives::inflate(packed, r.inflate_allowance())
+        .map_err(|kind| DecodeError::new(kind, start))?;
+    r.add_inflated(inflated.len());
+    Ok(inflated)
+}
+
 /// Reads the body of a `gzip_packed` (its id already consumed), inflates it
-/// within `r.limits().max_gzip_size`, and decodes exactly one value from the
-/// inflated bytes with `decode`.
+/// (see [`inflate_gzip_packed`] for the bounds), and decodes exactly one
+/// value from the inflated bytes with `decode`. What that inner decoding
+/// inflates counts against the same total.
 pub fn read_gzip_packed<T>(
     r: &mut Reader<'_>,
     decode: impl FnOnce(&mut Reader<'_>) -> Result<T>,
 ) -> Result<T> {
-    let start = r.offset();
-    let packed = r.read_tl_bytes()?;
-    let inflated = primitives::inflate(packed, r.limits().max_gzip_size)
-        .map_err(|kind| DecodeError::new(kind, start))?;
+    let inflated = inflate_gzip_packed(r)?;
     let mut inner = Reader::with_limits(&inflated, r.limits());
+    inner.add_inflated(r.inflated());
     // The payload is one level deeper than the wrapper, so `gzip_packed`
     // nested in `gzip_packed` (however it inflates) hits the depth limit.
     for _ in 0..=r.depth() {
         inner.enter()?;
     }
-    let v = decode(&mut inner)?;
+    let v = decode(&mut inner);
+    r.add_inflated(inner.inflated().saturating_sub(r.inflated()));
+    let v = v?;
     inner.finish()?;
     Ok(v)
 }

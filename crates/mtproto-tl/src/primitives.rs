@@ -237,7 +237,13 @@ fn write_elements<T: Serialize>(items: &[T], out: &mut Vec<u8>) {
 fn read_elements<T: Deserialize>(r: &mut Reader<'_>) -> Result<Vec<T>> {
     let count = r.read_vector_len(T::MIN_LEN)?;
     r.enter()?;
-    let mut items = Vec::with_capacity(count);
+    // `count` fits the bytes left at `MIN_LEN` bytes each; an element that
+    // may take no bytes at all gets no up-front allocation beyond a page.
+    let mut items = Vec::with_capacity(if T::MIN_LEN == 0 {
+        count.min(1024)
+    } else {
+        count
+    });
     for _ in 0..count {
         items.push(T::deserialize(r)?);
     }
@@ -276,7 +282,7 @@ impl<T: BareSerialize> Serialize for Bare<T> {
     }
 }
 impl<T: BareDeserialize> Deserialize for Bare<T> {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = T::MIN_BARE_LEN;
     #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self> {
         T::deserialize_bare(r).map(Bare)

@@ -10,13 +10,20 @@ pub struct Limits {
     pub max_depth: u32,
     /// Maximum size of one inflated `gzip_packed` payload, in bytes.
     pub max_gzip_size: usize,
+    /// Maximum bytes inflated in total while decoding one input, however
+    /// many `gzip_packed` objects it holds and however they nest (the
+    /// amplification bound: a vector of small gzip bombs must not add up to
+    /// gigabytes).
+    pub max_inflated_total: usize,
 }
 
 impl Limits {
-    /// The defaults: depth 64, gzip payloads up to 16 MiB.
+    /// The defaults: depth 64, gzip payloads up to 16 MiB, and 16 MiB
+    /// inflated in total.
     pub const DEFAULT: Limits = Limits {
         max_depth: 64,
         max_gzip_size: 16 << 20,
+        max_inflated_total: 16 << 20,
     };
 }
 
@@ -39,6 +46,10 @@ pub struct Reader<'a> {
     len: usize,
     depth: u32,
     limits: Limits,
+    /// Bytes inflated so far by this reader and the readers of the
+    /// `gzip_packed` payloads inside it (against
+    /// [`Limits::max_inflated_total`]).
+    inflated: usize,
 }
 
 /// Cold path of every short read, kept out of line so the happy path of the
@@ -64,7 +75,32 @@ impl<'a> Reader<'a> {
             len: buf.len(),
             depth: 0,
             limits,
+            inflated: 0,
         }
+    }
+
+    /// Bytes inflated so far while decoding this input (every `gzip_packed`
+    /// payload inside it, nested ones included).
+    #[inline]
+    pub fn inflated(&self) -> usize {
+        self.inflated
+    }
+
+    /// How many more bytes may be inflated under
+    /// [`Limits::max_inflated_total`], capped by [`Limits::max_gzip_size`]
+    /// (the most one payload may inflate to now).
+    #[inline]
+    pub fn inflate_allowance(&self) -> usize {
+        self.limits
+            .max_inflated_total
+            .saturating_sub(self.inflated)
+            .min(self.limits.max_gzip_size)
+    }
+
+    /// Counts `n` inflated bytes against the total.
+    #[inline]
+    pub fn add_inflated(&mut self, n: usize) {
+        self.inflated = self.inflated.saturating_add(n);
     }
 
     /// The limits in force.
@@ -227,8 +263,9 @@ impl<'a> Reader<'a> {
     }
 
     /// A reader bounded to the next `len` bytes; this reader skips past them.
-    /// The sub-reader keeps the depth and limits and reports offsets relative
-    /// to its own start.
+    /// The sub-reader keeps the depth, the limits and the inflated total so
+    /// far, and reports offsets relative to its own start; give what it
+    /// inflates back with [`Reader::absorb`].
     pub fn sub(&mut self, len: usize) -> Result<Reader<'a>> {
         let bytes = self.take(len)?;
         Ok(Reader {
@@ -236,7 +273,15 @@ impl<'a> Reader<'a> {
             len: bytes.len(),
             depth: self.depth,
             limits: self.limits,
+            inflated: self.inflated,
         })
+    }
+
+    /// Counts what a sub-reader (from [`Reader::sub`]) inflated in this
+    /// reader's total.
+    #[inline]
+    pub fn absorb(&mut self, sub: &Reader<'_>) {
+        self.inflated = self.inflated.max(sub.inflated);
     }
 
     /// Enters one level of nesting, failing past `limits.max_depth`.

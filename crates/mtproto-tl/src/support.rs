@@ -173,8 +173,9 @@ pub fn read_len_prefixed<T: Deserialize>(r: &mut Reader<'_>) -> Result<T> {
     }
     let body_start = r.offset();
     let mut sub = r.sub(len)?;
-    let v =
-        T::deserialize(&mut sub).map_err(|e| DecodeError::new(e.kind, body_start + e.offset))?;
+    let v = T::deserialize(&mut sub);
+    r.absorb(&sub);
+    let v = v.map_err(|e| DecodeError::new(e.kind, body_start + e.offset))?;
     sub.finish()
         .map_err(|e| DecodeError::new(e.kind, body_start + e.offset))?;
     Ok(v)

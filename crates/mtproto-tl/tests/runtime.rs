@@ -5,7 +5,7 @@
 
 use mtproto_tl::{
     deflate, read_gzip_packed, Bare, BareDeserialize, DecodeErrorKind, Deserialize, Limits,
-    RawObject, RawVec, Reader, Result, Serialize, GZIP_PACKED_ID,
+    RawObject, RawVec, Reader, Result, Serialize, GZIP_PACKED_ID, VECTOR_ID,
 };
 
 fn hex(s: &str) -> Vec<u8> {
@@ -277,6 +277,65 @@ fn gzip_packed_is_transparent() {
     assert_eq!(Vec::<i64>::from_bytes(&packed).unwrap(), vec![5i64; 1000]);
     let packed_bool = gzip_packed(&true.to_bytes());
     assert!(bool::from_bytes(&packed_bool).unwrap());
+}
+
+#[test]
+fn inflation_is_bounded_in_total() {
+    // A vector of 8 gzip_packed objects, each inflating to 4 MiB (under the
+    // 16 MiB per-payload cap): together 32 MiB, over the 16 MiB total.
+    let bomb = gzip_packed(&RawObject(vec![0u8; 4 << 20]).to_bytes());
+    assert!(bomb.len() < 8 << 10, "{} bytes on the wire", bomb.len());
+    let mut buf = VECTOR_ID.to_bytes();
+    8i32.serialize(&mut buf);
+    for _ in 0..8 {
+        buf.extend_from_slice(&bomb);
+    }
+    let mut r = Reader::new(&buf);
+    r.read_u32().unwrap();
+    let count = r.read_vector_len(4).unwrap();
+    let (mut got, mut payloads) = (0usize, 0usize);
+    let err = loop {
+        assert!(
+            payloads < count,
+            "every payload inflated: the total was not enforced"
+        );
+        let id = r.read_u32().unwrap();
+        assert_eq!(id, GZIP_PACKED_ID);
+        match read_gzip_packed(&mut r, |inner| Ok(inner.take_rest().len())) {
+            Ok(n) => {
+                got += n;
+                payloads += 1;
+            }
+            Err(e) => break e,
+        }
+    };
+    // Four payloads (16 MiB) fit; the fifth is refused.
+    assert_eq!(got, 16 << 20);
+    assert_eq!(r.inflated(), 16 << 20);
+    assert!(
+        matches!(err.kind, DecodeErrorKind::GzipTooLarge { limit: 0 }),
+        "{err:?}"
+    );
+    // Nested payloads count against the same total.
+    let inner = gzip_packed(&RawObject(vec![1u8; 12 << 20]).to_bytes());
+    let mut outer = Vec::new();
+    deflate(&inner).serialize(&mut outer);
+    let mut r = Reader::with_limits(
+        &outer,
+        Limits {
+            max_inflated_total: 12 << 20,
+            ..Limits::DEFAULT
+        },
+    );
+    let e = read_gzip_packed(&mut r, |inner| {
+        inner.read_u32()?;
+        read_gzip_packed(inner, |i| Ok(i.take_rest().len()))
+    })
+    .unwrap_err();
+    assert!(
+        matches!(e.kind, DecodeErrorKind::GzipTooLarge { .. }),
+        "{e:?}"
+    );
 }
 
 #[test]

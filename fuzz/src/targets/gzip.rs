@@ -11,6 +11,7 @@ pub fn gzip_packed(data: &[u8]) {
     let limits = Limits {
         max_depth: 64,
         max_gzip_size: 1 << 20,
+        max_inflated_total: 1 << 20,
     };
     let mut r = Reader::with_limits(data, limits);
     let _ = mtproto_tl::read_gzip_packed(&mut r, |inner| Ok(inner.take_rest().to_vec()));

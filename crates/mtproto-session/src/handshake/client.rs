@@ -184,7 +184,9 @@ impl AwaitingServerDhParams {
         // "If required, the client stores the difference between server_time
         // received in 5) and its local time"
         let local = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-        let offset = i64::from(answer.server_time).saturating_sub(local);
+        // Read unsigned, so that it keeps counting past 2038.
+        let server_time = i64::from(u32::from_le_bytes(answer.server_time.to_le_bytes()));
+        let offset = server_time.saturating_sub(local);
         let time_offset =
             i32::try_from(offset).unwrap_or(if offset < 0 { i32::MIN } else { i32::MAX });
         let state = AwaitingDhGen {

@@ -274,7 +274,9 @@ impl AwaitingReqDhParams {
             }
         }
         let g_a = g_a.map_err(|x| e(dh::dh_error(x)))?;
-        let server_time = i32::try_from(now.as_secs()).unwrap_or(i32::MAX);
+        // The low 32 bits (read back unsigned: valid past 2038).
+        let secs = u32::try_from(now.as_secs()).unwrap_or(u32::MAX);
+        let server_time = i32::from_le_bytes(secs.to_le_bytes());
         let answer = types::ServerDhInnerData {
             nonce: self.nonce,
             server_nonce: self.server_nonce,

@@ -26,6 +26,7 @@ pub(crate) const MAX_FINGERPRINTS: usize = 64;
 const LIMITS: Limits = Limits {
     max_depth: 8,
     max_gzip_size: 0,
+    max_inflated_total: 0,
 };
 
 /// Maps a TL decoding error to a handshake error kind; a wrong constructor

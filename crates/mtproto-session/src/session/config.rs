@@ -60,7 +60,18 @@ pub struct Config {
     /// How many times one request is re-sent (salt, time, msg_id problems)
     /// before it fails with [`RequestError::TooManyResends`].
     pub max_resends: u32,
+    /// The amplification bound: the most bytes one incoming packet may make
+    /// the session inflate (`gzip_packed`, however nested, in however many
+    /// messages of a container) and copy out of the packet, in total.
+    /// Beyond it the packet fails with
+    /// [`IncomingError::AmplificationBound`](super::IncomingError::AmplificationBound)
+    /// and nothing in it is processed. Default [`DEFAULT_MAX_PACKET_INFLATION`]
+    /// (16 MiB).
+    pub max_packet_inflation: usize,
 }
+
+/// The default [`Config::max_packet_inflation`]: 16 MiB.
+pub const DEFAULT_MAX_PACKET_INFLATION: usize = 16 * 1024 * 1024;
 
 impl Default for Config {
     fn default() -> Self {
@@ -77,6 +88,7 @@ impl Default for Config {
             max_container_bytes: 1 << 15,
             max_resends: 5,
             max_request_len: DEFAULT_MAX_REQUEST_LEN,
+            max_packet_inflation: DEFAULT_MAX_PACKET_INFLATION,
         }
     }
 }

@@ -1,13 +1,13 @@
 //! What a session reports to its owner.
 
-use mtproto_tl::DecodeError;
-
 use super::{RequestError, RequestId};
 use crate::wire::BadMsgCode;
 use crate::RpcError;
 
-/// Something the server sent that the session could not use. Reported as
-/// [`SessionEvent::ProtocolViolation`]; the session keeps running.
+/// Something in a server packet that passed every integrity check (see
+/// [`IncomingError`](super::IncomingError)) but that the session cannot use.
+/// Reported as [`SessionEvent::ProtocolViolation`]; the rest of the packet is
+/// processed and the session keeps running.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Violation {
@@ -25,31 +25,6 @@ pub enum Violation {
         bad_msg_id: i64,
         /// The `error_code`.
         code: BadMsgCode,
-    },
-    /// A message from the wrong direction: "server message identifiers
-    /// modulo 4 yield 1 [...] and 3 otherwise" (or, for the server role,
-    /// a client msg_id not divisible by 4).
-    BadMsgIdParity {
-        /// The offending msg_id.
-        msg_id: i64,
-    },
-    /// A container inside a container ("may not carry other simple
-    /// containers"), or `gzip_packed` nested deeper than allowed.
-    Nesting {
-        /// The msg_id of the message.
-        msg_id: i64,
-    },
-    /// A contained message whose msg_id is not lower than its container's.
-    ContainerOrder {
-        /// The contained msg_id.
-        msg_id: i64,
-    },
-    /// A message body that does not decode.
-    Malformed {
-        /// The msg_id of the message.
-        msg_id: i64,
-        /// The decoding error.
-        error: DecodeError,
     },
 }
 

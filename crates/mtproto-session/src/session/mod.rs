@@ -23,11 +23,12 @@ mod replay;
 mod server;
 
 pub use client::{ClientSession, ConnectionWrapper, SessionStats};
-pub use config::{Config, DEFAULT_MAX_REQUEST_LEN, REQUEST_OVERHEAD};
-pub use errors::{IncomingError, RequestError, RequestId};
+pub use config::{Config, DEFAULT_MAX_PACKET_INFLATION, DEFAULT_MAX_REQUEST_LEN, REQUEST_OVERHEAD};
+pub use errors::{Check, IncomingError, RequestError, RequestId};
 pub use events::{SessionEvent, Violation};
 pub use mtproto_crypto::{AuthKey, PacketError};
 pub use mtproto_tl::DecodeError;
+pub use replay::KeyReplayWindow;
 pub use server::{Admission, ServerSession, ServerSessionStats};
 
 pub use crate::RpcError;

@@ -1,6 +1,8 @@
 //! The window of recently received msg_ids.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
+
+use crate::msg_id::{from_key, msg_id_key};
 
 /// description, "Important Checks": "the identifiers (msg_id) of the last N
 /// messages received from the other side must be stored, and if a message
@@ -10,35 +12,55 @@ use std::collections::BTreeSet;
 /// N, the oldest (i. e. the lowest) is forgotten."
 #[derive(Clone, Debug)]
 pub(crate) struct ReplayWindow {
-    ids: BTreeSet<i64>,
+    /// msg_id (as its unsigned key, the order of time) -> the connection
+    /// (an epoch number the owner chooses) it arrived on.
+    ids: BTreeMap<u64, u32>,
     cap: usize,
 }
 
 impl ReplayWindow {
     pub(crate) fn new(cap: usize) -> Self {
         Self {
-            ids: BTreeSet::new(),
+            ids: BTreeMap::new(),
             cap: cap.max(1),
         }
     }
 
     /// Whether `id` would be accepted (not a duplicate, not below a full window).
     pub(crate) fn is_fresh(&self, id: i64) -> bool {
-        if self.ids.contains(&id) {
+        let k = msg_id_key(id);
+        if self.ids.contains_key(&k) {
             return false;
         }
-        match self.ids.first() {
-            Some(&min) if self.ids.len() >= self.cap => id > min,
+        match self.ids.first_key_value() {
+            Some((&min, _)) if self.ids.len() >= self.cap => k > min,
             _ => true,
         }
     }
 
-    /// Checks and records `id`; `false` means it must be ignored.
-    pub(crate) fn insert(&mut self, id: i64) -> bool {
+    /// Whether `id` was received on connection `epoch`.
+    pub(crate) fn seen_on(&self, id: i64, epoch: u32) -> bool {
+        self.ids.get(&msg_id_key(id)) == Some(&epoch)
+    }
+
+    /// Whether the window is full and `id` is below all of it: the sender
+    /// cannot be told apart from a replay, so it must be refused as "too
+    /// low" (the message is not processed).
+    pub(crate) fn below_full_window(&self, id: i64) -> bool {
+        self.ids.len() >= self.cap
+            && self
+                .ids
+                .first_key_value()
+                .is_some_and(|(&min, _)| msg_id_key(id) < min)
+    }
+
+    /// Checks and records `id`, received on connection `epoch`; `false`
+    /// means it must be ignored.
+    pub(crate) fn insert(&mut self, id: i64, epoch: u32) -> bool {
         if !self.is_fresh(id) {
             return false;
         }
-        self.ids.insert(id);
+        self.ids.insert(msg_id_key(id), epoch);
         while self.ids.len() > self.cap {
             self.ids.pop_first();
         }
@@ -46,15 +68,15 @@ impl ReplayWindow {
     }
 
     pub(crate) fn contains(&self, id: i64) -> bool {
-        self.ids.contains(&id)
+        self.ids.contains_key(&msg_id_key(id))
     }
 
     pub(crate) fn min(&self) -> Option<i64> {
-        self.ids.first().copied()
+        self.ids.first_key_value().map(|(k, _)| from_key(*k))
     }
 
     pub(crate) fn max(&self) -> Option<i64> {
-        self.ids.last().copied()
+        self.ids.last_key_value().map(|(k, _)| from_key(*k))
     }
 
     pub(crate) fn clear(&mut self) {
@@ -70,12 +92,39 @@ impl ReplayWindow {
         if self.contains(id) {
             return 4;
         }
-        match (self.min(), self.max()) {
-            (Some(min), _) if id < min => 1,
-            (_, Some(max)) if id > max => 3,
+        let k = msg_id_key(id);
+        match (self.min().map(msg_id_key), self.max().map(msg_id_key)) {
+            (Some(min), _) if k < min => 1,
+            (_, Some(max)) if k > max => 3,
             (Some(_), Some(_)) => 2,
             _ => 3,
         }
+    }
+}
+
+/// The replay window of one auth key, shared by every connection and
+/// session on it (server role): a client packet captured on one connection
+/// and written again on another, or after a new session starts, within the
+/// time window, is not executed again. Cheap to clone (one shared window).
+#[derive(Clone, Debug)]
+pub struct KeyReplayWindow(std::sync::Arc<std::sync::Mutex<ReplayWindow>>);
+
+impl KeyReplayWindow {
+    /// A window remembering the last `cap` msg_ids received under the key.
+    pub fn new(cap: usize) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(
+            ReplayWindow::new(cap),
+        )))
+    }
+
+    /// Runs `f` on the window (a poisoned lock is still usable: the window
+    /// holds no invariant a panic could break halfway).
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut ReplayWindow) -> T) -> T {
+        let mut guard = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
     }
 }
 
@@ -86,15 +135,17 @@ mod tests {
     #[test]
     fn duplicates_and_too_low_are_refused() {
         let mut w = ReplayWindow::new(3);
-        assert!(w.insert(10));
-        assert!(!w.insert(10));
-        assert!(w.insert(5)); // not full yet: lower is fine
-        assert!(w.insert(20));
-        assert!(!w.insert(4)); // full, lower than all
-        assert!(w.insert(30)); // evicts 5
+        assert!(w.insert(10, 0));
+        assert!(!w.insert(10, 1));
+        assert!(w.seen_on(10, 0) && !w.seen_on(10, 1));
+        assert!(w.insert(5, 0)); // not full yet: lower is fine
+        assert!(w.insert(20, 0));
+        assert!(!w.insert(4, 0)); // full, lower than all
+        assert!(w.below_full_window(4));
+        assert!(w.insert(30, 0)); // evicts 5
         assert_eq!(w.min(), Some(10));
-        assert!(!w.insert(7));
-        assert!(w.insert(25));
+        assert!(!w.insert(7, 0));
+        assert!(w.insert(25, 0));
         assert_eq!(w.state_of(25), 4);
         assert_eq!(w.state_of(1), 1);
         assert_eq!(w.state_of(99), 3);

@@ -1,21 +1,23 @@
 //! The server role: enough of an MTProto server for in-memory tests.
 
-use std::collections::VecDeque;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, VecDeque};
 
 use mtproto_crypto::packet::Direction;
 use mtproto_crypto::AuthKey;
 use mtproto_tl::mtproto::{functions, types};
 use mtproto_tl::{
-    Bare, BareDeserialize, DecodeError, Identifiable, RawVec, Reader, Serialize, GZIP_PACKED_ID,
+    Bare, BareDeserialize, DecodeErrorKind, Identifiable, Limits, RawVec, Reader, Serialize,
+    GZIP_PACKED_ID,
 };
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
-use super::replay::ReplayWindow;
+use super::replay::KeyReplayWindow;
 use super::{in_time_window, Config, IncomingError};
-use crate::msg_id::{msg_id_secs, MsgIdGenerator, MsgIdKind};
+use crate::msg_id::{msg_id_key, msg_id_secs, MsgIdGenerator, MsgIdKind};
 use crate::wire::objects::{
-    maybe_gzip, read_gzip, write_rpc_error, write_rpc_result, MAX_IDS_PER_CONSTRUCTOR,
+    maybe_gzip, write_rpc_error, write_rpc_result, MAX_CONTAINER_MESSAGES, MAX_IDS_PER_CONSTRUCTOR,
 };
 use crate::wire::{
     open, packet_start, parse_container, seal, seal_message, BadMsgCode, ContainerWriter,
@@ -91,7 +93,7 @@ pub struct ServerSession {
     msg_ids: MsgIdGenerator,
     seqno: SeqNo,
     client_session: Option<i64>,
-    replay: ReplayWindow,
+    replay: KeyReplayWindow,
     requests_in: VecDeque<(i64, Vec<u8>)>,
     /// Top-level notifications, with the session_id of the packet they answer.
     standalone: VecDeque<(i64, Out)>,
@@ -112,7 +114,7 @@ impl core::fmt::Debug for ServerSession {
 impl ServerSession {
     /// A server session on `key` issuing `salt`, with randomness from `seed`.
     pub fn new(key: AuthKey, salt: i64, config: Config, seed: [u8; 32]) -> Self {
-        let replay = ReplayWindow::new(config.replay_window);
+        let replay = KeyReplayWindow::new(config.replay_window);
         Self {
             key,
             config,
@@ -129,6 +131,17 @@ impl ServerSession {
             pending_acks: Vec::new(),
             stats: ServerSessionStats::default(),
         }
+    }
+
+    /// Shares `window` as the replay window of this session's auth key:
+    /// every session and connection under the key should use the same one,
+    /// so that a packet captured on one and written again on another is not
+    /// executed twice. (A session made with [`new`](Self::new) has a window
+    /// of its own.)
+    #[must_use]
+    pub fn with_replay_window(mut self, window: KeyReplayWindow) -> Self {
+        self.replay = window;
+        self
     }
 
     /// The salt the server currently expects.
@@ -262,6 +275,13 @@ impl ServerSession {
     /// caller's buffer (no copy), with an admission policy: `admit` sees the
     /// header of every packet that decrypted correctly and decides whether it
     /// is processed, dropped or rejected.
+    ///
+    /// The packet is checked and decoded whole before anything in it is
+    /// processed (see [`Scan`]): a container that breaks a rule or holds
+    /// malformed TL is answered with "64: invalid container" and nothing in
+    /// it runs; a packet over the amplification bound
+    /// ([`Config::max_packet_inflation`]) fails with
+    /// [`IncomingError::AmplificationBound`], unanswered.
     pub fn handle_incoming_with(
         &mut self,
         now: impl Into<Now>,
@@ -270,55 +290,31 @@ impl ServerSession {
     ) -> Result<(), IncomingError> {
         let now = now.into().wall;
         let opened = open(&self.key, Direction::ClientToServer, packet)?;
-        let msg = Msg {
-            salt: opened.header.salt,
-            session_id: opened.header.session_id,
-            msg_id: opened.header.msg_id,
-            seq_no: opened.header.seqno,
-            body: opened.body,
-        };
+        let h = opened.header;
         self.stats.packets_received += 1;
-        match admit(&opened.header) {
+        match admit(&h) {
             Admission::Process => {}
             Admission::Drop => return Ok(()),
             Admission::Reject(code) => {
-                self.notify_bad_msg(msg.session_id, msg.msg_id, msg.seq_no, code);
+                self.notify_bad_msg(h.session_id, h.msg_id, h.seqno, code);
                 return Ok(());
             }
         }
-        // "18: incorrect two lower order msg_id bits (the server expects
-        // client message msg_id to be divisible by 4)"
-        if msg.msg_id % 4 != 0 {
-            self.notify_bad_msg(
-                msg.session_id,
-                msg.msg_id,
-                msg.seq_no,
-                BadMsgCode::MSG_ID_BAD_LOW_BITS,
-            );
-            return Ok(());
-        }
-        // "16: msg_id too low", "17: msg_id too high" — against the server's
-        // own clock (the window of description, "Important Checks").
-        if !in_time_window(msg.msg_id, now, self.msg_ids.time_offset()) {
-            let code = if msg_id_secs(msg.msg_id) < self.server_secs(now) {
-                BadMsgCode::MSG_ID_TOO_LOW
-            } else {
-                BadMsgCode::MSG_ID_TOO_HIGH
-            };
-            self.notify_bad_msg(msg.session_id, msg.msg_id, msg.seq_no, code);
+        if let Some(code) = self.msg_id_problem(h.msg_id, now) {
+            self.notify_bad_msg(h.session_id, h.msg_id, h.seqno, code);
             return Ok(());
         }
         // "48: incorrect server salt (in this case, the bad_server_salt
         // response is received with the correct salt, and the message is to
         // be re-sent with it)". Top-level, as Telegram sends it.
-        if !self.salt_ok(msg.salt, now) {
+        if !self.salt_ok(h.salt, now) {
             self.stats.bad_salts_sent += 1;
             self.standalone.push_back((
-                msg.session_id,
+                h.session_id,
                 Out {
                     body: types::BadServerSalt {
-                        bad_msg_id: msg.msg_id,
-                        bad_msg_seqno: msg.seq_no,
+                        bad_msg_id: h.msg_id,
+                        bad_msg_seqno: h.seqno,
                         error_code: BadMsgCode::BAD_SERVER_SALT.0,
                         new_server_salt: self.salt,
                     }
@@ -329,139 +325,155 @@ impl ServerSession {
             ));
             return Ok(());
         }
-        if self.client_session != Some(msg.session_id) {
-            self.client_session = Some(msg.session_id);
-            self.replay.clear();
-            self.seqno.reset();
-            self.pending_acks.clear();
-            self.outbox.clear();
-            self.stats.new_sessions += 1;
-            let first = first_msg_id(msg.msg_id, msg.body);
-            let unique_id = i64::from_le_bytes(self.rng.next_u64().to_le_bytes());
-            self.outbox.push_back(Out {
-                body: types::NewSessionCreated {
-                    first_msg_id: first,
-                    unique_id,
-                    server_salt: self.salt,
-                }
-                .to_bytes(),
-                content: true,
-                response: false,
-            });
-        }
-        if !self.replay.insert(msg.msg_id) {
+        // A replay (this packet received before, on any connection or in
+        // any session under this key) is ignored before it can even start a
+        // session.
+        if !self.replay.with(|w| w.is_fresh(h.msg_id)) {
             self.stats.duplicates += 1;
             return Ok(());
         }
         let top = InnerMessage {
-            msg_id: msg.msg_id,
-            seqno: msg.seq_no,
-            body: msg.body,
+            msg_id: h.msg_id,
+            seqno: h.seqno,
+            body: opened.body,
         };
-        self.dispatch(now, top, true, 0);
+        let mut scan = Scan::new(self, now);
+        let plan = match scan.message(top, None) {
+            Ok(()) => scan.out,
+            Err(ScanError::Bound) => {
+                return Err(IncomingError::AmplificationBound {
+                    limit: self.config.max_packet_inflation,
+                })
+            }
+            Err(ScanError::InvalidContainer) => {
+                self.notify_bad_msg(
+                    h.session_id,
+                    h.msg_id,
+                    h.seqno,
+                    BadMsgCode::INVALID_CONTAINER,
+                );
+                return Ok(());
+            }
+        };
+        if self.client_session != Some(h.session_id) {
+            self.start_session(h.session_id, &plan);
+        }
+        for p in plan {
+            self.apply(now, p);
+        }
         Ok(())
     }
 
-    fn dispatch(&mut self, now: Timestamp, m: InnerMessage<'_>, top: bool, depth: u8) {
-        let mut r = Reader::new(m.body);
-        if self.dispatch_inner(now, m, &mut r, top, depth).is_err() {
-            // A body that does not decode: "64: invalid container" for a
-            // container, otherwise the message is ignored.
-            if top {
-                let session = self.client_session.unwrap_or(0);
-                self.notify_bad_msg(session, m.msg_id, m.seqno, BadMsgCode::INVALID_CONTAINER);
-            }
+    /// The bad_msg_notification code for a client msg_id the server must
+    /// refuse, if any.
+    fn msg_id_problem(&self, msg_id: i64, now: Timestamp) -> Option<BadMsgCode> {
+        // "18: incorrect two lower order msg_id bits (the server expects
+        // client message msg_id to be divisible by 4)". A msg_id whose low
+        // 32 bits are all zero has no fraction of a second at all: not the
+        // "approximately equal unixtime*2^32" of a real clock; refused the
+        // same way, so the client sends it again under a fresh msg_id.
+        if msg_id % 4 != 0 || msg_id & 0xffff_ffff == 0 {
+            return Some(BadMsgCode::MSG_ID_BAD_LOW_BITS);
         }
+        // "16: msg_id too low", "17: msg_id too high" — against the server's
+        // own clock (the window of description, "Important Checks").
+        if !in_time_window(msg_id, now, self.msg_ids.time_offset()) {
+            return Some(if msg_id_secs(msg_id) < self.server_secs(now) {
+                BadMsgCode::MSG_ID_TOO_LOW
+            } else {
+                BadMsgCode::MSG_ID_TOO_HIGH
+            });
+        }
+        // A full window cannot tell a msg_id below all of it from a replay:
+        // "too low", and the client re-sends it under a fresh one.
+        if self.replay.with(|w| w.below_full_window(msg_id)) {
+            return Some(BadMsgCode::MSG_ID_TOO_LOW);
+        }
+        None
     }
 
-    fn dispatch_inner(
-        &mut self,
-        now: Timestamp,
-        m: InnerMessage<'_>,
-        r: &mut Reader<'_>,
-        top: bool,
-        depth: u8,
-    ) -> Result<(), DecodeError> {
-        if depth == 0 && m.seqno & 1 == 1 {
-            self.pending_acks.push(m.msg_id);
+    /// The client's first packet in a new session_id.
+    fn start_session(&mut self, session_id: i64, plan: &[Planned]) {
+        self.client_session = Some(session_id);
+        self.seqno.reset();
+        self.pending_acks.clear();
+        self.outbox.clear();
+        self.stats.new_sessions += 1;
+        // "first_msg_id": the lowest msg_id in the packet that starts it.
+        let first = plan
+            .iter()
+            .filter_map(|p| match p {
+                Planned::Message { msg_id, .. } => Some(*msg_id),
+                _ => None,
+            })
+            .min_by_key(|m| msg_id_key(*m))
+            .unwrap_or(0);
+        let unique_id = i64::from_le_bytes(self.rng.next_u64().to_le_bytes());
+        self.outbox.push_back(Out {
+            body: types::NewSessionCreated {
+                first_msg_id: first,
+                unique_id,
+                server_salt: self.salt,
+            }
+            .to_bytes(),
+            content: true,
+            response: false,
+        });
+    }
+
+    /// Phase two for one message of a packet that passed phase one.
+    fn apply(&mut self, now: Timestamp, p: Planned) {
+        let session = self.client_session.unwrap_or(0);
+        let (msg_id, seqno, what) = match p {
+            Planned::Notify {
+                msg_id,
+                seqno,
+                code,
+            } => {
+                self.notify_bad_msg(session, msg_id, seqno, code);
+                return;
+            }
+            Planned::Duplicate => {
+                self.stats.duplicates += 1;
+                return;
+            }
+            Planned::Message {
+                msg_id,
+                seqno,
+                what,
+            } => (msg_id, seqno, what),
+        };
+        // Recorded now, so a replay racing on another connection of this
+        // key runs once only.
+        if !self.replay.with(|w| w.insert(msg_id, 0)) {
+            self.stats.duplicates += 1;
+            return;
         }
-        match r.read_u32()? {
-            types::MsgContainer::CONSTRUCTOR_ID if top => {
-                let inner = parse_container(r)?;
-                r.finish()?;
-                for im in inner {
-                    if im.msg_id % 4 != 0 || im.msg_id >= m.msg_id || !self.replay.insert(im.msg_id)
-                    {
-                        self.stats.duplicates += 1;
-                        continue;
-                    }
-                    self.dispatch(now, im, false, 0);
-                }
-            }
-            types::MsgContainer::CONSTRUCTOR_ID => {}
-            GZIP_PACKED_ID if depth < 2 => {
-                let inflated = read_gzip(r)?;
-                let im = InnerMessage {
-                    msg_id: m.msg_id,
-                    seqno: m.seqno,
-                    body: &inflated,
-                };
-                self.dispatch(now, im, false, depth + 1);
-            }
-            GZIP_PACKED_ID => {}
-            functions::Ping::CONSTRUCTOR_ID => {
-                let ping = functions::Ping::deserialize_bare(r)?;
+        if seqno & 1 == 1 {
+            self.pending_acks.push(msg_id);
+        }
+        match what {
+            Request::Container => {}
+            Request::Ping(ping_id) => {
                 self.stats.pings += 1;
-                self.pong(m.msg_id, ping.ping_id);
+                self.pong(msg_id, ping_id);
             }
-            functions::PingDelayDisconnect::CONSTRUCTOR_ID => {
-                let p = functions::PingDelayDisconnect::deserialize_bare(r)?;
+            Request::PingDelayDisconnect(p) => {
                 self.stats.keepalive_pings += 1;
                 self.stats.last_disconnect_delay = Some(p.disconnect_delay);
-                self.pong(m.msg_id, p.ping_id);
+                self.pong(msg_id, p.ping_id);
             }
-            types::MsgsAck::CONSTRUCTOR_ID => {
-                let ack = types::MsgsAck::deserialize_bare(r)?;
-                self.stats.acks_received += u64::try_from(ack.msg_ids.len()).unwrap_or(u64::MAX);
-            }
-            functions::GetFutureSalts::CONSTRUCTOR_ID => {
-                let g = functions::GetFutureSalts::deserialize_bare(r)?;
-                let n = usize::try_from(g.num).unwrap_or(0).min(64);
-                let t = i32::try_from(self.server_secs(now)).unwrap_or(i32::MAX);
-                let salts = self
-                    .future_salts
-                    .iter()
-                    .take(n)
-                    .map(|&(valid_since, valid_until, salt)| {
-                        Bare(types::FutureSalt {
-                            valid_since,
-                            valid_until,
-                            salt,
-                        })
-                    })
-                    .collect();
-                let answer = types::FutureSalts {
-                    req_msg_id: m.msg_id,
-                    now: t,
-                    salts: RawVec(salts),
-                };
-                self.pending_acks.retain(|id| *id != m.msg_id);
-                self.outbox.push_back(Out {
-                    body: answer.to_bytes(),
-                    content: false,
-                    response: true,
+            Request::MsgsAck(n) => self.stats.acks_received += n,
+            Request::GetFutureSalts(num) => self.answer_future_salts(now, msg_id, num),
+            Request::MsgsStateReq(ids) => {
+                let info: Vec<u8> = self.replay.with(|w| {
+                    ids.iter()
+                        .take(MAX_IDS_PER_CONSTRUCTOR)
+                        .map(|id| w.state_of(*id))
+                        .collect()
                 });
-            }
-            types::MsgsStateReq::CONSTRUCTOR_ID => {
-                let req = types::MsgsStateReq::deserialize_bare(r)?;
-                let info: Vec<u8> = req
-                    .msg_ids
-                    .iter()
-                    .take(MAX_IDS_PER_CONSTRUCTOR)
-                    .map(|id| self.replay.state_of(*id))
-                    .collect();
                 let answer = types::MsgsStateInfo {
-                    req_msg_id: m.msg_id,
+                    req_msg_id: msg_id,
                     info,
                 };
                 self.outbox.push_back(Out {
@@ -470,14 +482,41 @@ impl ServerSession {
                     response: true,
                 });
             }
-            types::MsgsStateInfo::CONSTRUCTOR_ID => self.stats.state_infos_received += 1,
-            types::MsgResendReq::CONSTRUCTOR_ID => self.stats.resend_reqs_received += 1,
-            _ => {
+            Request::MsgsStateInfo => self.stats.state_infos_received += 1,
+            Request::MsgResendReq => self.stats.resend_reqs_received += 1,
+            Request::Query(body) => {
                 self.stats.requests_received += 1;
-                self.requests_in.push_back((m.msg_id, m.body.to_vec()));
+                self.requests_in.push_back((msg_id, body));
             }
         }
-        Ok(())
+    }
+
+    fn answer_future_salts(&mut self, now: Timestamp, msg_id: i64, num: i32) {
+        let n = usize::try_from(num).unwrap_or(0).min(64);
+        let t = tl_time(self.server_secs(now));
+        let salts = self
+            .future_salts
+            .iter()
+            .take(n)
+            .map(|&(valid_since, valid_until, salt)| {
+                Bare(types::FutureSalt {
+                    valid_since,
+                    valid_until,
+                    salt,
+                })
+            })
+            .collect();
+        let answer = types::FutureSalts {
+            req_msg_id: msg_id,
+            now: t,
+            salts: RawVec(salts),
+        };
+        self.pending_acks.retain(|id| *id != msg_id);
+        self.outbox.push_back(Out {
+            body: answer.to_bytes(),
+            content: false,
+            response: true,
+        });
     }
 
     fn pong(&mut self, ping_msg_id: i64, ping_id: i64) {
@@ -535,11 +574,25 @@ impl ServerSession {
         let Some(session) = self.client_session else {
             return false;
         };
+        // At most 1024 messages in a container (the acks included) and the
+        // container byte limit; a single larger message goes alone.
+        let room = self
+            .config
+            .max_container_messages
+            .clamp(2, MAX_CONTAINER_MESSAGES)
+            - 1;
         let mut items: Vec<Out> = Vec::new();
-        while items.len() + 1 < self.config.max_container_messages.min(1020) {
-            match self.outbox.pop_front() {
-                Some(o) => items.push(o),
-                None => break,
+        let mut bytes = 0usize;
+        while items.len() < room {
+            let Some(len) = self.outbox.front().map(|o| o.body.len()) else {
+                break;
+            };
+            if !items.is_empty() && bytes + len > self.config.max_container_bytes {
+                break;
+            }
+            if let Some(o) = self.outbox.pop_front() {
+                bytes += len;
+                items.push(o);
             }
         }
         if !self.pending_acks.is_empty() {
@@ -621,24 +674,214 @@ impl ServerSession {
     }
 }
 
-/// The fields of an opened client packet.
-struct Msg<'a> {
-    salt: i64,
-    session_id: i64,
-    msg_id: i64,
-    seq_no: i32,
-    body: &'a [u8],
+/// A Unix time as a TL `int`: the low 32 bits, so that it keeps counting
+/// past 2038 (read back as unsigned).
+fn tl_time(secs: i64) -> i32 {
+    i32::from_le_bytes(
+        u32::try_from(secs.clamp(0, i64::from(u32::MAX)))
+            .unwrap_or(u32::MAX)
+            .to_le_bytes(),
+    )
 }
 
-/// The lowest msg_id in a packet (the container's contents, or the message).
-fn first_msg_id(msg_id: i64, body: &[u8]) -> i64 {
-    let mut r = Reader::new(body);
-    if r.read_u32().ok() == Some(types::MsgContainer::CONSTRUCTOR_ID) {
-        if let Ok(inner) = parse_container(&mut r) {
-            if let Some(min) = inner.iter().map(|m| m.msg_id).min() {
-                return min.min(msg_id);
-            }
+/// One message of a client packet after phase one.
+#[derive(Debug)]
+enum Planned {
+    /// Refused with a bad_msg_notification of `code`; not processed.
+    Notify {
+        msg_id: i64,
+        seqno: i32,
+        code: BadMsgCode,
+    },
+    /// Received before (on any connection under this key): ignored.
+    Duplicate,
+    /// To process.
+    Message {
+        msg_id: i64,
+        seqno: i32,
+        what: Request,
+    },
+}
+
+/// A decoded client message.
+#[derive(Debug)]
+enum Request {
+    Container,
+    Ping(i64),
+    PingDelayDisconnect(functions::PingDelayDisconnect),
+    /// How many msg_ids it acknowledges.
+    MsgsAck(u64),
+    GetFutureSalts(i32),
+    MsgsStateReq(Vec<i64>),
+    MsgsStateInfo,
+    MsgResendReq,
+    /// An API query (inflated if it came `gzip_packed`).
+    Query(Vec<u8>),
+}
+
+/// Why phase one refused a packet.
+#[derive(Debug)]
+enum ScanError {
+    /// A container rule broken, or malformed TL: "64: invalid container"
+    /// for the whole packet.
+    InvalidContainer,
+    /// Over the amplification bound.
+    Bound,
+}
+
+/// How deep `gzip_packed` may nest inside one client message.
+const MAX_GZIP_DEPTH: u8 = 2;
+
+/// Phase one over a client packet: checks and decodes every message,
+/// reading the session only.
+struct Scan<'s> {
+    session: &'s ServerSession,
+    now: Timestamp,
+    budget: usize,
+    seen: BTreeSet<i64>,
+    out: Vec<Planned>,
+}
+
+impl<'s> Scan<'s> {
+    fn new(session: &'s ServerSession, now: Timestamp) -> Self {
+        Self {
+            session,
+            now,
+            budget: session.config.max_packet_inflation,
+            seen: BTreeSet::new(),
+            out: Vec::new(),
         }
     }
-    msg_id
+
+    fn charge(&mut self, n: usize) -> Result<(), ScanError> {
+        self.budget = self.budget.checked_sub(n).ok_or(ScanError::Bound)?;
+        Ok(())
+    }
+
+    fn reader<'b>(&self, body: &'b [u8]) -> Reader<'b> {
+        Reader::with_limits(
+            body,
+            Limits {
+                max_inflated_total: self.budget,
+                ..Limits::DEFAULT
+            },
+        )
+    }
+
+    /// One message: the top-level one (`container` is `None`; its msg_id
+    /// was checked already), or one inside the container `container`.
+    fn message(&mut self, m: InnerMessage<'_>, container: Option<i64>) -> Result<(), ScanError> {
+        let msg_id = m.msg_id;
+        if let Some(c) = container {
+            // service_messages: "All messages in a container must have
+            // msg_id lower than that of the container itself"; and a msg_id
+            // identifies one message.
+            if msg_id_key(msg_id) >= msg_id_key(c) || !self.seen.insert(msg_id) {
+                return Err(ScanError::InvalidContainer);
+            }
+            // Messages inside a container pass the same msg_id checks as
+            // top-level ones.
+            if let Some(code) = self.session.msg_id_problem(msg_id, self.now) {
+                self.out.push(Planned::Notify {
+                    msg_id,
+                    seqno: m.seqno,
+                    code,
+                });
+                return Ok(());
+            }
+            if !self.session.replay.with(|w| w.is_fresh(msg_id)) {
+                self.out.push(Planned::Duplicate);
+                return Ok(());
+            }
+        } else {
+            self.seen.insert(msg_id);
+        }
+        let mut r = self.reader(m.body);
+        if r.peek_u32().ok() == Some(types::MsgContainer::CONSTRUCTOR_ID) {
+            // "A container may not carry other simple containers."
+            if container.is_some() {
+                return Err(ScanError::InvalidContainer);
+            }
+            let bad = |_| ScanError::InvalidContainer;
+            r.read_u32().map_err(bad)?;
+            let inner = parse_container(&mut r).map_err(bad)?;
+            r.finish().map_err(bad)?;
+            self.out.push(Planned::Message {
+                msg_id,
+                seqno: m.seqno,
+                what: Request::Container,
+            });
+            for im in inner {
+                self.message(im, Some(msg_id))?;
+            }
+            return Ok(());
+        }
+        let what = self.body(Cow::Borrowed(m.body), 0)?;
+        self.out.push(Planned::Message {
+            msg_id,
+            seqno: m.seqno,
+            what,
+        });
+        Ok(())
+    }
+
+    fn body(&mut self, body: Cow<'_, [u8]>, depth: u8) -> Result<Request, ScanError> {
+        let bad = |_| ScanError::InvalidContainer;
+        let mut r = self.reader(&body);
+        macro_rules! whole {
+            ($t:ty) => {{
+                let v = <$t>::deserialize_bare(&mut r).map_err(bad)?;
+                r.finish().map_err(bad)?;
+                v
+            }};
+        }
+        let what = match r.read_u32().map_err(bad)? {
+            types::MsgContainer::CONSTRUCTOR_ID => return Err(ScanError::InvalidContainer),
+            GZIP_PACKED_ID => {
+                if depth >= MAX_GZIP_DEPTH {
+                    return Err(ScanError::InvalidContainer);
+                }
+                let inflated = match mtproto_tl::inflate_gzip_packed(&mut r) {
+                    Ok(v) => v,
+                    Err(e) if matches!(e.kind, DecodeErrorKind::GzipTooLarge { .. }) => {
+                        return Err(ScanError::Bound)
+                    }
+                    Err(_) => return Err(ScanError::InvalidContainer),
+                };
+                r.finish().map_err(bad)?;
+                self.charge(inflated.len())?;
+                return self.body(Cow::Owned(inflated), depth + 1);
+            }
+            functions::Ping::CONSTRUCTOR_ID => Request::Ping(whole!(functions::Ping).ping_id),
+            functions::PingDelayDisconnect::CONSTRUCTOR_ID => {
+                Request::PingDelayDisconnect(whole!(functions::PingDelayDisconnect))
+            }
+            types::MsgsAck::CONSTRUCTOR_ID => {
+                let n = whole!(types::MsgsAck).msg_ids.len();
+                Request::MsgsAck(u64::try_from(n).unwrap_or(u64::MAX))
+            }
+            functions::GetFutureSalts::CONSTRUCTOR_ID => {
+                Request::GetFutureSalts(whole!(functions::GetFutureSalts).num)
+            }
+            types::MsgsStateReq::CONSTRUCTOR_ID => {
+                Request::MsgsStateReq(whole!(types::MsgsStateReq).msg_ids)
+            }
+            types::MsgsStateInfo::CONSTRUCTOR_ID => {
+                whole!(types::MsgsStateInfo);
+                Request::MsgsStateInfo
+            }
+            types::MsgResendReq::CONSTRUCTOR_ID => {
+                whole!(types::MsgResendReq);
+                Request::MsgResendReq
+            }
+            _ => Request::Query(match body {
+                Cow::Owned(v) => v,
+                Cow::Borrowed(b) => {
+                    self.charge(b.len())?;
+                    b.to_vec()
+                }
+            }),
+        };
+        Ok(what)
+    }
 }

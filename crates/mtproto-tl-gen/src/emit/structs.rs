@@ -7,7 +7,7 @@ use super::{
     de, decode_via_placeholder, placeholder_impl, read_unlisted, ser, Emitter, ARB, DESERIALIZE,
     DESERIALIZE_BARE_INTO, DESERIALIZE_INTO,
 };
-use crate::model::{has_non_leaf, FieldKind, Item};
+use crate::model::{fixed_size, has_non_leaf, FieldKind, Item};
 use crate::writer::{wln, CodeWriter};
 
 /// The names and generics of a struct, as its impls spell them.
@@ -154,6 +154,12 @@ impl Emitter<'_, '_, '_> {
         w.open(format_args!(
             "impl{bound} crate::BareDeserialize for {full} {{"
         ));
+        // The fewest bytes the bare form takes, so that a bare vector's
+        // count is checked against the bytes left before allocating.
+        let min = min_bare_len(it);
+        if min > 0 {
+            wln!(w, "const MIN_BARE_LEN: usize = {min};");
+        }
         if in_place {
             decode_via_placeholder(
                 w,
@@ -286,4 +292,25 @@ fn emit_boxed_de(w: &mut CodeWriter, it: &Item<'_, '_>, shape: &Shape<'_>, in_pl
             },
         );
     }
+}
+
+/// The fewest bytes the bare form of `it` takes on the wire: every flags
+/// word and unconditional field (at least 4 bytes each, their fixed size
+/// when they have one); conditional fields, `true` flags and bare types
+/// (which may be empty) count nothing.
+fn min_bare_len(it: &Item<'_, '_>) -> usize {
+    it.fields
+        .iter()
+        .map(|f| match &f.kind {
+            FieldKind::FlagsWord | FieldKind::LenPrefix => 4,
+            FieldKind::Plain { ty } => match fixed_size(ty, true) {
+                Some(n) => n,
+                None if ty.starts_with("crate::Bare<") || ty.starts_with("crate::RawObject") => 0,
+                None => 4,
+            },
+            FieldKind::TrueFlag { .. } | FieldKind::Optional { .. } | FieldKind::Bounded { .. } => {
+                0
+            }
+        })
+        .sum()
 }

@@ -1,29 +1,387 @@
-//! The inbox: an incoming packet is opened and checked, then each message
-//! goes to the function named after it (`on_msgs_ack` for `msgs_ack`, ...).
+//! The inbox. An incoming packet goes through two phases:
+//!
+//! 1. **check** ([`Scan`]): it is opened, and every message in it (the
+//!    container's too) is checked and decoded, without touching the session:
+//!    msg_id parity, container rules, the time window, replays, valid TL, and
+//!    the amplification bound on what it inflates and copies out. One
+//!    failure discards the whole packet: security_guidelines, nothing in it
+//!    is processed or acknowledged;
+//! 2. **apply**: each message goes to the function named after it
+//!    (`on_msgs_ack` for `msgs_ack`, ...).
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 use mtproto_crypto::packet::Direction;
 use mtproto_tl::mtproto::types;
-use mtproto_tl::{BareDeserialize, DecodeError, Identifiable, Reader, Serialize, GZIP_PACKED_ID};
+use mtproto_tl::{
+    BareDeserialize, DecodeError, DecodeErrorKind, Identifiable, Limits, Reader, Serialize,
+    GZIP_PACKED_ID,
+};
 
 use super::sent_log::Sent;
 use super::{ClientSession, Kind, RequestError, RequestId, SessionEvent};
-use crate::msg_id::msg_id_secs;
+use crate::msg_id::{msg_id_key, msg_id_secs};
 use crate::session::{in_time_window, IncomingError, Violation};
-use crate::wire::objects::{decode_result, id_list, read_gzip};
+use crate::wire::objects::id_list;
 use crate::wire::{open, parse_container, BadMsgCode, InnerMessage};
-use crate::Now;
+use crate::{Now, RpcError};
 
 /// How deep `gzip_packed` may nest inside one message.
 const MAX_GZIP_DEPTH: u8 = 2;
 
+/// service_messages, "Simple Container".
+const RULE_NESTED: &str = "A container may not carry other simple containers";
+/// service_messages, "Simple Container".
+const RULE_ORDER: &str =
+    "All messages in a container must have msg_id lower than that of the container itself";
+/// description: msg_id is "used uniquely to identify a message within a session".
+const RULE_UNIQUE: &str = "msg_id used uniquely to identify a message within a session";
+
+/// One message of a packet that passed phase one.
+#[derive(Debug)]
+struct Checked {
+    msg_id: i64,
+    seqno: i32,
+    /// Already received earlier: "if a message comes in with msg_id lower
+    /// than all or equal to any of the stored values, the message is to be
+    /// ignored".
+    duplicate: bool,
+    what: Decoded,
+}
+
+/// A decoded message body.
+#[derive(Debug)]
+enum Decoded {
+    /// The container itself (its messages follow it in the list).
+    Container,
+    RpcResult {
+        req_msg_id: i64,
+        result: Result<Vec<u8>, RpcError>,
+    },
+    Pong {
+        pong: types::Pong,
+        body: Vec<u8>,
+    },
+    MsgsAck(types::MsgsAck),
+    NewSessionCreated(types::NewSessionCreated),
+    BadServerSalt(types::BadServerSalt),
+    BadMsgNotification(types::BadMsgNotification),
+    FutureSalts {
+        salts: types::FutureSalts,
+        body: Vec<u8>,
+    },
+    DetailedInfo {
+        answer_msg_id: i64,
+    },
+    MsgsStateReq(types::MsgsStateReq),
+    MsgResendReq(types::MsgResendReq),
+    MsgsStateInfo(types::MsgsStateInfo),
+    MsgsAllInfo(types::MsgsAllInfo),
+    Update(Vec<u8>),
+}
+
+impl Decoded {
+    /// Messages "to change server_salt and notifications of invalid client
+    /// time" "may, nonetheless, be processed on the client even if the time
+    /// appears to be 'incorrect'" (description). They are only acted upon if
+    /// they name a msg_id this session recently sent.
+    fn time_exempt(&self) -> bool {
+        matches!(self, Self::BadServerSalt(_) | Self::BadMsgNotification(_))
+    }
+}
+
+/// Phase one over one packet: checks and decodes, reading the session only.
+struct Scan<'s> {
+    session: &'s ClientSession,
+    now: Now,
+    /// Bytes that may still be inflated or copied out of the packet.
+    budget: usize,
+    /// msg_ids seen in this packet.
+    seen: BTreeSet<i64>,
+    out: Vec<Checked>,
+}
+
+impl<'s> Scan<'s> {
+    fn new(session: &'s ClientSession, now: Now) -> Self {
+        Self {
+            session,
+            now,
+            budget: session.config.max_packet_inflation,
+            seen: BTreeSet::new(),
+            out: Vec::new(),
+        }
+    }
+
+    fn over_budget(&self) -> IncomingError {
+        IncomingError::AmplificationBound {
+            limit: self.session.config.max_packet_inflation,
+        }
+    }
+
+    /// Counts `n` bytes copied out of the packet.
+    fn charge(&mut self, n: usize) -> Result<(), IncomingError> {
+        match self.budget.checked_sub(n) {
+            Some(left) => {
+                self.budget = left;
+                Ok(())
+            }
+            None => Err(self.over_budget()),
+        }
+    }
+
+    fn copy(&mut self, bytes: &[u8]) -> Result<Vec<u8>, IncomingError> {
+        self.charge(bytes.len())?;
+        Ok(bytes.to_vec())
+    }
+
+    /// A reader whose inflation is bounded by what is left of the budget.
+    fn reader<'b>(&self, body: &'b [u8]) -> Reader<'b> {
+        Reader::with_limits(
+            body,
+            Limits {
+                max_inflated_total: self.budget,
+                ..Limits::DEFAULT
+            },
+        )
+    }
+
+    /// Inflates the `gzip_packed` in `r` (id consumed) within the budget.
+    fn inflate(&mut self, msg_id: i64, r: &mut Reader<'_>) -> Result<Vec<u8>, IncomingError> {
+        match mtproto_tl::inflate_gzip_packed(r) {
+            Ok(v) => {
+                self.charge(v.len())?;
+                Ok(v)
+            }
+            Err(e) if matches!(e.kind, DecodeErrorKind::GzipTooLarge { .. }) => {
+                Err(self.over_budget())
+            }
+            Err(error) => Err(IncomingError::Malformed { msg_id, error }),
+        }
+    }
+
+    /// Checks one message (top-level, or inside the container `container`)
+    /// and decodes it.
+    fn message(
+        &mut self,
+        m: InnerMessage<'_>,
+        container: Option<i64>,
+    ) -> Result<(), IncomingError> {
+        let msg_id = m.msg_id;
+        // description, "Important Checks": "msg_id has [...] odd parity for
+        // messages from server to client".
+        if msg_id & 1 == 0 {
+            return Err(IncomingError::MsgIdParity { msg_id });
+        }
+        // service_messages: "All messages in a container must have msg_id
+        // lower than that of the container itself."
+        if container.is_some_and(|c| msg_id_key(msg_id) >= msg_id_key(c)) {
+            return Err(IncomingError::Container {
+                msg_id,
+                rule: RULE_ORDER,
+            });
+        }
+        if !self.seen.insert(msg_id) {
+            return Err(IncomingError::Container {
+                msg_id,
+                rule: RULE_UNIQUE,
+            });
+        }
+        let s = self.session;
+        // "if a message comes in with msg_id lower than all or equal to any
+        // of the stored values, the message is to be ignored" — unless the
+        // whole packet repeats one received on this very connection: a byte
+        // stream does not duplicate packets, so that is a replay.
+        let duplicate = !s.replay.is_fresh(msg_id);
+        if duplicate && container.is_none() && s.replay.seen_on(msg_id, s.conn_epoch) {
+            return Err(IncomingError::Replayed { msg_id });
+        }
+        let mut r = self.reader(m.body);
+        if r.peek_u32().ok() == Some(types::MsgContainer::CONSTRUCTOR_ID) {
+            // "A container may not carry other simple containers."
+            if container.is_some() {
+                return Err(IncomingError::Container {
+                    msg_id,
+                    rule: RULE_NESTED,
+                });
+            }
+            let malformed = |error| IncomingError::Malformed { msg_id, error };
+            r.read_u32().map_err(malformed)?;
+            let inner = parse_container(&mut r).map_err(malformed)?;
+            r.finish().map_err(malformed)?;
+            let at = self.out.len();
+            self.out.push(Checked {
+                msg_id,
+                seqno: m.seqno,
+                duplicate,
+                what: Decoded::Container,
+            });
+            for im in inner {
+                self.message(im, Some(msg_id))?;
+            }
+            // A container holding only time-exempt messages is exempt too.
+            let exempt = self.out[at + 1..].iter().all(|c| c.what.time_exempt());
+            return self.time_window(msg_id, duplicate, exempt);
+        }
+        let what = self.body(msg_id, Cow::Borrowed(m.body), 0)?;
+        let exempt = what.time_exempt();
+        self.out.push(Checked {
+            msg_id,
+            seqno: m.seqno,
+            duplicate,
+            what,
+        });
+        self.time_window(msg_id, duplicate, exempt)
+    }
+
+    /// description, "Important Checks": "msg_id values that belong over 30
+    /// seconds in the future or over 300 seconds in the past are to be
+    /// ignored" — here, the whole packet is.
+    fn time_window(&self, msg_id: i64, duplicate: bool, exempt: bool) -> Result<(), IncomingError> {
+        if duplicate || exempt {
+            return Ok(());
+        }
+        if in_time_window(msg_id, self.now.wall, self.session.time_offset()) {
+            Ok(())
+        } else {
+            Err(IncomingError::TimeWindow { msg_id })
+        }
+    }
+
+    /// Decodes a message body (not a container) at `gzip_packed` depth
+    /// `depth`.
+    fn body(
+        &mut self,
+        msg_id: i64,
+        body: Cow<'_, [u8]>,
+        depth: u8,
+    ) -> Result<Decoded, IncomingError> {
+        let malformed = |error| IncomingError::Malformed { msg_id, error };
+        let mut r = self.reader(&body);
+        let ctor = r.read_u32().map_err(malformed)?;
+        macro_rules! whole {
+            ($t:ty) => {{
+                let v = <$t>::deserialize_bare(&mut r).map_err(malformed)?;
+                r.finish().map_err(malformed)?;
+                v
+            }};
+        }
+        let what = match ctor {
+            types::MsgContainer::CONSTRUCTOR_ID => {
+                return Err(IncomingError::Container {
+                    msg_id,
+                    rule: RULE_NESTED,
+                })
+            }
+            GZIP_PACKED_ID => {
+                if depth >= MAX_GZIP_DEPTH {
+                    let limit = u32::from(MAX_GZIP_DEPTH);
+                    return Err(malformed(
+                        r.error(DecodeErrorKind::DepthLimitExceeded { limit }),
+                    ));
+                }
+                let inflated = self.inflate(msg_id, &mut r)?;
+                r.finish().map_err(malformed)?;
+                return self.body(msg_id, Cow::Owned(inflated), depth + 1);
+            }
+            types::RpcResult::CONSTRUCTOR_ID => {
+                let req_msg_id = r.read_i64().map_err(malformed)?;
+                let result = self.result(msg_id, r.take_rest())?;
+                Decoded::RpcResult { req_msg_id, result }
+            }
+            types::Pong::CONSTRUCTOR_ID => {
+                let pong = whole!(types::Pong);
+                Decoded::Pong {
+                    pong,
+                    body: self.copy(&body)?,
+                }
+            }
+            types::MsgsAck::CONSTRUCTOR_ID => Decoded::MsgsAck(whole!(types::MsgsAck)),
+            types::NewSessionCreated::CONSTRUCTOR_ID => {
+                Decoded::NewSessionCreated(whole!(types::NewSessionCreated))
+            }
+            types::BadServerSalt::CONSTRUCTOR_ID => {
+                Decoded::BadServerSalt(whole!(types::BadServerSalt))
+            }
+            types::BadMsgNotification::CONSTRUCTOR_ID => {
+                Decoded::BadMsgNotification(whole!(types::BadMsgNotification))
+            }
+            types::FutureSalts::CONSTRUCTOR_ID => {
+                let salts = whole!(types::FutureSalts);
+                Decoded::FutureSalts {
+                    salts,
+                    body: self.copy(&body)?,
+                }
+            }
+            types::MsgDetailedInfo::CONSTRUCTOR_ID => Decoded::DetailedInfo {
+                answer_msg_id: whole!(types::MsgDetailedInfo).answer_msg_id,
+            },
+            types::MsgNewDetailedInfo::CONSTRUCTOR_ID => Decoded::DetailedInfo {
+                answer_msg_id: whole!(types::MsgNewDetailedInfo).answer_msg_id,
+            },
+            types::MsgsStateReq::CONSTRUCTOR_ID => {
+                Decoded::MsgsStateReq(whole!(types::MsgsStateReq))
+            }
+            types::MsgResendReq::CONSTRUCTOR_ID => {
+                Decoded::MsgResendReq(whole!(types::MsgResendReq))
+            }
+            types::MsgsStateInfo::CONSTRUCTOR_ID => {
+                Decoded::MsgsStateInfo(whole!(types::MsgsStateInfo))
+            }
+            types::MsgsAllInfo::CONSTRUCTOR_ID => Decoded::MsgsAllInfo(whole!(types::MsgsAllInfo)),
+            // Anything else is an update, kept as bytes (inflated ones are
+            // moved, not copied).
+            _ => Decoded::Update(match body {
+                Cow::Owned(v) => v,
+                Cow::Borrowed(b) => self.copy(b)?,
+            }),
+        };
+        Ok(what)
+    }
+
+    /// The `result` of an `rpc_result`: an `rpc_error`, a `gzip_packed`
+    /// object (inflated within the budget; it may hold an `rpc_error`), or
+    /// any other object as bytes.
+    fn result(
+        &mut self,
+        msg_id: i64,
+        result: &[u8],
+    ) -> Result<Result<Vec<u8>, RpcError>, IncomingError> {
+        let malformed = |error| IncomingError::Malformed { msg_id, error };
+        let mut r = self.reader(result);
+        match r.read_u32().map_err(malformed)? {
+            types::RpcError::CONSTRUCTOR_ID => Ok(Err(read_rpc_error(&mut r).map_err(malformed)?)),
+            GZIP_PACKED_ID => {
+                let inflated = self.inflate(msg_id, &mut r)?;
+                r.finish().map_err(malformed)?;
+                let mut ir = Reader::new(&inflated);
+                if ir.read_u32().ok() == Some(types::RpcError::CONSTRUCTOR_ID) {
+                    return Ok(Err(read_rpc_error(&mut ir).map_err(malformed)?));
+                }
+                Ok(Ok(inflated))
+            }
+            _ => Ok(Ok(self.copy(result)?)),
+        }
+    }
+}
+
+/// The fields of an `rpc_error` (its constructor id consumed), exactly.
+fn read_rpc_error(r: &mut Reader<'_>) -> Result<RpcError, DecodeError> {
+    let e = types::RpcError::deserialize_bare(r)?;
+    r.finish()?;
+    Ok(RpcError::parse(e.error_code, &e.error_message))
+}
+
 impl ClientSession {
     /// Decrypts and processes one packet received at `now`.
     ///
-    /// A packet that fails decryption or belongs to another session is an
-    /// error; anything inside a valid packet that the session cannot use is
-    /// reported as [`SessionEvent::ProtocolViolation`] and skipped. Duplicate and
-    /// replayed packets are dropped silently (counted in
-    /// [`SessionStats`](super::SessionStats)).
+    /// A packet that fails any integrity check is an [`IncomingError`]
+    /// naming it, and nothing in it is processed or acknowledged;
+    /// security_guidelines then recommend closing the connection (a
+    /// [`Connection`](https://docs.rs/mtproto-connection) does). Anything
+    /// inside a valid packet that the session cannot use is reported as
+    /// [`SessionEvent::ProtocolViolation`] and skipped. Duplicate messages are
+    /// dropped silently (counted in [`SessionStats`](super::SessionStats)).
     pub fn handle_incoming(
         &mut self,
         now: impl Into<Now>,
@@ -41,6 +399,22 @@ impl ClientSession {
         packet: &mut [u8],
     ) -> Result<(), IncomingError> {
         let now = now.into();
+        let checked = self.check_packet(now, packet);
+        match checked {
+            Ok(messages) => {
+                self.stats.packets_accepted += 1;
+                self.apply(now, messages);
+                Ok(())
+            }
+            Err(e) => {
+                self.stats.packets_rejected += 1;
+                Err(e)
+            }
+        }
+    }
+
+    /// Phase one: opens the packet and checks and decodes every message.
+    fn check_packet(&self, now: Now, packet: &mut [u8]) -> Result<Vec<Checked>, IncomingError> {
         // security_guidelines: auth_key_id, msg_key, length and padding are
         // checked by `open` (x = 8 for server->client).
         let msg = open(&self.key, Direction::ServerToClient, packet)?;
@@ -56,193 +430,59 @@ impl ClientSession {
             seqno: msg.header.seqno,
             body: msg.body,
         };
-        self.handle_message(now, top, None);
-        Ok(())
+        let mut scan = Scan::new(self, now);
+        scan.message(top, None)?;
+        Ok(scan.out)
     }
 
-    /// Checks one message (top-level, or inside the container `container`)
-    /// and processes it.
-    fn handle_message(&mut self, now: Now, m: InnerMessage<'_>, container: Option<i64>) {
-        // description, "Important Checks": "msg_id has [...] odd parity for
-        // messages from server to client".
-        if m.msg_id & 1 == 0 {
-            self.violation(Violation::BadMsgIdParity { msg_id: m.msg_id });
-            return;
+    /// Phase two: every message of a packet that passed phase one, in order.
+    fn apply(&mut self, now: Now, messages: Vec<Checked>) {
+        for m in messages {
+            if m.duplicate {
+                self.stats.dropped_replays += 1;
+                continue;
+            }
+            self.replay.insert(m.msg_id, self.conn_epoch);
+            // description, "Content-related Message": "When receiving an
+            // MTProto message that is marked as content-related by setting
+            // the least-significant bit of the seqno, the receiving party
+            // must acknowledge it in some way. When the receiving party is
+            // the client, this must be done through msgs_ack constructors."
+            if m.seqno & 1 == 1 {
+                self.ack_later(now, m.msg_id);
+            }
+            self.dispatch(now, m.msg_id, m.what);
         }
-        // service_messages: "All messages in a container must have msg_id
-        // lower than that of the container itself."
-        if container.is_some_and(|c| m.msg_id >= c) {
-            self.violation(Violation::ContainerOrder { msg_id: m.msg_id });
-            return;
-        }
-        // "if a message comes in with msg_id lower than all or equal to any
-        // of the stored values, the message is to be ignored."
-        if !self.replay.is_fresh(m.msg_id) {
-            self.stats.dropped_replays += 1;
-            return;
-        }
-        let ctor = Reader::new(m.body).peek_u32().ok();
-        // "msg_id values that belong over 30 seconds in the future or over
-        // 300 seconds in the past are to be ignored", except that messages
-        // "to change server_salt and notifications of invalid client time"
-        // "may, nonetheless, be processed on the client even if the time
-        // appears to be 'incorrect'" (description). Those two are only acted
-        // upon if they name a msg_id this session recently sent.
-        let exempt = matches!(
-            ctor,
-            Some(
-                types::BadMsgNotification::CONSTRUCTOR_ID
-                    | types::BadServerSalt::CONSTRUCTOR_ID
-                    | types::MsgContainer::CONSTRUCTOR_ID
-            )
-        );
-        if !exempt && !in_time_window(m.msg_id, now.wall, self.time_offset()) {
-            self.stats.dropped_time += 1;
-            return;
-        }
-        self.replay.insert(m.msg_id);
-        // description, "Content-related Message": "When receiving an MTProto
-        // message that is marked as content-related by setting the
-        // least-significant bit of the seqno, the receiving party must
-        // acknowledge it in some way. When the receiving party is the
-        // client, this must be done through msgs_ack constructors."
-        if m.seqno & 1 == 1 {
-            self.ack_later(now, m.msg_id);
-        }
-        self.dispatch(now, m.msg_id, m.body, container.is_none(), 0);
     }
 
     fn violation(&mut self, v: Violation) {
         self.events.push_back(SessionEvent::ProtocolViolation(v));
     }
 
-    /// Hands a message body to the function for its constructor; a body
-    /// that does not decode is a [`Violation::Malformed`].
-    fn dispatch(&mut self, now: Now, msg_id: i64, body: &[u8], top: bool, depth: u8) {
-        let mut r = Reader::new(body);
-        if let Err(error) = self.dispatch_inner(now, msg_id, &mut r, body, top, depth) {
-            self.violation(Violation::Malformed { msg_id, error });
+    /// Hands a decoded message to the function for its constructor.
+    fn dispatch(&mut self, now: Now, msg_id: i64, what: Decoded) {
+        match what {
+            Decoded::Container => {}
+            Decoded::RpcResult { req_msg_id, result } => self.on_rpc_result(req_msg_id, result),
+            Decoded::Pong { pong, body } => self.on_pong(pong, body),
+            Decoded::MsgsAck(a) => self.on_msgs_ack(a),
+            Decoded::NewSessionCreated(n) => self.on_new_session_created(n),
+            Decoded::BadServerSalt(b) => self.on_bad_server_salt(b),
+            Decoded::BadMsgNotification(b) => self.on_bad_msg_notification(now, msg_id, b),
+            Decoded::FutureSalts { salts, body } => self.on_future_salts(now, salts, body),
+            Decoded::DetailedInfo { answer_msg_id } => {
+                self.on_msg_detailed_info(now, answer_msg_id)
+            }
+            Decoded::MsgsStateReq(r) => self.on_msgs_state_req(msg_id, r),
+            Decoded::MsgResendReq(r) => self.on_msg_resend_req(msg_id, r),
+            Decoded::MsgsStateInfo(i) => self.on_msgs_state_info(i),
+            Decoded::MsgsAllInfo(a) => self.on_msgs_all_info(a),
+            Decoded::Update(body) => self.events.push_back(SessionEvent::Update(body)),
         }
-    }
-
-    fn dispatch_inner(
-        &mut self,
-        now: Now,
-        msg_id: i64,
-        r: &mut Reader<'_>,
-        body: &[u8],
-        top: bool,
-        depth: u8,
-    ) -> Result<(), DecodeError> {
-        match r.read_u32()? {
-            types::MsgContainer::CONSTRUCTOR_ID => {
-                self.on_msg_container(now, msg_id, r, top, depth)
-            }
-            GZIP_PACKED_ID => self.on_gzip_packed(now, msg_id, r, depth),
-            types::RpcResult::CONSTRUCTOR_ID => {
-                let req_msg_id = r.read_i64()?;
-                self.on_rpc_result(req_msg_id, r.take_rest());
-                Ok(())
-            }
-            types::Pong::CONSTRUCTOR_ID => {
-                self.on_pong(types::Pong::deserialize_bare(r)?, body);
-                Ok(())
-            }
-            types::MsgsAck::CONSTRUCTOR_ID => {
-                self.on_msgs_ack(types::MsgsAck::deserialize_bare(r)?);
-                Ok(())
-            }
-            types::NewSessionCreated::CONSTRUCTOR_ID => {
-                self.on_new_session_created(types::NewSessionCreated::deserialize_bare(r)?);
-                Ok(())
-            }
-            types::BadServerSalt::CONSTRUCTOR_ID => {
-                self.on_bad_server_salt(types::BadServerSalt::deserialize_bare(r)?);
-                Ok(())
-            }
-            types::BadMsgNotification::CONSTRUCTOR_ID => {
-                let b = types::BadMsgNotification::deserialize_bare(r)?;
-                self.on_bad_msg_notification(now, msg_id, b);
-                Ok(())
-            }
-            types::FutureSalts::CONSTRUCTOR_ID => {
-                self.on_future_salts(now, types::FutureSalts::deserialize_bare(r)?, body);
-                Ok(())
-            }
-            types::MsgDetailedInfo::CONSTRUCTOR_ID => {
-                let d = types::MsgDetailedInfo::deserialize_bare(r)?;
-                self.on_msg_detailed_info(now, d.answer_msg_id);
-                Ok(())
-            }
-            types::MsgNewDetailedInfo::CONSTRUCTOR_ID => {
-                let d = types::MsgNewDetailedInfo::deserialize_bare(r)?;
-                self.on_msg_detailed_info(now, d.answer_msg_id);
-                Ok(())
-            }
-            types::MsgsStateReq::CONSTRUCTOR_ID => {
-                self.on_msgs_state_req(msg_id, types::MsgsStateReq::deserialize_bare(r)?);
-                Ok(())
-            }
-            types::MsgResendReq::CONSTRUCTOR_ID => {
-                self.on_msg_resend_req(msg_id, types::MsgResendReq::deserialize_bare(r)?);
-                Ok(())
-            }
-            types::MsgsStateInfo::CONSTRUCTOR_ID => {
-                self.on_msgs_state_info(types::MsgsStateInfo::deserialize_bare(r)?);
-                Ok(())
-            }
-            types::MsgsAllInfo::CONSTRUCTOR_ID => {
-                self.on_msgs_all_info(types::MsgsAllInfo::deserialize_bare(r)?);
-                Ok(())
-            }
-            _ => {
-                self.events.push_back(SessionEvent::Update(body.to_vec()));
-                Ok(())
-            }
-        }
-    }
-
-    /// `msg_container`: each message is checked and processed on its own.
-    fn on_msg_container(
-        &mut self,
-        now: Now,
-        msg_id: i64,
-        r: &mut Reader<'_>,
-        top: bool,
-        depth: u8,
-    ) -> Result<(), DecodeError> {
-        // "A container [...] may not carry other simple containers."
-        if !top || depth > 0 {
-            self.violation(Violation::Nesting { msg_id });
-            return Ok(());
-        }
-        let inner = parse_container(r)?;
-        r.finish()?;
-        for m in inner {
-            self.handle_message(now, m, Some(msg_id));
-        }
-        Ok(())
-    }
-
-    /// `gzip_packed`: the inflated object is dispatched like the message.
-    fn on_gzip_packed(
-        &mut self,
-        now: Now,
-        msg_id: i64,
-        r: &mut Reader<'_>,
-        depth: u8,
-    ) -> Result<(), DecodeError> {
-        if depth >= MAX_GZIP_DEPTH {
-            self.violation(Violation::Nesting { msg_id });
-            return Ok(());
-        }
-        let inflated = read_gzip(r)?;
-        self.dispatch(now, msg_id, &inflated, false, depth + 1);
-        Ok(())
     }
 
     /// `rpc_result`: the answer to one of our requests.
-    fn on_rpc_result(&mut self, req_msg_id: i64, result: &[u8]) {
+    fn on_rpc_result(&mut self, req_msg_id: i64, result: Result<Vec<u8>, RpcError>) {
         let id = match self.sent.get(req_msg_id) {
             Some(Sent::Request(id)) if self.requests.contains_key(id) => *id,
             // An answer to an earlier transmission of a request that is
@@ -257,19 +497,16 @@ impl ClientSession {
                 return;
             }
         };
-        match decode_result(result) {
-            Ok(r) => self.complete(id, r),
-            Err(e) => self.fail(id, RequestError::MalformedAnswer(e)),
-        }
+        self.complete(id, result);
     }
 
     /// `pong`: the answer to a caller's `ping`, or the keepalive's heartbeat.
-    fn on_pong(&mut self, pong: types::Pong, body: &[u8]) {
+    fn on_pong(&mut self, pong: types::Pong, body: Vec<u8>) {
         let ping_msg_id = pong.msg_id;
         match self.sent.get(ping_msg_id) {
             Some(Sent::Request(id)) if self.requests.contains_key(id) => {
                 let id = *id;
-                self.complete(id, Ok(body.to_vec()));
+                self.complete(id, Ok(body));
             }
             // A keepalive's pong: the connection is alive.
             Some(Sent::Keepalive) => {
@@ -317,7 +554,8 @@ impl ClientSession {
             .filter(|(_, r)| {
                 !r.queued
                     && (!r.acked || r.awaiting_state)
-                    && r.msg_id.is_some_and(|m| m < n.first_msg_id)
+                    && r.msg_id
+                        .is_some_and(|m| msg_id_key(m) < msg_id_key(n.first_msg_id))
             })
             .map(|(id, _)| *id)
             .collect();
@@ -378,15 +616,9 @@ impl ClientSession {
                     self.resend(id);
                 }
             }
-            // "19: container msg_id is the same as msg_id of a previously
-            // received message", "20: message too old, and it cannot be
-            // verified whether the server has received a message with this
-            // msg_id or not": re-send under a fresh msg_id (bounded by
-            // max_resends). Code 48 normally comes as bad_server_salt; a bare
-            // one still means "re-send".
-            BadMsgCode::CONTAINER_MSG_ID_REUSED
-            | BadMsgCode::MESSAGE_TOO_OLD
-            | BadMsgCode::BAD_SERVER_SALT => {
+            // Code 48 normally comes as bad_server_salt; a bare one still
+            // means "re-send" (with the salt we have).
+            BadMsgCode::BAD_SERVER_SALT => {
                 for id in affected {
                     self.resend(id);
                 }
@@ -397,16 +629,23 @@ impl ClientSession {
             // start a new session (new session_id, seqno from zero) and
             // re-send everything pending in it.
             c if c.is_seqno_error() => self.reset_session(code),
-            // "64: invalid container": the container was rejected as a whole;
-            // its requests fail.
-            BadMsgCode::INVALID_CONTAINER => {
+            // "18: incorrect two lower order msg_id bits", "19: container
+            // msg_id is the same as msg_id of a previously received message",
+            // "20: message too old, and it cannot be verified whether the
+            // server has received a message with this msg_id or not", "64:
+            // invalid container": re-sent once under a fresh msg_id; after 64
+            // on a container, each of its messages goes alone, outside any
+            // container. Only the same code again fails the request.
+            BadMsgCode::MSG_ID_BAD_LOW_BITS
+            | BadMsgCode::CONTAINER_MSG_ID_REUSED
+            | BadMsgCode::MESSAGE_TOO_OLD
+            | BadMsgCode::INVALID_CONTAINER => {
+                let solo = code == BadMsgCode::INVALID_CONTAINER;
                 for id in affected {
-                    self.fail(id, RequestError::InvalidContainer);
+                    self.retry_once(id, code, solo);
                 }
             }
-            // "18: incorrect two lower order msg_id bits" (our generator
-            // always produces multiples of 4, so re-sending cannot help), and
-            // codes the spec does not define: fail the requests.
+            // Codes the spec does not define: fail the requests.
             _ => {
                 for id in affected {
                     self.fail(id, RequestError::BadMessage { code });
@@ -415,8 +654,28 @@ impl ClientSession {
         }
     }
 
+    /// Re-sends `id` after bad_msg_notification `code`, unless its previous
+    /// transmission already drew the same code: then it fails with it.
+    fn retry_once(&mut self, id: RequestId, code: BadMsgCode, solo: bool) {
+        let Some(r) = self.requests.get_mut(&id) else {
+            return;
+        };
+        if r.last_bad_code == Some(code) {
+            let error = if code == BadMsgCode::INVALID_CONTAINER {
+                RequestError::InvalidContainer
+            } else {
+                RequestError::BadMessage { code }
+            };
+            self.fail(id, error);
+            return;
+        }
+        r.last_bad_code = Some(code);
+        r.solo |= solo;
+        self.resend(id);
+    }
+
     /// `future_salts`: the answer to our `get_future_salts`.
-    fn on_future_salts(&mut self, now: Now, f: types::FutureSalts, body: &[u8]) {
+    fn on_future_salts(&mut self, now: Now, f: types::FutureSalts, body: Vec<u8>) {
         let req_msg_id = f.req_msg_id;
         // "between 1 and 64" salts; keep at most 64.
         let salts: Vec<(i64, i64, i64)> = f
@@ -424,13 +683,7 @@ impl ClientSession {
             .0
             .iter()
             .take(64)
-            .map(|s| {
-                (
-                    i64::from(s.0.valid_since),
-                    i64::from(s.0.valid_until),
-                    s.0.salt,
-                )
-            })
+            .map(|s| (tl_time(s.0.valid_since), tl_time(s.0.valid_until), s.0.salt))
             .collect();
         // service_messages: "The client must check to see that the
         // response's req_msg_id in fact coincides with msg_id of the query
@@ -447,8 +700,8 @@ impl ClientSession {
                 // future_salts carries `now`, the server's current time; it
                 // answers our query, so it is trusted as a time source like a
                 // bad_msg_notification 16/17.
-                self.sync_time(now, i64::from(f.now));
-                self.complete(id, Ok(body.to_vec()));
+                self.sync_time(now, tl_time(f.now));
+                self.complete(id, Ok(body));
             }
             Some(Sent::Answered) => self.stats.duplicate_answers += 1,
             _ => self.violation(Violation::UnknownRequest { req_msg_id }),
@@ -467,7 +720,7 @@ impl ClientSession {
             let req = types::MsgResendReq {
                 msg_ids: vec![answer_msg_id],
             };
-            self.outbox.service.push(req.to_bytes());
+            self.push_service(req.to_bytes());
         }
     }
 
@@ -483,7 +736,7 @@ impl ClientSession {
     fn answer_state(&mut self, req_msg_id: i64, ids: &[i64]) {
         let info: Vec<u8> = ids.iter().map(|id| self.replay.state_of(*id)).collect();
         let answer = types::MsgsStateInfo { req_msg_id, info };
-        self.outbox.service.push(answer.to_bytes());
+        self.push_service(answer.to_bytes());
     }
 
     /// `msg_resend_req`: the server asks for some of our messages again.
@@ -561,4 +814,10 @@ impl ClientSession {
             }
         }
     }
+}
+
+/// A Unix time carried in a TL `int`, read as unsigned so that it keeps
+/// working past 2038 (2^31 s), when the signed value turns negative.
+fn tl_time(t: i32) -> i64 {
+    i64::from(u32::from_le_bytes(t.to_le_bytes()))
 }

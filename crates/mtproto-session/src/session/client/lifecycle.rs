@@ -54,6 +54,7 @@ impl ClientSession {
     pub fn resume_on_new_connection(&mut self, now: impl Into<Now>) -> usize {
         let now = now.into();
         self.connected = true;
+        self.conn_epoch = self.conn_epoch.wrapping_add(1);
         self.timers.stop_connection_timers();
         self.outbox.wrap_next = self.outbox.wrapper.is_some();
         let mut count = 0;

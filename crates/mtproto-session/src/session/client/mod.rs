@@ -79,6 +79,12 @@ struct Request {
     resends: u32,
     /// In the outbox queue, waiting for a (re)transmission.
     queued: bool,
+    /// The bad_msg_notification code (18, 19, 20, 64) that made the latest
+    /// re-send: the same code again fails the request.
+    last_bad_code: Option<crate::wire::BadMsgCode>,
+    /// Sent alone in its packet, never in a container (after "64: invalid
+    /// container" on the container that carried it).
+    solo: bool,
 }
 
 impl Request {
@@ -131,6 +137,9 @@ pub struct ClientSession {
     /// Whether there is a connection to send on (see
     /// [`ClientSession::connection_lost`]).
     connected: bool,
+    /// Numbers the connections the session has run on (to tell a packet
+    /// replayed on the same connection from a re-delivery on a new one).
+    conn_epoch: u32,
 }
 
 /// Counters of what a [`ClientSession`] dropped or did; for tests and metrics.
@@ -139,8 +148,13 @@ pub struct ClientSession {
 pub struct SessionStats {
     /// Packets (or contained messages) dropped as duplicates or replays.
     pub dropped_replays: u64,
-    /// Messages dropped for a msg_id outside the time window.
-    pub dropped_time: u64,
+    /// Service answers dropped because too many were waiting (a server
+    /// flooding `msgs_state_req`).
+    pub service_dropped: u64,
+    /// Packets that passed every check and were processed.
+    pub packets_accepted: u64,
+    /// Packets discarded whole for failing a check ([`IncomingError`](super::IncomingError)).
+    pub packets_rejected: u64,
     /// Packets transmitted.
     pub packets_sent: u64,
     /// Requests re-sent under a new msg_id.
@@ -194,6 +208,7 @@ impl ClientSession {
             last_unique_id: None,
             stats: SessionStats::default(),
             connected: true,
+            conn_epoch: 0,
         }
     }
 
@@ -347,6 +362,8 @@ impl ClientSession {
                 awaiting_state: false,
                 resends: 0,
                 queued: true,
+                last_bad_code: None,
+                solo: false,
             },
         );
         self.outbox.queue.push_back(id);
@@ -457,11 +474,17 @@ impl ClientSession {
     /// Unix seconds) received at `now`.
     fn sync_time(&mut self, now: Now, server_secs: i64) {
         let before = self.time_offset();
-        self.msg_ids.resync_secs(now.wall, server_secs);
+        let floor_ahead = self.msg_ids.resync_secs(now.wall, server_secs);
         if self.time_offset() != before {
             self.events.push_back(SessionEvent::TimeOffsetChanged {
                 offset_secs: self.time_offset(),
             });
+        }
+        // msg_ids must keep increasing within the session; if the ones
+        // already sent are now beyond the server's window, only a new
+        // session can send again ("17: msg_id too high").
+        if floor_ahead {
+            self.reset_session(crate::wire::BadMsgCode::MSG_ID_TOO_HIGH);
         }
     }
 

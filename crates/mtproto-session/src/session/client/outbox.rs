@@ -14,6 +14,9 @@ use crate::wire::objects::{maybe_gzip, MAX_CONTAINER_MESSAGES, MAX_IDS_PER_CONST
 use crate::wire::{packet_start, seal, ContainerWriter, MessageHeader};
 use crate::Now;
 
+/// Most service answers waiting to be sent; see [`ClientSession::push_service`].
+pub(super) const MAX_SERVICE_QUEUE: usize = 4096;
+
 /// What waits to be sent.
 #[derive(Default)]
 pub(super) struct Outbox {
@@ -21,7 +24,7 @@ pub(super) struct Outbox {
     pub(super) queue: VecDeque<RequestId>,
     /// Service message bodies (not content-related): msgs_state_info,
     /// msg_resend_req.
-    pub(super) service: Vec<Vec<u8>>,
+    pub(super) service: VecDeque<Vec<u8>>,
     /// Incoming content-related msg_ids to acknowledge.
     pub(super) pending_acks: Vec<i64>,
     /// msg_ids (latest transmissions) whose state is to be asked.
@@ -164,14 +167,41 @@ impl ClientSession {
     }
 
     /// Collects what goes into the next packet: service answers, a state
-    /// request, the keepalive, queued requests within the container limits
-    /// (a single oversized request still goes out on its own), and the acks.
+    /// request, the keepalive, queued requests, and the acks, within the
+    /// container limits (at most [`MAX_CONTAINER_MESSAGES`] messages, service
+    /// ones included, and [`Config::max_container_bytes`](crate::session::Config::max_container_bytes);
+    /// a single larger message still goes out on its own). What does not fit
+    /// waits for the next packet. A request marked `solo` (its container drew
+    /// "64: invalid container") goes alone.
     fn gather(&mut self, now: Now) -> Vec<Item> {
-        let mut items: Vec<Item> = Vec::new();
-        for body in std::mem::take(&mut self.outbox.service) {
-            items.push(Item::Service(body));
+        if let Some(&id) = self.outbox.queue.front() {
+            if self.requests.get(&id).is_some_and(|r| r.solo) && self.prepare_wire(id).is_some() {
+                self.outbox.queue.pop_front();
+                return vec![Item::Request(id)];
+            }
         }
-        if !self.outbox.state_check.is_empty() {
+        let max_msgs = self
+            .config
+            .max_container_messages
+            .clamp(1, MAX_CONTAINER_MESSAGES);
+        let max_bytes = self.config.max_container_bytes;
+        // Room for the msgs_ack that rides along.
+        let room = max_msgs.saturating_sub(1).max(1);
+        let mut items: Vec<Item> = Vec::new();
+        let mut bytes = 0usize;
+        let fits = |items: &Vec<Item>, bytes: usize, len: usize| {
+            items.is_empty() || (items.len() < room && bytes + len <= max_bytes)
+        };
+        while let Some(len) = self.outbox.service.front().map(Vec::len) {
+            if !fits(&items, bytes, len) {
+                break;
+            }
+            if let Some(body) = self.outbox.service.pop_front() {
+                bytes += len;
+                items.push(Item::Service(body));
+            }
+        }
+        if !self.outbox.state_check.is_empty() && items.len() < room {
             // service_messages_about_messages: "If either party has not
             // received information on the status of its outgoing messages for
             // a while, it may explicitly request it from the other party:
@@ -182,9 +212,10 @@ impl ClientSession {
                 msg_ids: ids.clone(),
             }
             .to_bytes();
+            bytes += body.len();
             items.push(Item::StateReq(body, ids));
         }
-        if self.timers.keepalive_due {
+        if self.timers.keepalive_due && items.len() < room {
             self.timers.keepalive_due = false;
             self.timers.ping_counter = self.timers.ping_counter.wrapping_add(1);
             self.stats.keepalive_pings += 1;
@@ -194,29 +225,21 @@ impl ClientSession {
                 disconnect_delay: self.config.disconnect_delay_secs,
             }
             .to_bytes();
+            bytes += body.len();
             items.push(Item::Keepalive(body));
         }
 
-        let reserve = items.len() + 1; // + the msgs_ack
-        let max_msgs = self
-            .config
-            .max_container_messages
-            .min(MAX_CONTAINER_MESSAGES)
-            .saturating_sub(reserve)
-            .max(1);
-        let mut bytes = 0usize;
-        let mut taken = 0usize;
         while let Some(&id) = self.outbox.queue.front() {
             let Some(len) = self.prepare_wire(id) else {
                 self.outbox.queue.pop_front();
                 continue;
             };
-            if taken > 0 && (taken >= max_msgs || bytes + len > self.config.max_container_bytes) {
+            let solo = self.requests.get(&id).is_some_and(|r| r.solo);
+            if solo || !fits(&items, bytes, len) {
                 break;
             }
             self.outbox.queue.pop_front();
             bytes += len;
-            taken += 1;
             items.push(Item::Request(id));
         }
 
@@ -230,6 +253,17 @@ impl ClientSession {
             }
         }
         items
+    }
+
+    /// Queues a service answer (msgs_state_info, msg_resend_req). The queue
+    /// a server can make grow is bounded: past [`MAX_SERVICE_QUEUE`] answers
+    /// waiting, new ones are dropped (the server may ask again).
+    pub(super) fn push_service(&mut self, body: Vec<u8>) {
+        if self.outbox.service.len() >= MAX_SERVICE_QUEUE {
+            self.stats.service_dropped += 1;
+            return;
+        }
+        self.outbox.service.push_back(body);
     }
 
     /// Records what `msg_id` carries; returns whether it is content-related.
