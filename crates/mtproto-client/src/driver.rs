@@ -11,6 +11,8 @@
 //! at most once.
 
 use std::collections::HashMap;
+
+use mtproto_connection::ConnectionError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -28,6 +30,23 @@ use tokio::time::{sleep_until, Duration};
 use crate::config::{ClientConfig, ConnectEvent};
 use crate::net::{self, emit, Established, Keys, Live, Start};
 use crate::{InvocationError, SessionData};
+
+/// How many connections in a row may end on the same broken rule of the
+/// server before the pending requests fail with
+/// [`InvocationError::PeerFault`] naming it: the first, and two fresh ones
+/// (security_guidelines: after a failed check, close the connection and
+/// reconnect; when every fresh connection fails the same way, reconnecting
+/// cannot help).
+pub const PEER_FAULT_CONNECTIONS: u32 = 3;
+
+/// A rule the server broke, which closed a connection.
+struct PeerFault {
+    /// What identifies the rule (the same rule on another connection has
+    /// the same key): a check's name, a transport error.
+    key: String,
+    /// What to tell the caller.
+    message: String,
+}
 
 /// What an invoke gets back: the raw answer bytes or an error.
 pub(crate) type Reply = Result<Vec<u8>, InvocationError>;
@@ -72,6 +91,16 @@ pub(crate) struct Driver {
     /// Who waits for which request.
     replies: HashMap<RequestId, oneshot::Sender<Reply>>,
     attempt: u32,
+    /// The rule the server broke on the latest connections, and on how many
+    /// in a row.
+    fault: Option<(String, u32)>,
+    /// The session's accepted packets when the current connection started.
+    accepted_base: u64,
+    /// The key has carried valid server packets.
+    key_proven: bool,
+    /// A `-404` came for a proven key; one more right after connecting
+    /// drops the key.
+    suspect_404: bool,
 }
 
 impl Driver {
@@ -93,6 +122,10 @@ impl Driver {
             parked: None,
             replies: HashMap::new(),
             attempt: 0,
+            fault: None,
+            accepted_base: 0,
+            key_proven: false,
+            suspect_404: false,
         };
         d.install(up);
         d
@@ -120,6 +153,8 @@ impl Driver {
         let mut live = up.live;
         if let Some(k) = up.new_key {
             self.keys = k;
+            self.key_proven = false;
+            self.suspect_404 = false;
             // A session made by this connection's handshake gets the wrapper
             // before it sends anything.
             if let Some(s) = live.conn.client_session_mut() {
@@ -136,6 +171,7 @@ impl Driver {
             );
             emit(&self.cfg, ConnectEvent::Resent { count: up.resent });
         }
+        self.accepted_base = Self::accepted(live.conn.client_session());
         self.live = Some(live);
         for e in up.early {
             self.on_session_event(e);
@@ -235,20 +271,60 @@ impl Driver {
         }
     }
 
+    /// Packets the session accepted so far.
+    fn accepted(s: Option<&ClientSession>) -> u64 {
+        s.map_or(0, |s| s.stats().packets_accepted)
+    }
+
     fn on_event(&mut self, ev: Event) {
         match ev {
             Event::Session(e) => self.on_session_event(e),
-            // mtproto-transports: -404 "if the specified auth key ID cannot be
-            // found by the DC": make a new key on the next connection.
             Event::TransportError(code) => {
                 if code == TransportErrorCode::AUTH_KEY_NOT_FOUND {
-                    self.need_new_key = true;
+                    self.on_auth_key_not_found();
                 }
-                self.lost(format!("transport error {code} from the server"));
+                let message = format!("transport error {code} from the server");
+                self.lost(
+                    message.clone(),
+                    Some(PeerFault {
+                        key: message.clone(),
+                        message,
+                    }),
+                );
             }
-            Event::Closed(e) => self.lost(format!("connection closed: {e}")),
-            // A packet that fails a check is ignored (security_guidelines).
+            Event::Closed(e) => {
+                let fault = match &e {
+                    ConnectionError::PacketRejected(p) => Some(PeerFault {
+                        key: p.check().name().to_owned(),
+                        message: format!("server packet refused: {p}"),
+                    }),
+                    ConnectionError::Transport(t) => Some(PeerFault {
+                        key: format!("transport: {t}"),
+                        message: format!("transport: {t}"),
+                    }),
+                    _ => None,
+                };
+                self.lost(format!("connection closed: {e}"), fault);
+            }
             _ => {}
+        }
+    }
+
+    /// mtproto-transports: -404 "if the specified auth key ID cannot be
+    /// found by the DC". It comes unauthenticated (anyone on the path can
+    /// inject it), so a key that has carried valid server packets is not
+    /// dropped on one: only when `-404` comes again on a fresh connection
+    /// right after connecting (before any valid packet) is a new key made.
+    fn on_auth_key_not_found(&mut self) {
+        let fresh = match &self.live {
+            Some(l) => Self::accepted(l.conn.client_session()) == self.accepted_base,
+            None => true,
+        };
+        if !self.key_proven || (self.suspect_404 && fresh) {
+            self.need_new_key = true;
+            self.suspect_404 = false;
+        } else {
+            self.suspect_404 = true;
         }
     }
 
@@ -273,14 +349,15 @@ impl Driver {
                 self.update_shared();
             }
             SessionEvent::ConnectionDead if self.live.is_some() => {
-                self.lost("no pong to the keepalive ping".into());
+                self.lost("no pong to the keepalive ping".into(), None);
             }
             _ => {}
         }
     }
 
-    /// The connection is gone: the session is parked until the next one.
-    fn lost(&mut self, reason: String) {
+    /// The connection is gone (`fault`: because the server broke a rule):
+    /// the session is parked until the next one.
+    fn lost(&mut self, reason: String, fault: Option<PeerFault>) {
         let Some(live) = self.live.take() else {
             return;
         };
@@ -292,6 +369,12 @@ impl Driver {
             pending.push(e);
         }
         self.parked = conn.into_session(net::now());
+        let accepted = Self::accepted(self.parked.as_ref()) > self.accepted_base;
+        if accepted {
+            self.key_proven = true;
+            self.suspect_404 = false;
+            self.fault = None;
+        }
         if let Some(s) = &self.parked {
             self.keys.salt = s.salt();
             self.keys.time_offset = s.time_offset();
@@ -303,6 +386,28 @@ impl Driver {
                 self.on_session_event(e);
             }
         }
+        if let Some(f) = fault {
+            self.count_fault(f);
+        }
+    }
+
+    /// One more connection ended by the server breaking `f`'s rule; on the
+    /// [`PEER_FAULT_CONNECTIONS`]th in a row, the pending requests fail
+    /// with an error naming it.
+    fn count_fault(&mut self, f: PeerFault) {
+        let n = match &self.fault {
+            Some((key, n)) if *key == f.key => n + 1,
+            _ => 1,
+        };
+        if n < PEER_FAULT_CONNECTIONS {
+            self.fault = Some((f.key, n));
+            return;
+        }
+        self.fault = None;
+        self.fail_all(|| InvocationError::PeerFault {
+            rule: f.message.clone(),
+            connections: n,
+        });
     }
 
     fn session_deadline(&self) -> Option<tokio::time::Instant> {
@@ -343,11 +448,16 @@ impl Driver {
 
     /// Gives up on every pending request.
     fn give_up(&mut self) {
+        self.fail_all(|| InvocationError::Disconnected);
+    }
+
+    /// Fails every pending request with `error()`.
+    fn fail_all(&mut self, error: impl Fn() -> InvocationError) {
         for (id, reply) in self.replies.drain() {
             if let Some(s) = self.parked.as_mut() {
                 s.cancel(id);
             }
-            let _ = reply.send(Err(InvocationError::Disconnected));
+            let _ = reply.send(Err(error()));
         }
         if let Some(s) = self.parked.as_mut() {
             for id in s.pending_request_ids() {
@@ -460,8 +570,8 @@ impl Driver {
             _ = sleep_until(deadline.unwrap_or(far)), if deadline.is_some() => Wake::Timer,
         };
         match wake {
-            Wake::Read(Ok(0)) => self.lost("closed by the server".into()),
-            Wake::Read(Err(e)) => self.lost(format!("read: {e}")),
+            Wake::Read(Ok(0)) => self.lost("closed by the server".into(), None),
+            Wake::Read(Err(e)) => self.lost(format!("read: {e}"), None),
             Wake::Read(Ok(n)) => {
                 if let Some(live) = self.live.as_mut() {
                     let Live { conn, rbuf, .. } = live;
@@ -474,7 +584,7 @@ impl Driver {
                     live.written += n;
                 }
             }
-            Wake::Wrote(Err(e)) => self.lost(format!("write: {e}")),
+            Wake::Wrote(Err(e)) => self.lost(format!("write: {e}"), None),
             Wake::Cmd(Some(c)) => {
                 self.accept(c);
                 // Take everything already queued so they share containers.

@@ -25,6 +25,16 @@ pub enum InvocationError {
     Dropped(RequestError),
     /// The answer arrived but does not decode as the method's return type.
     Decode(DecodeError),
+    /// The server broke the same protocol rule on
+    /// [`PEER_FAULT_CONNECTIONS`](crate::PEER_FAULT_CONNECTIONS) connections
+    /// in a row (each time the client discarded the packet, closed the
+    /// connection and reconnected): reconnecting cannot help.
+    PeerFault {
+        /// The rule, by name (e.g. "msg_key mismatch: ...").
+        rule: String,
+        /// Connections in a row that ended on it.
+        connections: u32,
+    },
 }
 
 impl fmt::Display for InvocationError {
@@ -35,6 +45,10 @@ impl fmt::Display for InvocationError {
             Self::Disconnected => f.write_str("client disconnected"),
             Self::Dropped(e) => write!(f, "request dropped: {e}"),
             Self::Decode(e) => write!(f, "cannot decode the answer: {e}"),
+            Self::PeerFault { rule, connections } => write!(
+                f,
+                "the server broke a protocol rule on {connections} connections in a row: {rule}"
+            ),
         }
     }
 }
@@ -45,7 +59,7 @@ impl std::error::Error for InvocationError {
             Self::Rpc(e) => Some(e),
             Self::Dropped(e) => Some(e),
             Self::Decode(e) => Some(e),
-            Self::Timeout | Self::Disconnected => None,
+            Self::Timeout | Self::Disconnected | Self::PeerFault { .. } => None,
         }
     }
 }

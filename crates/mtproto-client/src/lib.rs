@@ -40,6 +40,7 @@ pub use client::{Client, ClientStats};
 pub use config::{
     ClientConfig, ConnectEvent, FloodWaitPolicy, InitParams, MessageDirection, ReconnectPolicy,
 };
+pub use driver::PEER_FAULT_CONNECTIONS;
 pub use error::{ConnectError, InvocationError, RpcError};
 pub use session_data::{SessionData, SessionDataError};
 

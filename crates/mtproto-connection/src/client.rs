@@ -268,13 +268,12 @@ impl ClientRole {
                     }
                 }
             }
-            Phase::Session(s) if !plain => {
-                // security_guidelines: a packet that fails a check is ignored.
-                if let Err(e) = s.handle_incoming_in_place(now, payload) {
-                    cx.events.push_back(Event::PacketRejected(e));
-                }
-                Ok(())
-            }
+            // security_guidelines: a packet that fails a check is discarded
+            // whole, and the connection is closed (the owner reconnects; the
+            // session re-sends what is unanswered on the next one).
+            Phase::Session(s) if !plain => s
+                .handle_incoming_in_place(now, payload)
+                .map_err(ConnectionError::PacketRejected),
             // An encrypted packet during the handshake, or an unencrypted one
             // after it: nothing to do with it.
             _ => Ok(()),

@@ -71,7 +71,8 @@ pub enum Event {
         /// Its body (inflated if it came `gzip_packed`).
         body: Vec<u8>,
     },
-    /// An encrypted packet failed a check and was ignored.
+    /// Server: an encrypted packet failed a check and was ignored. (A client
+    /// connection closes instead: [`ConnectionError::PacketRejected`].)
     PacketRejected(IncomingError),
     /// The peer sent a transport error code (`-404`: auth key not found,
     /// `-429`: transport flood, ...).
@@ -95,6 +96,10 @@ pub enum ConnectionError {
         /// The key id in the packet.
         auth_key_id: u64,
     },
+    /// Client: a server packet failed an integrity check (named by
+    /// [`IncomingError::check`]); it was discarded whole and, as
+    /// security_guidelines recommend, the connection closed.
+    PacketRejected(IncomingError),
 }
 
 impl fmt::Display for ConnectionError {
@@ -105,6 +110,7 @@ impl fmt::Display for ConnectionError {
             Self::UnknownAuthKey { auth_key_id } => {
                 write!(f, "unknown auth key {auth_key_id:#018x}")
             }
+            Self::PacketRejected(e) => write!(f, "server packet refused: {e}"),
         }
     }
 }
@@ -114,6 +120,7 @@ impl std::error::Error for ConnectionError {
         match self {
             Self::Transport(e) => Some(e),
             Self::Handshake(e) => Some(e),
+            Self::PacketRejected(e) => Some(e),
             Self::UnknownAuthKey { .. } => None,
         }
     }
