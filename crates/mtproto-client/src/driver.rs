@@ -298,8 +298,11 @@ impl Driver {
                         key: p.check().name().to_owned(),
                         message: format!("server packet refused: {p}"),
                     }),
+                    // The same kind of transport error is the same rule,
+                    // whatever its numbers (a frame length with random
+                    // padding differs every time).
                     ConnectionError::Transport(t) => Some(PeerFault {
-                        key: format!("transport: {t}"),
+                        key: format!("transport: {}", variant_name(t)),
                         message: format!("transport: {t}"),
                     }),
                     _ => None,
@@ -602,6 +605,16 @@ impl Driver {
             }
         }
     }
+}
+
+/// The name of an enum value's variant: its `Debug` text up to the first
+/// field.
+fn variant_name(v: &impl core::fmt::Debug) -> String {
+    let d = format!("{v:?}");
+    d.split([' ', '{', '('])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The connection wrapper: the first query of every connection goes inside

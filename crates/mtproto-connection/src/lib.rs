@@ -53,7 +53,7 @@ use rand_chacha::ChaCha20Rng;
 
 pub use client::{ClientParams, ClientStart};
 pub use event::{ClientKey, ConnectionError, EnqueueError, Event, ServerKey};
-pub use server::{AdmissionPolicy, KeyStore, ServerParams};
+pub use server::{AdmissionPolicy, KeyStore, PacketTamper, ServerParams, Tampered};
 
 use client::ClientRole;
 use link::Link;
@@ -162,7 +162,18 @@ impl Connection {
                     break;
                 }
                 sent = true;
-                if let Err(e) = self.link.send(&self.scratch) {
+                let tampered = match &mut self.role {
+                    Role::Server(s) => s.tamper(&self.scratch),
+                    Role::Client(_) => None,
+                };
+                let r = match tampered {
+                    None => self.link.send(&self.scratch),
+                    Some(Tampered::Send(packets)) => {
+                        packets.iter().try_for_each(|p| self.link.send(p))
+                    }
+                    Some(Tampered::TransportError(code)) => self.link.send_error(code),
+                };
+                if let Err(e) = r {
                     self.close(ConnectionError::Transport(e));
                     break;
                 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use bytes::BytesMut;
 use mtproto_crypto::rsa::RsaPrivateKey;
 use mtproto_crypto::AuthKey;
-use mtproto_session::handshake::server::ServerConfig;
+use mtproto_session::handshake::server::{HandshakeViolation, ServerConfig};
 use mtproto_session::handshake::{ServerHandshake, ServerStep};
-use mtproto_session::session::{Admission, Config, ServerSession};
+use mtproto_session::session::{Admission, Config, KeyReplayWindow, ServerSession};
 use mtproto_session::wire::MessageHeader;
 use mtproto_session::{Now, RpcError};
 use mtproto_transport::{TransportConfig, TransportErrorCode};
@@ -31,7 +31,31 @@ pub trait KeyStore: Send + Sync {
     fn contains(&self, auth_key_id: u64) -> bool {
         self.get(auth_key_id).is_some()
     }
+    /// The replay window of this key, shared by every connection and session
+    /// on it, so that a client packet captured on one connection and written
+    /// again on another is not executed twice. The default gives each
+    /// connection a window of its own (no protection across connections):
+    /// a store should keep one per key.
+    fn replay_window(&self, auth_key_id: u64) -> Option<KeyReplayWindow> {
+        let _ = auth_key_id;
+        None
+    }
 }
+
+/// What a [`PacketTamper`] makes of one sealed server packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Tampered {
+    /// Frame and send these payloads instead (none, one, or several).
+    Send(Vec<Vec<u8>>),
+    /// Send this transport error code instead.
+    TransportError(TransportErrorCode),
+}
+
+/// A hostile server's hook: sees every sealed packet the server session
+/// produces (with the auth key, so it can open and re-seal it) and decides
+/// what goes on the wire instead. For testing clients only.
+pub type PacketTamper = Box<dyn FnMut(&AuthKey, Vec<u8>) -> Tampered + Send>;
 
 /// Decides, for each client packet that decrypted correctly, whether it is
 /// processed, dropped or rejected (rate limits, maintenance, or a test
@@ -54,6 +78,11 @@ pub struct ServerParams {
     /// How far the server's clock is from the `now` it is given, seconds
     /// (positive: ahead); see [`ServerSession::set_time_offset`].
     pub time_offset_secs: i64,
+    /// A handshake rule to break on purpose (hostile server; default none).
+    pub handshake_violation: Option<HandshakeViolation>,
+    /// A hook that rewrites every sealed packet (hostile server; default
+    /// none).
+    pub tamper: Option<PacketTamper>,
 }
 
 impl core::fmt::Debug for ServerParams {
@@ -62,6 +91,8 @@ impl core::fmt::Debug for ServerParams {
             .field("rsa_keys", &self.rsa_keys.len())
             .field("session", &self.session)
             .field("transport_config", &self.transport_config)
+            .field("handshake_violation", &self.handshake_violation)
+            .field("tamper", &self.tamper.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -76,6 +107,8 @@ impl ServerParams {
             transport_config: TransportConfig::default(),
             seed,
             time_offset_secs: 0,
+            handshake_violation: None,
+            tamper: None,
         }
     }
 }
@@ -187,6 +220,9 @@ impl ServerRole {
             };
             let seed = sub_seed(cx.rng);
             let mut s = ServerSession::new(key, salt, self.params.session.clone(), seed);
+            if let Some(w) = self.params.keys.replay_window(key_id) {
+                s = s.with_replay_window(w);
+            }
             s.set_time_offset(self.params.time_offset_secs);
             self.session = Some((key_id, s));
         }
@@ -214,9 +250,12 @@ impl ServerRole {
         cx: &mut Cx<'_>,
     ) -> Result<(), ConnectionError> {
         let rsa = &self.params.rsa_keys;
-        let hs = self
-            .handshake
-            .get_or_insert_with(|| Box::new(ServerHandshake::new(ServerConfig::new(rsa.clone()))));
+        let violation = self.params.handshake_violation;
+        let hs = self.handshake.get_or_insert_with(|| {
+            let mut cfg = ServerConfig::new(rsa.clone());
+            cfg.violation = violation;
+            Box::new(ServerHandshake::new(cfg))
+        });
         let keys = &self.params.keys;
         let step = hs
             .feed(payload, cx.rng, now.wall, |k| keys.contains(k.id_u64()))
@@ -244,5 +283,12 @@ impl ServerRole {
             Some((_, s)) => s.poll_transmit_into(now, out),
             None => false,
         }
+    }
+
+    /// What the tamper hook (if any) makes of the sealed `packet`.
+    pub(crate) fn tamper(&mut self, packet: &[u8]) -> Option<Tampered> {
+        let hook = self.params.tamper.as_mut()?;
+        let (_, s) = self.session.as_ref()?;
+        Some(hook(s.auth_key(), packet.to_vec()))
     }
 }

@@ -57,6 +57,11 @@ async fn conn_loop(
     rand::rngs::OsRng.fill_bytes(&mut seed);
     let mut params = ServerParams::new(vec![inner.rsa.clone()], keys, seed);
     params.time_offset_secs = inner.faults.clock_skew_secs;
+    if let Some(rule) = inner.faults.violate {
+        params.handshake_violation = rule.handshake();
+        params.tamper = rule.tamper();
+        params.transport_config.max_frame_len = rule.max_frame_len();
+    }
     let mut conn = Connection::server(params);
     if let Some(policy) = ConnFaults::admission(inner, peer) {
         conn.set_admission(policy);

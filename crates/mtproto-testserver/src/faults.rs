@@ -35,6 +35,8 @@ pub struct Faults {
     pub bad_msg_at_packet: Option<(u32, i32)>,
     /// Delay every answer by this much.
     pub answer_delay: Duration,
+    /// Break this rule on every occurrence: a hostile server.
+    pub violate: Option<crate::hostile::Rule>,
 }
 
 /// What to do with a request after the faults had their say.

@@ -56,11 +56,20 @@
 //! Drop a connection after N requests (a bounded number of times), rotate the
 //! salt after N requests, run the clock skewed, send a `bad_msg_notification`
 //! for the Nth packet, delay every answer.
+//!
+//! # A hostile server ([`Rule`])
+//!
+//! With [`Faults::violate`] set, the server breaks one rule of the
+//! handshake, the packet layer or the transport on every occurrence
+//! (`mtproto serve --violate RULE`; `--list-violations` prints them), so a
+//! client can be checked to refuse each by name. See the README's table.
 
 mod conn;
 mod dispatch;
 mod faults;
+pub mod hostile;
 mod server;
 
 pub use faults::Faults;
+pub use hostile::Rule;
 pub use server::{ServerEvent, StatsSnapshot, TestServer, TestServerConfig, TEST_RSA_PRIVATE_PEM};

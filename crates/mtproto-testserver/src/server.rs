@@ -3,7 +3,7 @@
 
 pub use mtproto_crypto::test_keys::TEST_RSA_PRIVATE_PEM;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,6 +13,7 @@ use mtproto_connection::KeyStore;
 use mtproto_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use mtproto_crypto::AuthKey;
 use mtproto_session::handshake::{PqInnerVariant, RsaScheme};
+use mtproto_session::session::{Config, KeyReplayWindow};
 use mtproto_session::Timestamp;
 use mtproto_transport::TransportKind;
 use tokio::net::TcpListener;
@@ -149,6 +150,8 @@ pub(crate) struct Inner {
     pub(crate) addr: SocketAddr,
     /// auth_key_id → (key, current salt).
     store: Mutex<HashMap<u64, (AuthKey, i64)>>,
+    /// auth_key_id → its replay window, shared by its connections.
+    replay: Mutex<BTreeMap<u64, KeyReplayWindow>>,
     /// (user_id, access_hash) → FLOOD_WAIT answers given.
     pub(crate) floods: Mutex<HashMap<(i64, i64), i64>>,
     pub(crate) stats: Counters,
@@ -190,6 +193,7 @@ impl Inner {
             idle: Duration::from_secs(1),
             addr,
             store: Mutex::new(HashMap::new()),
+            replay: Mutex::new(BTreeMap::new()),
             floods: Mutex::new(HashMap::new()),
             stats: Counters::default(),
         }
@@ -207,7 +211,26 @@ impl KeyStore for Inner {
             s.insert(key.id_u64(), (key, salt));
         }
     }
+
+    fn replay_window(&self, auth_key_id: u64) -> Option<KeyReplayWindow> {
+        let mut w = self.replay.lock().ok()?;
+        if !w.contains_key(&auth_key_id) && w.len() >= MAX_REPLAY_WINDOWS {
+            // Bounded: past the cap one window (the smallest key id) goes.
+            let oldest = w.keys().next().copied();
+            if let Some(k) = oldest {
+                w.remove(&k);
+            }
+        }
+        Some(
+            w.entry(auth_key_id)
+                .or_insert_with(|| KeyReplayWindow::new(Config::default().replay_window))
+                .clone(),
+        )
+    }
 }
+
+/// Most per-key replay windows kept (one per recently used auth key).
+const MAX_REPLAY_WINDOWS: usize = 4096;
 
 /// A running test server.
 pub struct TestServer {
@@ -251,6 +274,7 @@ impl TestServer {
             idle: config.idle_timeout,
             addr,
             store: Mutex::new(HashMap::new()),
+            replay: Mutex::new(BTreeMap::new()),
             floods: Mutex::new(HashMap::new()),
             stats: Counters::default(),
         });

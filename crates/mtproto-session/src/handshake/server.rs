@@ -38,6 +38,37 @@ pub struct ServerConfig {
     /// Whether to accept the legacy `RSA(SHA1(data) + data + padding)` scheme
     /// that Telethon 1.x still uses.
     pub allow_legacy_rsa: bool,
+    /// A rule of the handshake to break on purpose, to test that clients
+    /// refuse it (a hostile server for researchers). `None` (the default):
+    /// an honest server.
+    pub violation: Option<HandshakeViolation>,
+}
+
+/// A handshake rule a hostile server breaks (see
+/// [`ServerConfig::violation`]); each is a check the client must make
+/// (auth_key, security_guidelines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HandshakeViolation {
+    /// `resPQ.nonce` is not the client's nonce.
+    ResPqNonce,
+    /// `resPQ` lists only fingerprints of keys the client does not have.
+    Fingerprints,
+    /// `pq` is the square of a prime, not "the product of two different odd
+    /// prime numbers".
+    Pq,
+    /// `server_DH_params_ok.server_nonce` differs from `resPQ`'s.
+    ServerNonce,
+    /// The SHA1 of `answer_with_hash` does not match the answer.
+    AnswerHash,
+    /// `dh_prime` is not a safe 2048-bit prime (an even number).
+    DhPrime,
+    /// `g` is not one of 2..=7.
+    G,
+    /// `g_a` is 1, outside (1, dh_prime - 1).
+    GA,
+    /// `dh_gen_ok.new_nonce_hash1` is wrong.
+    NewNonceHash,
 }
 
 impl ServerConfig {
@@ -48,6 +79,7 @@ impl ServerConfig {
             g: 3,
             dh_prime: TELEGRAM_DH_PRIME.to_vec(),
             allow_legacy_rsa: true,
+            violation: None,
         }
     }
 }
@@ -148,9 +180,13 @@ impl AwaitingReqPq {
                 q0 += 2;
             }
         }
-        let (p, q) = (p0.min(q0), p0.max(q0));
+        let (p, mut q) = (p0.min(q0), p0.max(q0));
+        let violation = self.config.violation;
+        if violation == Some(HandshakeViolation::Pq) {
+            q = p;
+        }
         let pq_value = p.saturating_mul(q);
-        let res = types::ResPq {
+        let mut res = types::ResPq {
             nonce,
             server_nonce,
             pq: pq::to_be_bytes_trimmed(pq_value),
@@ -161,6 +197,16 @@ impl AwaitingReqPq {
                 .map(|k| k.public_key().fingerprint())
                 .collect(),
         };
+        match violation {
+            Some(HandshakeViolation::ResPqNonce) => res.nonce[0] ^= 1,
+            Some(HandshakeViolation::Fingerprints) => {
+                for f in &mut res.server_public_key_fingerprints {
+                    *f ^= 1;
+                }
+            }
+            _ => {}
+        }
+
         Ok((
             AwaitingReqDhParams {
                 config: self.config,
@@ -273,15 +319,31 @@ impl AwaitingReqDhParams {
                 break;
             }
         }
-        let g_a = g_a.map_err(|x| e(dh::dh_error(x)))?;
+        let mut g_a = g_a.map_err(|x| e(dh::dh_error(x)))?;
+        let violation = self.config.violation;
+        let mut g = self.config.g;
+        let mut dh_prime = self.config.dh_prime.clone();
+        match violation {
+            Some(HandshakeViolation::GA) => {
+                g_a = [0u8; 256];
+                g_a[255] = 1;
+            }
+            Some(HandshakeViolation::G) => g = 9,
+            Some(HandshakeViolation::DhPrime) => {
+                if let Some(last) = dh_prime.last_mut() {
+                    *last ^= 1;
+                }
+            }
+            _ => {}
+        }
         // The low 32 bits (read back unsigned: valid past 2038).
         let secs = u32::try_from(now.as_secs()).unwrap_or(u32::MAX);
         let server_time = i32::from_le_bytes(secs.to_le_bytes());
         let answer = types::ServerDhInnerData {
             nonce: self.nonce,
             server_nonce: self.server_nonce,
-            g: self.config.g,
-            dh_prime: self.config.dh_prime.clone(),
+            g,
+            dh_prime,
             g_a: trim_be(&g_a).to_vec(),
             server_time,
         }
@@ -291,10 +353,22 @@ impl AwaitingReqDhParams {
         // "answer_with_hash := SHA1(answer) + answer + (0-15 random bytes); [...]
         // encrypted_answer := AES256_ige_encrypt (answer_with_hash, tmp_aes_key, tmp_aes_iv)"
         let tmp = cdh::tmp_aes_key_iv(&self.server_nonce, &inner.new_nonce);
-        let encrypted_answer = dh::seal_with_hash(&answer, &pad, &tmp).map_err(&e)?;
+        let mut encrypted_answer = dh::seal_with_hash(&answer, &pad, &tmp).map_err(&e)?;
+        let mut server_nonce = self.server_nonce;
+        match violation {
+            // In IGE a changed last block garbles the last plaintext block,
+            // which always holds answer bytes: the hash no longer matches.
+            Some(HandshakeViolation::AnswerHash) => {
+                if let Some(last) = encrypted_answer.last_mut() {
+                    *last ^= 1;
+                }
+            }
+            Some(HandshakeViolation::ServerNonce) => server_nonce[0] ^= 1,
+            _ => {}
+        }
         let reply = types::ServerDhParamsOk {
             nonce: self.nonce,
-            server_nonce: self.server_nonce,
+            server_nonce,
             encrypted_answer,
         }
         .to_bytes();
@@ -311,6 +385,7 @@ impl AwaitingReqDhParams {
                 rsa_fingerprint: req.public_key_fingerprint,
                 expected_retry_id: 0,
                 retries: 0,
+                violation,
             },
             reply,
         ))
@@ -331,6 +406,7 @@ pub struct AwaitingSetClientDhParams {
     rsa_fingerprint: i64,
     expected_retry_id: i64,
     retries: u32,
+    violation: Option<HandshakeViolation>,
 }
 
 /// The server's reaction to `set_client_DH_params`, as returned by
@@ -449,10 +525,14 @@ impl AwaitingSetClientDhParams {
             self.retries += 1;
             return Ok(SetClientDhAnswer::Retry(self, reply));
         }
+        let mut new_nonce_hash1 = auth_key.new_nonce_hash(&self.new_nonce, DhGen::Ok as u8);
+        if self.violation == Some(HandshakeViolation::NewNonceHash) {
+            new_nonce_hash1[0] ^= 1;
+        }
         let reply = types::DhGenOk {
             nonce: self.nonce,
             server_nonce: self.server_nonce,
-            new_nonce_hash1: auth_key.new_nonce_hash(&self.new_nonce, DhGen::Ok as u8),
+            new_nonce_hash1,
         }
         .to_bytes();
         Ok(SetClientDhAnswer::Done(

@@ -144,6 +144,12 @@ impl ServerSession {
         self
     }
 
+    /// The auth key this session runs on (a hostile test server re-seals
+    /// packets with it).
+    pub fn auth_key(&self) -> &AuthKey {
+        &self.key
+    }
+
     /// The salt the server currently expects.
     pub fn salt(&self) -> i64 {
         self.salt
