@@ -60,7 +60,9 @@
 mod conn;
 mod dispatch;
 mod faults;
+mod limits;
 mod server;
 
 pub use faults::Faults;
+pub use limits::Limits;
 pub use server::{ServerEvent, StatsSnapshot, TestServer, TestServerConfig, TEST_RSA_PRIVATE_PEM};
