@@ -431,6 +431,7 @@ impl ServerSession {
                 let salts = self
                     .future_salts
                     .iter()
+                    .filter(|&&(_, until, _)| until > t)
                     .take(n)
                     .map(|&(valid_since, valid_until, salt)| {
                         Bare(types::FutureSalt {
