@@ -24,7 +24,7 @@ use tokio::sync::watch;
 
 use crate::dispatch::handle_request;
 use crate::faults::{ConnFaults, Verdict};
-use crate::limits::{ConnSlot, HandshakeSlot};
+use crate::limits::{ConnSlot, HandshakeSlot, InboundShare};
 use crate::server::{now, Inner, ServerEvent};
 
 /// A delayed answer: (when it is due, auth_key_id, msg_id, result).
@@ -114,6 +114,7 @@ async fn conn_loop(
         conn.set_admission(policy);
     }
     let mut faults = ConnFaults::new();
+    let mut share = InboundShare::new(&inner.inbound);
     let mut delayed: VecDeque<Delayed> = VecDeque::new();
     let mut wbuf: Vec<u8> = Vec::new();
     let mut written = 0usize;
@@ -134,8 +135,10 @@ async fn conn_loop(
                     inner.emit(ServerEvent::Connected { peer, transport });
                 }
                 Event::HandshakeMessage {
-                    sent: false, name, ..
-                } if matches!(name, "req_pq_multi" | "req_pq") => {
+                    sent: false,
+                    name: "req_pq_multi" | "req_pq",
+                    ..
+                } => {
                     // A handshake starts (or starts over): it needs a token
                     // of the rate bucket and a place among those in progress.
                     let place = match t.handshake.take() {
@@ -300,10 +303,15 @@ async fn conn_loop(
                             t.progress_at = now;
                             t.partial_since = None;
                         }
-                        if conn.buffered_inbound() == 0 {
+                        let held = conn.buffered_inbound();
+                        if held == 0 {
                             t.partial_since = None;
                         } else {
                             t.partial_since.get_or_insert(now);
+                        }
+                        if share.set(held).is_some_and(|total| total > limits.max_inbound_total) {
+                            inner.stats.inbound_overflows.fetch_add(1, Ordering::Relaxed);
+                            return Err("partial frames of all connections over the limit".into());
                         }
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}

@@ -47,6 +47,12 @@ pub struct Limits {
     /// Time a partial frame may stay incomplete, while the connection is
     /// read (default 30 s). Then the connection is closed.
     pub frame_timeout: Duration,
+    /// Bytes of partial frames held for all connections together (default
+    /// 128 MiB). A frame's header only announces its length and nothing is
+    /// reserved for it; but 50 peers sending all but the last bytes of 16 MiB
+    /// frames would make the server hold 800 MiB. A connection whose bytes
+    /// take the total over this is closed.
+    pub max_inbound_total: usize,
     /// Output not yet taken by the peer above which the connection is no
     /// longer read (default 1 MiB).
     pub output_pause: usize,
@@ -75,6 +81,7 @@ impl Default for Limits {
             max_flood_counters: 4096,
             max_frame_len: mtproto_transport::DEFAULT_MAX_FRAME_LEN,
             frame_timeout: Duration::from_secs(30),
+            max_inbound_total: 128 << 20,
             output_pause: 1 << 20,
             output_max: 8 << 20,
             output_stall_timeout: Duration::from_secs(30),
@@ -162,6 +169,43 @@ impl Drop for HandshakeSlot {
     }
 }
 
+/// A connection's share of `max_inbound_total`: the bytes of its partial
+/// frame, counted in the server-wide total until updated or dropped.
+#[derive(Debug)]
+pub(crate) struct InboundShare {
+    total: Arc<AtomicUsize>,
+    held: usize,
+}
+
+impl InboundShare {
+    /// Nothing held yet.
+    pub(crate) fn new(total: &Arc<AtomicUsize>) -> Self {
+        Self {
+            total: total.clone(),
+            held: 0,
+        }
+    }
+
+    /// This connection now holds `bytes`; returns the server-wide total if
+    /// it grew, `None` if it shrank or stayed.
+    pub(crate) fn set(&mut self, bytes: usize) -> Option<usize> {
+        let old = std::mem::replace(&mut self.held, bytes);
+        if bytes > old {
+            let d = bytes - old;
+            Some(self.total.fetch_add(d, Ordering::AcqRel).saturating_add(d))
+        } else {
+            self.total.fetch_sub(old - bytes, Ordering::AcqRel);
+            None
+        }
+    }
+}
+
+impl Drop for InboundShare {
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.held, Ordering::AcqRel);
+    }
+}
+
 /// A token bucket: `rate` tokens a second, at most `burst` saved up.
 #[derive(Debug)]
 pub(crate) struct TokenBucket {
@@ -221,6 +265,21 @@ mod tests {
         let later = t0 + Duration::from_secs(100);
         assert!(b.take(later) && b.take(later) && b.take(later));
         assert!(!b.take(later));
+    }
+
+    #[test]
+    fn inbound_shares_add_up_and_are_given_back() {
+        let total = Arc::new(AtomicUsize::new(0));
+        let mut a = InboundShare::new(&total);
+        let mut b = InboundShare::new(&total);
+        assert_eq!(a.set(100), Some(100));
+        assert_eq!(b.set(50), Some(150));
+        assert_eq!(a.set(10), None);
+        assert_eq!(total.load(Ordering::Acquire), 60);
+        drop(b);
+        assert_eq!(total.load(Ordering::Acquire), 10);
+        drop(a);
+        assert_eq!(total.load(Ordering::Acquire), 0);
     }
 
     #[test]

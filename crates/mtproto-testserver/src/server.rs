@@ -147,6 +147,9 @@ pub struct StatsSnapshot {
     pub frame_timeouts: u64,
     /// Connections closed because the peer did not take their output.
     pub output_stalls: u64,
+    /// Connections closed for taking the partial-frame bytes of all
+    /// connections over `max_inbound_total`.
+    pub inbound_overflows: u64,
     /// Auth keys evicted from the full store.
     pub evicted_keys: u64,
 }
@@ -168,6 +171,7 @@ pub(crate) struct Counters {
     pub(crate) idle_timeouts: AtomicU64,
     pub(crate) frame_timeouts: AtomicU64,
     pub(crate) output_stalls: AtomicU64,
+    pub(crate) inbound_overflows: AtomicU64,
     pub(crate) evicted_keys: AtomicU64,
 }
 
@@ -259,6 +263,8 @@ pub(crate) struct Inner {
     pub(crate) conns: Mutex<ConnCounts>,
     /// Handshakes in progress (see [`crate::limits::HandshakeSlot`]).
     pub(crate) handshakes: Arc<AtomicUsize>,
+    /// Bytes of partial frames held (see [`crate::limits::InboundShare`]).
+    pub(crate) inbound: Arc<AtomicUsize>,
     /// New handshakes per second.
     handshake_bucket: Mutex<TokenBucket>,
     pub(crate) stats: Counters,
@@ -316,6 +322,7 @@ impl Inner {
             floods: Mutex::new(HashMap::new()),
             conns: Mutex::new(ConnCounts::default()),
             handshakes: Arc::new(AtomicUsize::new(0)),
+            inbound: Arc::new(AtomicUsize::new(0)),
             stats: Counters::default(),
         }
     }
@@ -474,6 +481,7 @@ impl TestServer {
             idle_timeouts: l(&c.idle_timeouts),
             frame_timeouts: l(&c.frame_timeouts),
             output_stalls: l(&c.output_stalls),
+            inbound_overflows: l(&c.inbound_overflows),
             evicted_keys: l(&c.evicted_keys),
         }
     }
@@ -509,6 +517,11 @@ impl TestServer {
     /// Connections open now.
     pub fn open_connections(&self) -> usize {
         lock(&self.inner.conns).total()
+    }
+
+    /// Bytes of partial frames held now, all connections together.
+    pub fn inbound_buffered(&self) -> usize {
+        self.inner.inbound.load(Ordering::Acquire)
     }
 
     /// Handshakes in progress now.
