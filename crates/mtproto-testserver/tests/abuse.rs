@@ -593,7 +593,7 @@ async fn client_that_never_reads() {
     sampler.finish("client_that_never_reads").await;
     let st = server.stats();
     eprintln!(
-        "client_that_never_reads: {requests} requests ({:.1} MiB) written; its writes blocked \
+        "client_that_never_reads: {requests} requests enqueued, {:.1} MiB in writes that completed; a write blocked \
          after {blocked_after:?}; closed after {closed_after:?}; output stalls {}",
         wire as f64 / MIB as f64,
         st.output_stalls
