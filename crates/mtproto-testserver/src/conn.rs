@@ -119,7 +119,7 @@ async fn conn_loop(
     let mut wbuf: Vec<u8> = Vec::new();
     let mut written = 0usize;
     let mut t = Timers {
-        handshake_by: Some(accepted + limits.handshake_timeout),
+        handshake_by: accepted.checked_add(limits.handshake_timeout),
         handshake: None,
         progress_at: accepted,
         frames: 0,
@@ -156,8 +156,11 @@ async fn conn_loop(
                         return Err("handshake limit (rate or in progress)".into());
                     };
                     t.handshake = Some(place);
-                    let by = Instant::now() + limits.handshake_timeout;
-                    t.handshake_by = Some(t.handshake_by.map_or(by, |d| d.min(by)));
+                    let by = Instant::now().checked_add(limits.handshake_timeout);
+                    t.handshake_by = match (t.handshake_by, by) {
+                        (Some(d), Some(b)) => Some(d.min(b)),
+                        (d, b) => d.or(b),
+                    };
                 }
                 Event::ServerKeyReady(k) => {
                     t.handshake = None;
@@ -183,16 +186,12 @@ async fn conn_loop(
                     });
                     let delay = inner.faults.answer_delay;
                     let key = conn.server_auth_key_id();
-                    match key {
-                        Some(key)
+                    let due = Instant::now().checked_add(delay);
+                    match (key, due) {
+                        (Some(key), Some(due))
                             if !delay.is_zero() && delayed.len() < limits.max_delayed_answers =>
                         {
-                            delayed.push_back((
-                                Instant::now() + delay,
-                                key,
-                                msg_id,
-                                handled.result,
-                            ));
+                            delayed.push_back((due, key, msg_id, handled.result));
                         }
                         _ => {
                             conn.respond(msg_id, handled.result);
@@ -251,12 +250,17 @@ async fn conn_loop(
             && delayed.len() < limits.max_delayed_answers;
         // Deadlines, in the order they are checked.
         let handshake_at = t.handshake_by;
-        let stall_at = t.stalled_since.map(|s| s + limits.output_stall_timeout);
-        let idle_at = reading.then(|| t.progress_at + inner.idle);
+        // (A duration too long for the clock is no deadline.)
+        let stall_at = t
+            .stalled_since
+            .and_then(|s| s.checked_add(limits.output_stall_timeout));
+        let idle_at = reading
+            .then(|| t.progress_at.checked_add(inner.idle))
+            .flatten();
         let frame_at = t
             .partial_since
             .filter(|_| reading)
-            .map(|s| s + limits.frame_timeout);
+            .and_then(|s| s.checked_add(limits.frame_timeout));
         if handshake_at.is_some_and(|d| now >= d) {
             inner
                 .stats
