@@ -132,6 +132,7 @@ impl Connection {
             events: VecDeque::new(),
             closed: false,
             scratch: Vec::new(),
+            frames_in: 0,
         };
         let phase = match start {
             ClientStart::NewKey(cfg) => conn.start_handshake(now, cfg, None)?,

@@ -53,7 +53,9 @@ use rand_chacha::ChaCha20Rng;
 
 pub use client::{ClientParams, ClientStart};
 pub use event::{ClientKey, ConnectionError, EnqueueError, Event, ServerKey};
-pub use server::{AdmissionPolicy, KeyStore, PacketTamper, ServerParams, Tampered};
+pub use server::{
+    AdmissionPolicy, KeyStore, PacketTamper, ServerParams, Tampered, MAX_FUTURE_SALTS,
+};
 
 use client::ClientRole;
 use link::Link;
@@ -69,6 +71,8 @@ pub struct Connection {
     closed: bool,
     /// One packet at a time, reused (no allocation per packet).
     scratch: Vec<u8>,
+    /// Transport frames received whole (see [`Connection::frames_received`]).
+    frames_in: u64,
 }
 
 impl core::fmt::Debug for Connection {
@@ -110,11 +114,15 @@ impl Connection {
         }
         while !self.closed {
             match self.link.next_payload() {
-                Ok(Some(payload)) => self.handle_payload(now, payload),
+                Ok(Some(payload)) => {
+                    self.frames_in += 1;
+                    self.handle_payload(now, payload);
+                }
                 Ok(None) => break,
                 // mtproto-transports, "Transport errors": a frame holding only
                 // a negative code. Reported; what to do is the owner's policy.
                 Err(TransportError::Remote(code)) => {
+                    self.frames_in += 1;
                     self.events.push_back(Event::TransportError(code));
                 }
                 Err(e) => self.close(ConnectionError::Transport(e)),
@@ -212,6 +220,18 @@ impl Connection {
     /// Whether the connection closed (see [`Event::Closed`]).
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// How many transport frames arrived whole so far: progress, as opposed to
+    /// bytes (a peer trickling a frame byte by byte makes none).
+    pub fn frames_received(&self) -> u64 {
+        self.frames_in
+    }
+
+    /// Bytes received and not yet part of a whole frame (a partial frame, or
+    /// a transport tag / obfuscated init still incomplete).
+    pub fn buffered_inbound(&self) -> usize {
+        self.link.buffered_inbound()
     }
 
     /// The transport, once known (a server learns it from the first bytes).

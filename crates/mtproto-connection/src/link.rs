@@ -66,6 +66,12 @@ impl Link {
         self.config.max_frame_len
     }
 
+    /// Bytes received and not yet framed (ours, and those the transport
+    /// keeps: an obfuscated stream's decrypted tail).
+    pub(crate) fn buffered_inbound(&self) -> usize {
+        self.inbound.len() + self.transport.as_ref().map_or(0, Transport::buffered_len)
+    }
+
     /// Appends received bytes.
     pub(crate) fn push(&mut self, data: &[u8]) {
         self.inbound.extend_from_slice(data);

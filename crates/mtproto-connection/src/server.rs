@@ -8,7 +8,7 @@ use bytes::BytesMut;
 use mtproto_crypto::rsa::RsaPrivateKey;
 use mtproto_crypto::AuthKey;
 use mtproto_session::handshake::server::{HandshakeViolation, ServerConfig};
-use mtproto_session::handshake::{ServerHandshake, ServerStep};
+use mtproto_session::handshake::{decode_plain, ServerHandshake, ServerStep};
 use mtproto_session::session::{Admission, Config, KeyReplayWindow, ServerSession};
 use mtproto_session::wire::MessageHeader;
 use mtproto_session::{Now, RpcError};
@@ -40,7 +40,19 @@ pub trait KeyStore: Send + Sync {
         let _ = auth_key_id;
         None
     }
+    /// Salts a new session on this key accepts besides the current one, each
+    /// `(valid_since, valid_until, salt)` in server unixtime, and serves to
+    /// `get_future_salts` (at most [`MAX_FUTURE_SALTS`] are used). `now_secs`
+    /// is the server's clock. None by default.
+    fn future_salts(&self, auth_key_id: u64, now_secs: i64) -> Vec<(i32, i32, i64)> {
+        let _ = (auth_key_id, now_secs);
+        Vec::new()
+    }
 }
+
+/// The most future salts a session takes from [`KeyStore::future_salts`]
+/// (service_messages: `get_future_salts num:int`, "num ≤ 64").
+pub const MAX_FUTURE_SALTS: usize = 64;
 
 /// What a [`PacketTamper`] makes of one sealed server packet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,6 +163,7 @@ impl Connection {
             events: VecDeque::new(),
             closed: false,
             scratch: Vec::new(),
+            frames_in: 0,
         }
     }
 
@@ -224,6 +237,13 @@ impl ServerRole {
                 s = s.with_replay_window(w);
             }
             s.set_time_offset(self.params.time_offset_secs);
+            let server_now = i64::try_from(now.wall.as_secs())
+                .unwrap_or(i64::MAX)
+                .saturating_add(self.params.time_offset_secs);
+            let future = self.params.keys.future_salts(key_id, server_now);
+            for (since, until, salt) in future.into_iter().take(MAX_FUTURE_SALTS) {
+                s.add_future_salt(since, until, salt);
+            }
             self.session = Some((key_id, s));
         }
         let Some((_, s)) = self.session.as_mut() else {
@@ -251,15 +271,26 @@ impl ServerRole {
     ) -> Result<(), ConnectionError> {
         let rsa = &self.params.rsa_keys;
         let violation = self.params.handshake_violation;
-        let hs = self.handshake.get_or_insert_with(|| {
+        let fresh = || {
             let mut cfg = ServerConfig::new(rsa.clone());
             cfg.violation = violation;
             Box::new(ServerHandshake::new(cfg))
-        });
+        };
         let keys = &self.params.keys;
-        let step = hs
-            .feed(payload, cx.rng, now.wall, |k| keys.contains(k.id_u64()))
-            .map_err(ConnectionError::Handshake)?;
+        let hs = self.handshake.get_or_insert_with(fresh);
+        let step = match hs.feed(payload, cx.rng, now.wall, |k| keys.contains(k.id_u64())) {
+            Ok(step) => step,
+            // A client may start over on the same connection: a new
+            // `req_pq_multi` after a finished, failed or half-finished
+            // handshake (a byte-identical repeat of the one being answered
+            // was re-answered above) begins a fresh one.
+            Err(_) if is_req_pq(payload) => self
+                .handshake
+                .insert(fresh())
+                .feed(payload, cx.rng, now.wall, |k| keys.contains(k.id_u64()))
+                .map_err(ConnectionError::Handshake)?,
+            Err(e) => return Err(ConnectionError::Handshake(e)),
+        };
         match step {
             ServerStep::Send(reply) => cx.send_plain(&reply),
             ServerStep::Done { reply, outcome } => {
@@ -291,4 +322,16 @@ impl ServerRole {
         let (_, s) = self.session.as_ref()?;
         Some(hook(s.auth_key(), packet.to_vec()))
     }
+}
+
+/// Whether an unencrypted message is `req_pq_multi` or `req_pq` (a handshake's
+/// first message).
+fn is_req_pq(payload: &[u8]) -> bool {
+    use mtproto_tl::mtproto::functions::{ReqPq, ReqPqMulti};
+    use mtproto_tl::Identifiable;
+    let id = decode_plain(payload)
+        .ok()
+        .and_then(|m| m.body.get(..4).map(|b| [b[0], b[1], b[2], b[3]]))
+        .map(u32::from_le_bytes);
+    matches!(id, Some(ReqPqMulti::CONSTRUCTOR_ID | ReqPq::CONSTRUCTOR_ID))
 }

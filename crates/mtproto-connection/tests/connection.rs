@@ -303,3 +303,66 @@ fn debug_output_never_shows_the_seed_or_the_key() {
         assert!(!shown.contains("171, 171"), "{shown}");
     }
 }
+
+/// A client that starts the handshake over on the same connection (a new
+/// `req_pq_multi`) after `steps` of a first one: the server begins afresh
+/// instead of closing. Steps 1 and 2 leave the first handshake half done
+/// (the server awaits `req_DH_params`, then `set_client_DH_params`); 3
+/// finished it.
+fn restart_after(steps: usize) {
+    let store = Arc::new(Store::default());
+    let kind = TransportKind::Intermediate;
+    let now = Now::from(Timestamp::from_secs(START));
+    let mut first = new_key_client(kind, 1);
+    let mut s = server(&store, 2);
+    let mut buf = Vec::new();
+    for _ in 0..steps {
+        buf.clear();
+        assert!(first.poll_transmit(now, &mut buf));
+        s.handle_bytes(now, &buf);
+        buf.clear();
+        assert!(s.poll_transmit(now, &mut buf));
+        first.handle_bytes(now, &buf);
+    }
+    let mut server_keys = 0;
+    while let Some(e) = s.poll_event() {
+        server_keys += usize::from(matches!(e, Event::ServerKeyReady(_)));
+    }
+    assert_eq!(server_keys, usize::from(steps == 3));
+    // A second client's bytes go on the same server connection, without its
+    // transport tag (the stream already has one).
+    let mut again = new_key_client(kind, 3);
+    buf.clear();
+    assert!(again.poll_transmit(now, &mut buf));
+    assert_eq!(&buf[..4], &[0xee; 4]);
+    s.handle_bytes(now, &buf[4..]);
+    let mut ready = false;
+    for _ in 0..10 {
+        buf.clear();
+        if s.poll_transmit(now, &mut buf) {
+            again.handle_bytes(now, &buf);
+        }
+        while let Some(e) = again.poll_event() {
+            ready |= matches!(e, Event::KeyReady(_));
+        }
+        buf.clear();
+        if again.poll_transmit(now, &mut buf) {
+            s.handle_bytes(now, &buf);
+        }
+        while let Some(e) = s.poll_event() {
+            assert!(!matches!(e, Event::Closed(_)), "step {steps}: {e:?}");
+            server_keys += usize::from(matches!(e, Event::ServerKeyReady(_)));
+        }
+    }
+    assert!(ready, "step {steps}: the second handshake finished");
+    assert!(!s.is_closed());
+    assert_eq!(server_keys, 1 + usize::from(steps == 3), "step {steps}");
+    assert_eq!(store.0.lock().unwrap().len(), server_keys);
+}
+
+#[test]
+fn a_client_may_restart_the_handshake_on_the_same_connection() {
+    for steps in 1..=3 {
+        restart_after(steps);
+    }
+}

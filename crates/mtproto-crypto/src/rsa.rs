@@ -534,28 +534,7 @@ impl RsaPrivateKey {
         if encrypted.len() != RSA_LEN {
             return Err(RsaError::InputOutOfRange);
         }
-        let kae = self.decrypt_raw(encrypted)?;
-        let mut aes_encrypted = [0u8; 224];
-        aes_encrypted.copy_from_slice(&kae[32..]);
-        // temp_key = temp_key_xor XOR SHA256(aes_encrypted)
-        let h = sha256(&[&aes_encrypted]);
-        let mut temp_key = [0u8; 32];
-        for i in 0..32 {
-            temp_key[i] = kae[i] ^ h[i];
-        }
-        let _ = ige::decrypt(&mut aes_encrypted, &temp_key, &[0u8; 32]);
-        let mut data_with_padding = [0u8; 192];
-        for (dst, src) in data_with_padding
-            .iter_mut()
-            .zip(aes_encrypted[..192].iter().rev())
-        {
-            *dst = *src;
-        }
-        let want = sha256(&[&temp_key, &data_with_padding]);
-        if !bool::from(want.ct_eq(&aes_encrypted[192..])) {
-            return Err(RsaError::RsaPadHashMismatch);
-        }
-        Ok(RsaPadPlaintext { data_with_padding })
+        rsa_pad_unpad(&self.decrypt_raw(encrypted)?)
     }
 
     /// Server side of the legacy scheme: decrypts, then finds the `data` whose
@@ -565,21 +544,56 @@ impl RsaPrivateKey {
         if encrypted.len() != RSA_LEN {
             return Err(RsaError::InputOutOfRange);
         }
-        let m = self.decrypt_raw(encrypted)?;
-        if m[0] != 0 {
-            return Err(RsaError::LegacyHashMismatch);
-        }
-        let hash = &m[1..21];
-        let rest = &m[21..];
-        // data is TL, so its length is a multiple of 4; the hash fixes it.
-        (0..=LEGACY_MAX_DATA)
-            .step_by(4)
-            .find_map(|len| {
-                let d = rest.get(..len)?;
-                bool::from(sha1(&[d]).ct_eq(hash)).then(|| d.to_vec())
-            })
-            .ok_or(RsaError::LegacyHashMismatch)
+        legacy_unpad(&self.decrypt_raw(encrypted)?)
     }
+}
+
+/// The `RSA_PAD` inverse after the exponentiation: `kae` is
+/// [`RsaPrivateKey::decrypt_raw`] of `encrypted_data`. Recovers `temp_key`,
+/// undoes AES-IGE, checks `SHA256(temp_key + data_with_padding)` (constant-time)
+/// and returns `data_with_padding`. With [`legacy_unpad`], a server tries both
+/// schemes on one exponentiation.
+pub fn rsa_pad_unpad(kae: &[u8; RSA_LEN]) -> Result<RsaPadPlaintext, RsaError> {
+    let mut aes_encrypted = [0u8; 224];
+    aes_encrypted.copy_from_slice(&kae[32..]);
+    // temp_key = temp_key_xor XOR SHA256(aes_encrypted)
+    let h = sha256(&[&aes_encrypted]);
+    let mut temp_key = [0u8; 32];
+    for i in 0..32 {
+        temp_key[i] = kae[i] ^ h[i];
+    }
+    let _ = ige::decrypt(&mut aes_encrypted, &temp_key, &[0u8; 32]);
+    let mut data_with_padding = [0u8; 192];
+    for (dst, src) in data_with_padding
+        .iter_mut()
+        .zip(aes_encrypted[..192].iter().rev())
+    {
+        *dst = *src;
+    }
+    let want = sha256(&[&temp_key, &data_with_padding]);
+    if !bool::from(want.ct_eq(&aes_encrypted[192..])) {
+        return Err(RsaError::RsaPadHashMismatch);
+    }
+    Ok(RsaPadPlaintext { data_with_padding })
+}
+
+/// The legacy scheme's inverse after the exponentiation: `m` is
+/// [`RsaPrivateKey::decrypt_raw`] of `encrypted_data`; finds the `data` whose
+/// SHA-1 is the leading 20 bytes and returns it without hash and padding.
+pub fn legacy_unpad(m: &[u8; RSA_LEN]) -> Result<Vec<u8>, RsaError> {
+    if m[0] != 0 {
+        return Err(RsaError::LegacyHashMismatch);
+    }
+    let hash = &m[1..21];
+    let rest = &m[21..];
+    // data is TL, so its length is a multiple of 4; the hash fixes it.
+    (0..=LEGACY_MAX_DATA)
+        .step_by(4)
+        .find_map(|len| {
+            let d = rest.get(..len)?;
+            bool::from(sha1(&[d]).ct_eq(hash)).then(|| d.to_vec())
+        })
+        .ok_or(RsaError::LegacyHashMismatch)
 }
 
 fn random_prime_1024<R: RngCore + CryptoRng>(e: &BigUint, rng: &mut R) -> BigUint {

@@ -1,31 +1,50 @@
 //! One client connection: socket reads and writes over a sans-IO
-//! [`Connection`] (server role), the request dispatch, scripted faults and
-//! delayed answers. Nothing MTProto is done here.
+//! [`Connection`] (server role), the request dispatch, scripted faults,
+//! delayed answers and the per-connection limits. Nothing MTProto is done
+//! here.
+//!
+//! Reads stop while the peer leaves too much output untaken (or the delayed
+//! answers are at their limit); timers count progress (whole frames), not
+//! bytes; the `Connection`'s work on received bytes (RSA and DH in a
+//! handshake, inflating `gzip_packed`) runs on tokio's blocking pool so it
+//! never holds up other connections, or the accept loop.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use mtproto_connection::{Connection, ConnectionError, Event, KeyStore, ServerParams};
 use mtproto_session::{Monotonic, Now, RpcError};
 use rand::RngCore;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::dispatch::handle_request;
 use crate::faults::{ConnFaults, Verdict};
+use crate::limits::{ConnSlot, HandshakeSlot, InboundShare};
 use crate::server::{now, Inner, ServerEvent};
 
-/// A delayed answer: (auth_key_id, msg_id, result).
-type Delayed = (u64, i64, Result<Vec<u8>, RpcError>);
+/// A delayed answer: (when it is due, auth_key_id, msg_id, result).
+type Delayed = (Instant, u64, i64, Result<Vec<u8>, RpcError>);
 
-/// Serves one connection until it ends, then reports why.
+/// Most bytes taken from the socket per read.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Written output is cut off the front of the buffer once this much of it
+/// has gone (and it is at least half the buffer).
+const COMPACT_AT: usize = 64 * 1024;
+
+/// Serves one connection until it ends, then reports why. `_slot` holds the
+/// connection's place under the connection limits until then.
 pub(crate) async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     inner: Arc<Inner>,
     shutdown: watch::Receiver<bool>,
+    _slot: ConnSlot,
 ) {
     let reason = match conn_loop(stream, peer, &inner, shutdown).await {
         Ok(r) => r,
@@ -44,6 +63,36 @@ fn clock() -> Now {
     Now::new(wall, Monotonic(wall.0))
 }
 
+/// Runs `conn.handle_bytes` on the blocking pool: a handshake's RSA and DH
+/// or a large `gzip_packed` take milliseconds to seconds, and must not stall
+/// the runtime's other tasks (a current-thread runtime has only one thread).
+async fn handle_bytes(mut conn: Connection, data: Vec<u8>) -> Result<Connection, String> {
+    tokio::task::spawn_blocking(move || {
+        conn.handle_bytes(clock(), &data);
+        conn
+    })
+    .await
+    .map_err(|e| format!("connection task: {e}"))
+}
+
+/// Progress and deadlines of one connection.
+#[derive(Debug)]
+struct Timers {
+    /// Until when the connection must have a key; `None` once it has one
+    /// and no handshake is in progress.
+    handshake_by: Option<Instant>,
+    /// The handshake in progress holds a place under the in-progress limit.
+    handshake: Option<HandshakeSlot>,
+    /// When a whole frame last arrived (or reading resumed).
+    progress_at: Instant,
+    /// Frames received so far (to see progress).
+    frames: u64,
+    /// Since when a partial frame is pending.
+    partial_since: Option<Instant>,
+    /// Since when the output is over `output_pause` (reading stopped).
+    stalled_since: Option<Instant>,
+}
+
 /// How a connection ends: `Ok` for an orderly end, `Err` for a bad client.
 async fn conn_loop(
     stream: TcpStream,
@@ -51,26 +100,40 @@ async fn conn_loop(
     inner: &Arc<Inner>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<String, String> {
-    let (mut rd, mut wr) = stream.into_split();
+    let limits = &inner.limits;
+    let accepted = Instant::now();
+    let (rd, mut wr) = stream.into_split();
     let keys: Arc<dyn KeyStore> = inner.clone();
     let mut seed = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut seed);
     let mut params = ServerParams::new(vec![inner.rsa.clone()], keys, seed);
     params.time_offset_secs = inner.faults.clock_skew_secs;
+    params.transport_config.max_frame_len = limits.max_frame_len;
     if let Some(rule) = inner.faults.violate {
         params.handshake_violation = rule.handshake();
         params.tamper = rule.tamper();
-        params.transport_config.max_frame_len = rule.max_frame_len();
+        params.transport_config.max_frame_len = params
+            .transport_config
+            .max_frame_len
+            .max(rule.max_frame_len());
     }
     let mut conn = Connection::server(params);
     if let Some(policy) = ConnFaults::admission(inner, peer) {
         conn.set_admission(policy);
     }
     let mut faults = ConnFaults::new();
-    let (dtx, mut drx) = mpsc::unbounded_channel::<Delayed>();
-    let mut rbuf = vec![0u8; 64 * 1024];
+    let mut share = InboundShare::new(&inner.inbound);
+    let mut delayed: VecDeque<Delayed> = VecDeque::new();
     let mut wbuf: Vec<u8> = Vec::new();
     let mut written = 0usize;
+    let mut t = Timers {
+        handshake_by: accepted.checked_add(limits.handshake_timeout),
+        handshake: None,
+        progress_at: accepted,
+        frames: 0,
+        partial_since: None,
+        stalled_since: None,
+    };
     // Set once the connection closed: how the task ends after flushing.
     let mut ending: Option<Result<String, String>> = None;
     loop {
@@ -79,7 +142,37 @@ async fn conn_loop(
                 Event::TransportDetected(transport) => {
                     inner.emit(ServerEvent::Connected { peer, transport });
                 }
+                Event::HandshakeMessage {
+                    sent: false,
+                    name: "req_pq_multi" | "req_pq",
+                    ..
+                } => {
+                    // A handshake starts (or starts over): it needs a token
+                    // of the rate bucket and a place among those in progress.
+                    let place = match t.handshake.take() {
+                        Some(p) => Some(p),
+                        None => HandshakeSlot::take(
+                            &inner.handshakes,
+                            limits.max_handshakes_in_progress,
+                        ),
+                    };
+                    let Some(place) = place.filter(|_| inner.handshake_token()) else {
+                        inner
+                            .stats
+                            .refused_handshakes
+                            .fetch_add(1, Ordering::Relaxed);
+                        return Err("handshake limit (rate or in progress)".into());
+                    };
+                    t.handshake = Some(place);
+                    let by = Instant::now().checked_add(limits.handshake_timeout);
+                    t.handshake_by = match (t.handshake_by, by) {
+                        (Some(d), Some(b)) => Some(d.min(b)),
+                        (d, b) => d.or(b),
+                    };
+                }
                 Event::ServerKeyReady(k) => {
+                    t.handshake = None;
+                    t.handshake_by = None;
                     inner.stats.handshakes.fetch_add(1, Ordering::Relaxed);
                     inner.emit(ServerEvent::HandshakeDone {
                         peer,
@@ -100,16 +193,18 @@ async fn conn_loop(
                         wrapped: handled.wrapped,
                     });
                     let delay = inner.faults.answer_delay;
-                    if delay.is_zero() {
-                        conn.respond(msg_id, handled.result);
-                        inner.stats.answers.fetch_add(1, Ordering::Relaxed);
-                    } else if let Some(key) = conn.server_auth_key_id() {
-                        let tx = dtx.clone();
-                        let result = handled.result;
-                        tokio::spawn(async move {
-                            tokio::time::sleep(delay).await;
-                            let _ = tx.send((key, msg_id, result));
-                        });
+                    let key = conn.server_auth_key_id();
+                    let due = Instant::now().checked_add(delay);
+                    match (key, due) {
+                        (Some(key), Some(due))
+                            if !delay.is_zero() && delayed.len() < limits.max_delayed_answers =>
+                        {
+                            delayed.push_back((due, key, msg_id, handled.result));
+                        }
+                        _ => {
+                            conn.respond(msg_id, handled.result);
+                            inner.stats.answers.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                 }
                 Event::Closed(ConnectionError::UnknownAuthKey { .. }) => {
@@ -119,33 +214,126 @@ async fn conn_loop(
                 _ => {}
             }
         }
-        if written >= wbuf.len() {
-            wbuf.clear();
-            written = 0;
+        // A saved key in use, and no handshake under way: nothing to finish.
+        if t.handshake.is_none() && conn.server_auth_key_id().is_some() {
+            t.handshake_by = None;
         }
-        conn.poll_transmit(clock(), &mut wbuf);
-        if written >= wbuf.len() {
-            if let Some(end) = ending.take() {
-                return end;
-            }
-        }
-        let closed = conn.is_closed();
-        tokio::select! {
-            r = rd.read(&mut rbuf), if !closed => match r {
-                Ok(0) => return Ok("closed by the client".into()),
-                Ok(n) => conn.handle_bytes(clock(), &rbuf[..n]),
-                Err(e) => return Err(format!("read: {e}")),
-            },
-            w = wr.write(&wbuf[written..]), if written < wbuf.len() => {
-                written += w.map_err(|e| format!("write: {e}"))?;
-            }
-            Some((key, msg_id, result)) = drx.recv() => {
+        let now = Instant::now();
+        while delayed.front().is_some_and(|d| d.0 <= now) {
+            if let Some((_, key, msg_id, result)) = delayed.pop_front() {
                 if conn.server_auth_key_id() == Some(key) {
                     conn.respond(msg_id, result);
                     inner.stats.answers.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            _ = tokio::time::sleep(inner.idle) => return Err("idle timeout".into()),
+        }
+        if written >= wbuf.len() {
+            wbuf.clear();
+            written = 0;
+        } else if written >= COMPACT_AT && written * 2 >= wbuf.len() {
+            wbuf.drain(..written);
+            written = 0;
+        }
+        conn.poll_transmit(clock(), &mut wbuf);
+        let pending = wbuf.len() - written;
+        if pending == 0 {
+            if let Some(end) = ending.take() {
+                return end;
+            }
+        }
+        if pending > limits.output_max {
+            inner.stats.output_stalls.fetch_add(1, Ordering::Relaxed);
+            return Err(format!("output over {} bytes not taken", limits.output_max));
+        }
+        // Backpressure: a peer that does not take its output is not read.
+        if pending > limits.output_pause {
+            t.stalled_since.get_or_insert(now);
+        } else if t.stalled_since.take().is_some() {
+            // Reading resumes: the time spent stopped is nobody's idleness.
+            t.progress_at = now;
+            t.partial_since = t.partial_since.map(|_| now);
+        }
+        let reading = !conn.is_closed()
+            && t.stalled_since.is_none()
+            && delayed.len() < limits.max_delayed_answers;
+        // Deadlines, in the order they are checked.
+        let handshake_at = t.handshake_by;
+        // (A duration too long for the clock is no deadline.)
+        let stall_at = t
+            .stalled_since
+            .and_then(|s| s.checked_add(limits.output_stall_timeout));
+        let idle_at = reading
+            .then(|| t.progress_at.checked_add(inner.idle))
+            .flatten();
+        let frame_at = t
+            .partial_since
+            .filter(|_| reading)
+            .and_then(|s| s.checked_add(limits.frame_timeout));
+        if handshake_at.is_some_and(|d| now >= d) {
+            inner
+                .stats
+                .handshake_timeouts
+                .fetch_add(1, Ordering::Relaxed);
+            return Err("handshake timeout".into());
+        }
+        if stall_at.is_some_and(|d| now >= d) {
+            inner.stats.output_stalls.fetch_add(1, Ordering::Relaxed);
+            return Err("output not taken in time".into());
+        }
+        if idle_at.is_some_and(|d| now >= d) {
+            inner.stats.idle_timeouts.fetch_add(1, Ordering::Relaxed);
+            return Err("idle timeout".into());
+        }
+        if frame_at.is_some_and(|d| now >= d) {
+            inner.stats.frame_timeouts.fetch_add(1, Ordering::Relaxed);
+            return Err("frame incomplete for too long".into());
+        }
+        let wake = [
+            handshake_at,
+            stall_at,
+            idle_at,
+            frame_at,
+            delayed.front().map(|d| d.0),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        tokio::select! {
+            r = rd.readable(), if reading => {
+                r.map_err(|e| format!("read: {e}"))?;
+                let mut data = vec![0u8; READ_CHUNK];
+                match rd.try_read(&mut data) {
+                    Ok(0) => return Ok("closed by the client".into()),
+                    Ok(n) => {
+                        data.truncate(n);
+                        conn = handle_bytes(conn, data).await?;
+                        let now = Instant::now();
+                        let frames = conn.frames_received();
+                        if frames != t.frames {
+                            // Progress: whole frames, not bytes.
+                            t.frames = frames;
+                            t.progress_at = now;
+                            t.partial_since = None;
+                        }
+                        let held = conn.buffered_inbound();
+                        if held == 0 {
+                            t.partial_since = None;
+                        } else {
+                            t.partial_since.get_or_insert(now);
+                        }
+                        if share.set(held).is_some_and(|total| total > limits.max_inbound_total) {
+                            inner.stats.inbound_overflows.fetch_add(1, Ordering::Relaxed);
+                            return Err("partial frames of all connections over the limit".into());
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(format!("read: {e}")),
+                }
+            }
+            w = wr.write(&wbuf[written..]), if written < wbuf.len() => {
+                written += w.map_err(|e| format!("write: {e}"))?;
+            }
+            _ = tokio::time::sleep_until(wake.unwrap_or(now).into()), if wake.is_some() => {}
             _ = shutdown.changed() => return Ok("server shutdown".into()),
         }
     }

@@ -13,6 +13,7 @@ use mtproto_tl::api::functions::{
 use mtproto_tl::api::{enums, functions, types};
 use mtproto_tl::{Deserialize, Identifiable, RawObject, Serialize};
 
+use crate::limits::lock;
 use crate::server::{now, Inner};
 
 /// What a handler does with a request.
@@ -187,11 +188,18 @@ fn set_typing(inner: &Inner, peer: &enums::InputPeer) -> Result<bool, RpcError> 
                 if u.access_hash <= 0 {
                     return Err(flood);
                 }
-                let mut floods = match inner.floods.lock() {
-                    Ok(g) => g,
-                    Err(p) => p.into_inner(),
-                };
-                let given = floods.entry((id, u.access_hash)).or_insert(0);
+                let mut floods = lock(&inner.floods);
+                let pair = (id, u.access_hash);
+                // Every distinct pair a peer names is a counter: at most
+                // `max_flood_counters`, an arbitrary one evicted for a new one.
+                if !floods.contains_key(&pair)
+                    && floods.len() >= inner.limits.max_flood_counters.max(1)
+                {
+                    if let Some(old) = floods.keys().next().copied() {
+                        floods.remove(&old);
+                    }
+                }
+                let given = floods.entry(pair).or_insert(0);
                 if *given < u.access_hash {
                     *given += 1;
                     Err(flood)
@@ -366,6 +374,20 @@ mod tests {
             Err(rpc(400, "PEER_ID_INVALID"))
         );
         assert_eq!(set_typing(&i, &user(5, 5)), Ok(true));
+    }
+
+    #[test]
+    fn flood_counters_are_bounded() {
+        let i = inner();
+        let max = i.limits.max_flood_counters;
+        for h in 1..=(i64::try_from(max).unwrap() + 100) {
+            let _ = set_typing(&i, &user(420_001, h));
+        }
+        assert_eq!(i.floods.lock().unwrap().len(), max);
+        // a new pair still gets its budget
+        let p = user(420_002, 1);
+        assert_eq!(set_typing(&i, &p), Err(rpc(420, "FLOOD_WAIT_2")));
+        assert_eq!(set_typing(&i, &p), Ok(true));
     }
 
     #[test]

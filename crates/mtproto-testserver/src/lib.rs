@@ -18,6 +18,13 @@
 //!   transport error `-404`.
 //! - A task per connection; a bad client (garbage, half handshake, sudden
 //!   disconnect) only ends its own task.
+//! - Survives abuse: connections, handshakes (in progress, per second, time
+//!   to finish), stored keys, buffered input and output, time without a
+//!   whole frame are all bounded by [`Limits`]; the crate's README has the
+//!   table of defaults and what happens at each limit.
+//! - Answers `get_future_salts` with real salts (per key, consecutive
+//!   one-hour windows) and accepts them in their window; a client may start
+//!   the handshake over on the same connection.
 //!
 //! # Requests
 //!
@@ -68,8 +75,10 @@ mod conn;
 mod dispatch;
 mod faults;
 pub mod hostile;
+mod limits;
 mod server;
 
 pub use faults::Faults;
 pub use hostile::Rule;
+pub use limits::Limits;
 pub use server::{ServerEvent, StatsSnapshot, TestServer, TestServerConfig, TEST_RSA_PRIVATE_PEM};

@@ -5,9 +5,9 @@ pub use mtproto_crypto::test_keys::TEST_RSA_PRIVATE_PEM;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mtproto_connection::KeyStore;
 use mtproto_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
@@ -16,11 +16,13 @@ use mtproto_session::handshake::{PqInnerVariant, RsaScheme};
 use mtproto_session::session::{Config, KeyReplayWindow};
 use mtproto_session::Timestamp;
 use mtproto_transport::TransportKind;
+use rand::RngCore;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use crate::conn::serve;
 use crate::faults::Faults;
+use crate::limits::{lock, ConnCounts, ConnSlot, Limits, TokenBucket};
 
 /// Server settings.
 #[derive(Clone, Debug)]
@@ -34,8 +36,11 @@ pub struct TestServerConfig {
     pub faults: Faults,
     /// Log of what happens (connections, handshakes, decoded request names).
     pub events: Option<mpsc::UnboundedSender<ServerEvent>>,
-    /// A connection idle this long is closed (default 120 s).
+    /// A connection that sends no whole frame for this long is closed
+    /// (default 120 s). Bytes that do not complete a frame are no progress.
     pub idle_timeout: Duration,
+    /// Bounds on what peers can make the server hold or do.
+    pub limits: Limits,
 }
 
 impl Default for TestServerConfig {
@@ -46,6 +51,7 @@ impl Default for TestServerConfig {
             faults: Faults::default(),
             events: None,
             idle_timeout: Duration::from_secs(120),
+            limits: Limits::default(),
         }
     }
 }
@@ -109,6 +115,7 @@ pub enum ServerEvent {
 
 /// Counters since start.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StatsSnapshot {
     /// Accepted TCP connections.
     pub connections: u64,
@@ -124,8 +131,28 @@ pub struct StatsSnapshot {
     pub init_connections: u64,
     /// Connections closed by the drop fault.
     pub dropped: u64,
-    /// Connections that ended with an error (bad transport, garbage, ...).
+    /// Connections that ended with an error (bad transport, garbage, a
+    /// limit below, ...).
     pub bad_connections: u64,
+    /// Connections closed at once for the connection limits (counted in
+    /// `connections` too, not in `bad_connections`).
+    pub refused_connections: u64,
+    /// Connections closed for starting a handshake over the rate or the
+    /// in-progress limit.
+    pub refused_handshakes: u64,
+    /// Connections closed for not finishing a handshake in time.
+    pub handshake_timeouts: u64,
+    /// Connections closed for sending no whole frame for `idle_timeout`.
+    pub idle_timeouts: u64,
+    /// Connections closed for leaving a frame incomplete too long.
+    pub frame_timeouts: u64,
+    /// Connections closed because the peer did not take their output.
+    pub output_stalls: u64,
+    /// Connections closed for taking the partial-frame bytes of all
+    /// connections over `max_inbound_total`.
+    pub inbound_overflows: u64,
+    /// Auth keys evicted from the full store.
+    pub evicted_keys: u64,
 }
 
 /// The counters behind [`StatsSnapshot`].
@@ -139,7 +166,90 @@ pub(crate) struct Counters {
     pub(crate) init_connections: AtomicU64,
     pub(crate) dropped: AtomicU64,
     pub(crate) bad_connections: AtomicU64,
+    pub(crate) refused_connections: AtomicU64,
+    pub(crate) refused_handshakes: AtomicU64,
+    pub(crate) handshake_timeouts: AtomicU64,
+    pub(crate) idle_timeouts: AtomicU64,
+    pub(crate) frame_timeouts: AtomicU64,
+    pub(crate) output_stalls: AtomicU64,
+    pub(crate) inbound_overflows: AtomicU64,
+    pub(crate) evicted_keys: AtomicU64,
 }
+
+/// One stored auth key.
+#[derive(Debug)]
+struct KeyEntry {
+    key: AuthKey,
+    salt: i64,
+    /// When it was last used (a tick of [`Keys::tick`]).
+    used: u64,
+    /// (valid_since, valid_until, salt), server time, consecutive windows.
+    future: Vec<(i32, i32, i64)>,
+    /// The key's replay window, shared by its connections and sessions
+    /// (evicted with the key).
+    replay: KeyReplayWindow,
+}
+
+/// The auth-key store: at most `max_auth_keys`, least recently used first out.
+#[derive(Debug, Default)]
+struct Keys {
+    map: HashMap<u64, KeyEntry>,
+    /// Last-use tick → key id, oldest first.
+    lru: BTreeMap<u64, u64>,
+    tick: u64,
+}
+
+impl Keys {
+    /// Marks `id` used now.
+    fn touch(&mut self, id: u64) {
+        self.tick += 1;
+        let tick = self.tick;
+        if let Some(e) = self.map.get_mut(&id) {
+            self.lru.remove(&e.used);
+            e.used = tick;
+            self.lru.insert(tick, id);
+        }
+    }
+
+    /// Stores a key, evicting the least recently used ones beyond `max`;
+    /// returns how many were evicted.
+    fn insert(&mut self, key: AuthKey, salt: i64, max: usize) -> u64 {
+        let id = key.id_u64();
+        let mut evicted = 0;
+        if !self.map.contains_key(&id) {
+            while self.map.len() >= max.max(1) {
+                let Some((_, old)) = self.lru.pop_first() else {
+                    break;
+                };
+                self.map.remove(&old);
+                evicted += 1;
+            }
+        }
+        let future = Vec::new();
+        if let Some(e) = self.map.insert(
+            id,
+            KeyEntry {
+                key,
+                salt,
+                used: 0,
+                future,
+                replay: KeyReplayWindow::new(Config::default().replay_window),
+            },
+        ) {
+            self.lru.remove(&e.used);
+        }
+        self.tick += 1;
+        let tick = self.tick;
+        if let Some(e) = self.map.get_mut(&id) {
+            e.used = tick;
+        }
+        self.lru.insert(tick, id);
+        evicted
+    }
+}
+
+/// How long each future salt is valid: consecutive windows of an hour.
+pub(crate) const FUTURE_SALT_WINDOW_SECS: i32 = 3600;
 
 /// What every connection task shares.
 pub(crate) struct Inner {
@@ -148,12 +258,20 @@ pub(crate) struct Inner {
     events: Option<mpsc::UnboundedSender<ServerEvent>>,
     pub(crate) idle: Duration,
     pub(crate) addr: SocketAddr,
-    /// auth_key_id → (key, current salt).
-    store: Mutex<HashMap<u64, (AuthKey, i64)>>,
-    /// auth_key_id → its replay window, shared by its connections.
-    replay: Mutex<BTreeMap<u64, KeyReplayWindow>>,
-    /// (user_id, access_hash) → FLOOD_WAIT answers given.
+    pub(crate) limits: Limits,
+    /// auth_key_id → (key, current salt, future salts, last use).
+    store: Mutex<Keys>,
+    /// (user_id, access_hash) → FLOOD_WAIT answers given; at most
+    /// `limits.max_flood_counters` entries.
     pub(crate) floods: Mutex<HashMap<(i64, i64), i64>>,
+    /// Open connections (see [`ConnSlot`]).
+    pub(crate) conns: Mutex<ConnCounts>,
+    /// Handshakes in progress (see [`crate::limits::HandshakeSlot`]).
+    pub(crate) handshakes: Arc<AtomicUsize>,
+    /// Bytes of partial frames held (see [`crate::limits::InboundShare`]).
+    pub(crate) inbound: Arc<AtomicUsize>,
+    /// New handshakes per second.
+    handshake_bucket: Mutex<TokenBucket>,
     pub(crate) stats: Counters,
 }
 
@@ -175,62 +293,119 @@ impl Inner {
 
     /// Records a key's new salt (for the next connection with it).
     pub(crate) fn set_salt(&self, auth_key_id: u64, salt: i64) {
-        if let Ok(mut st) = self.store.lock() {
-            if let Some(e) = st.get_mut(&auth_key_id) {
-                e.1 = salt;
-            }
+        if let Some(e) = lock(&self.store).map.get_mut(&auth_key_id) {
+            e.salt = salt;
+        }
+    }
+
+    /// Takes a token from the handshake rate bucket.
+    pub(crate) fn handshake_token(&self) -> bool {
+        lock(&self.handshake_bucket).take(Instant::now())
+    }
+
+    fn new(config_parts: InnerParts) -> Self {
+        let InnerParts {
+            rsa,
+            faults,
+            events,
+            idle,
+            addr,
+            limits,
+        } = config_parts;
+        Self {
+            rsa,
+            faults,
+            events,
+            idle,
+            addr,
+            handshake_bucket: Mutex::new(TokenBucket::new(
+                limits.handshakes_per_sec,
+                limits.handshake_burst,
+            )),
+            limits,
+            store: Mutex::new(Keys::default()),
+            floods: Mutex::new(HashMap::new()),
+            conns: Mutex::new(ConnCounts::default()),
+            handshakes: Arc::new(AtomicUsize::new(0)),
+            inbound: Arc::new(AtomicUsize::new(0)),
+            stats: Counters::default(),
         }
     }
 
     /// An `Inner` without a listener, for unit tests of the dispatch.
     #[cfg(test)]
     pub(crate) fn for_tests(addr: SocketAddr) -> Self {
-        Self {
+        Self::new(InnerParts {
             rsa: RsaPrivateKey::from_pkcs1_pem(TEST_RSA_PRIVATE_PEM)
                 .unwrap_or_else(|_| unreachable!("the test key parses")),
             faults: Faults::default(),
             events: None,
             idle: Duration::from_secs(1),
             addr,
-            store: Mutex::new(HashMap::new()),
-            replay: Mutex::new(BTreeMap::new()),
-            floods: Mutex::new(HashMap::new()),
-            stats: Counters::default(),
-        }
+            limits: Limits::default(),
+        })
     }
 }
 
-/// The server's auth keys, shared by its connections.
+/// What [`Inner::new`] is made of.
+struct InnerParts {
+    rsa: RsaPrivateKey,
+    faults: Faults,
+    events: Option<mpsc::UnboundedSender<ServerEvent>>,
+    idle: Duration,
+    addr: SocketAddr,
+    limits: Limits,
+}
+
+/// The server's auth keys, shared by its connections: at most
+/// `limits.max_auth_keys`, the least recently used evicted first.
 impl KeyStore for Inner {
     fn get(&self, auth_key_id: u64) -> Option<(AuthKey, i64)> {
-        self.store.lock().ok()?.get(&auth_key_id).cloned()
+        let mut st = lock(&self.store);
+        let found = st.map.get(&auth_key_id).map(|e| (e.key.clone(), e.salt))?;
+        st.touch(auth_key_id);
+        Some(found)
+    }
+
+    fn contains(&self, auth_key_id: u64) -> bool {
+        lock(&self.store).map.contains_key(&auth_key_id)
     }
 
     fn insert(&self, key: AuthKey, salt: i64) {
-        if let Ok(mut s) = self.store.lock() {
-            s.insert(key.id_u64(), (key, salt));
+        let evicted = lock(&self.store).insert(key, salt, self.limits.max_auth_keys);
+        self.stats
+            .evicted_keys
+            .fetch_add(evicted, Ordering::Relaxed);
+    }
+
+    /// Consecutive one-hour windows from `now_secs` on, as many as a
+    /// `get_future_salts` may ask for (64), kept per key: the same salts for
+    /// every connection, the expired ones dropped, new ones added at the end.
+    fn future_salts(&self, auth_key_id: u64, now_secs: i64) -> Vec<(i32, i32, i64)> {
+        let mut st = lock(&self.store);
+        let Some(e) = st.map.get_mut(&auth_key_id) else {
+            return Vec::new();
+        };
+        let now = i32::try_from(now_secs).unwrap_or(i32::MAX);
+        e.future.retain(|&(_, until, _)| until > now);
+        while e.future.len() < mtproto_connection::MAX_FUTURE_SALTS {
+            let since = e.future.last().map_or(now, |&(_, until, _)| until);
+            let Some(until) = since.checked_add(FUTURE_SALT_WINDOW_SECS) else {
+                break;
+            };
+            let salt = i64::from_le_bytes(rand::rngs::OsRng.next_u64().to_le_bytes());
+            e.future.push((since, until, salt));
         }
+        e.future.clone()
     }
 
     fn replay_window(&self, auth_key_id: u64) -> Option<KeyReplayWindow> {
-        let mut w = self.replay.lock().ok()?;
-        if !w.contains_key(&auth_key_id) && w.len() >= MAX_REPLAY_WINDOWS {
-            // Bounded: past the cap one window (the smallest key id) goes.
-            let oldest = w.keys().next().copied();
-            if let Some(k) = oldest {
-                w.remove(&k);
-            }
-        }
-        Some(
-            w.entry(auth_key_id)
-                .or_insert_with(|| KeyReplayWindow::new(Config::default().replay_window))
-                .clone(),
-        )
+        lock(&self.store)
+            .map
+            .get(&auth_key_id)
+            .map(|e| e.replay.clone())
     }
 }
-
-/// Most per-key replay windows kept (one per recently used auth key).
-const MAX_REPLAY_WINDOWS: usize = 4096;
 
 /// A running test server.
 pub struct TestServer {
@@ -267,17 +442,14 @@ impl TestServer {
         };
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
-        let inner = Arc::new(Inner {
+        let inner = Arc::new(Inner::new(InnerParts {
             rsa,
             faults: config.faults,
             events: config.events,
             idle: config.idle_timeout,
             addr,
-            store: Mutex::new(HashMap::new()),
-            replay: Mutex::new(BTreeMap::new()),
-            floods: Mutex::new(HashMap::new()),
-            stats: Counters::default(),
-        });
+            limits: config.limits,
+        }));
         let (shutdown, rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, inner.clone(), rx));
         Ok(TestServer {
@@ -315,12 +487,58 @@ impl TestServer {
             init_connections: l(&c.init_connections),
             dropped: l(&c.dropped),
             bad_connections: l(&c.bad_connections),
+            refused_connections: l(&c.refused_connections),
+            refused_handshakes: l(&c.refused_handshakes),
+            handshake_timeouts: l(&c.handshake_timeouts),
+            idle_timeouts: l(&c.idle_timeouts),
+            frame_timeouts: l(&c.frame_timeouts),
+            output_stalls: l(&c.output_stalls),
+            inbound_overflows: l(&c.inbound_overflows),
+            evicted_keys: l(&c.evicted_keys),
         }
     }
 
     /// Number of auth keys in the store.
     pub fn auth_keys(&self) -> usize {
-        self.inner.store.lock().map(|s| s.len()).unwrap_or(0)
+        lock(&self.inner.store).map.len()
+    }
+
+    /// Whether the store holds the key with this id.
+    pub fn has_auth_key(&self, auth_key_id: u64) -> bool {
+        self.inner.contains(auth_key_id)
+    }
+
+    /// Stores an auth key with its current salt, as a finished handshake
+    /// would (tests that need a key the server knows without paying for a
+    /// handshake). Counts towards `max_auth_keys`.
+    pub fn add_auth_key(&self, key: AuthKey, salt: i64) {
+        self.inner.insert(key, salt);
+    }
+
+    /// The future salts the server holds for a key (what `get_future_salts`
+    /// is answered from), `(valid_since, valid_until, salt)` in server time;
+    /// empty until a connection used the key.
+    pub fn future_salts(&self, auth_key_id: u64) -> Vec<(i32, i32, i64)> {
+        lock(&self.inner.store)
+            .map
+            .get(&auth_key_id)
+            .map(|e| e.future.clone())
+            .unwrap_or_default()
+    }
+
+    /// Connections open now.
+    pub fn open_connections(&self) -> usize {
+        lock(&self.inner.conns).total()
+    }
+
+    /// Bytes of partial frames held now, all connections together.
+    pub fn inbound_buffered(&self) -> usize {
+        self.inner.inbound.load(Ordering::Acquire)
+    }
+
+    /// Handshakes in progress now.
+    pub fn handshakes_in_progress(&self) -> usize {
+        self.inner.handshakes.load(Ordering::Acquire)
     }
 
     /// Stops accepting and closes every connection.
@@ -340,8 +558,18 @@ async fn accept_loop(
             r = listener.accept() => match r {
                 Ok((stream, peer)) => {
                     inner.stats.connections.fetch_add(1, Ordering::Relaxed);
+                    // Over the connection limits: accepted, then closed at once.
+                    let Some(slot) = ConnSlot::take(&inner, peer.ip()) else {
+                        inner.stats.refused_connections.fetch_add(1, Ordering::Relaxed);
+                        drop(stream);
+                        inner.emit(ServerEvent::Closed {
+                            peer,
+                            reason: "connection limit".into(),
+                        });
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(serve(stream, peer, inner.clone(), shutdown.clone()));
+                    tokio::spawn(serve(stream, peer, inner.clone(), shutdown.clone(), slot));
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             },

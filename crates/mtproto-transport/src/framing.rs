@@ -110,10 +110,22 @@ fn write_padding(rng: &mut dyn RngCore, modulus: u32, out: &mut BytesMut) -> u32
     n
 }
 
-/// Ensures `buf` has `total` bytes; reserves the rest otherwise ("need more bytes").
+/// How far beyond the bytes already received a partial frame may make the decoder
+/// reserve. A header only *announces* a length; memory follows what actually arrives
+/// (50 peers each announcing 16 MiB and sending all but the last bytes must not hold
+/// 800 MiB), in steps of at most this much.
+pub(crate) const RESERVE_CHUNK: usize = 64 * 1024;
+
+/// Ensures `buf` has `total` bytes. Otherwise ("need more bytes") makes room for the
+/// next bytes of the frame, at most [`RESERVE_CHUNK`] of them, when less than half of
+/// that is free (so repeated small reads do not double the buffer each time): the
+/// caller's appends grow the buffer as the rest arrives.
 fn need(buf: &mut BytesMut, total: usize) -> bool {
     if buf.len() < total {
-        buf.reserve(total - buf.len());
+        let want = (total - buf.len()).min(RESERVE_CHUNK);
+        if buf.capacity() - buf.len() < want.div_ceil(2) {
+            buf.reserve(want);
+        }
         false
     } else {
         true
@@ -260,7 +272,7 @@ impl Framing {
     }
 
     /// Splits the next frame off `buf`. `Ok(None)` means more bytes are needed (and
-    /// room for the rest of the frame has been reserved).
+    /// room for the next of them, at most [`RESERVE_CHUNK`], has been reserved).
     pub(crate) fn decode(
         &mut self,
         role: Role,
@@ -457,11 +469,26 @@ mod tests {
     }
 
     #[test]
-    fn need_reserves_only_the_rest() {
+    fn need_reserves_the_rest_of_a_small_frame() {
         let mut b = BytesMut::from(&[1u8, 2][..]);
         assert!(!need(&mut b, 100));
         assert!(b.capacity() >= 100);
         assert!(need(&mut b, 2));
+    }
+
+    #[test]
+    fn need_reserves_at_most_one_chunk_beyond_what_arrived() {
+        let mut b = BytesMut::from(&[0u8; 10][..]);
+        assert!(!need(&mut b, 16 << 20));
+        assert!(b.capacity() >= 10);
+        assert!(b.capacity() <= 10 + 2 * RESERVE_CHUNK, "{}", b.capacity());
+        // More small reads: no further growth until half the room is used.
+        let cap = b.capacity();
+        for _ in 0..100 {
+            b.extend_from_slice(&[0; 7]);
+            assert!(!need(&mut b, 16 << 20));
+        }
+        assert_eq!(b.capacity(), cap);
     }
 
     #[test]

@@ -60,7 +60,8 @@ struct Obfuscation {
 /// A sans-IO MTProto transport codec for one connection and one role.
 ///
 /// Modelled on `tokio_util::codec::Decoder`: [`decode`](Self::decode) reserves room for
-/// the rest of a partial frame and splits complete frames off the buffer with
+/// the next bytes of a partial frame (at most 64 KiB beyond what arrived, whatever
+/// length its header announces) and splits complete frames off the buffer with
 /// `split_to` (no copy). For obfuscated transports every received byte is consumed
 /// (decrypted into an internal buffer) and frames are split off that buffer.
 pub struct Transport {
@@ -318,6 +319,13 @@ impl Transport {
                 Some(Frame::QuickAck(_)) => continue,
             }
         }
+    }
+
+    /// Bytes this transport holds internally, received but not yet framed (the
+    /// decrypted tail of an obfuscated stream; always 0 for plain transports, whose
+    /// partial frames stay in the caller's buffer).
+    pub fn buffered_len(&self) -> usize {
+        self.obfuscation.as_ref().map_or(0, |o| o.plain.len())
     }
 
     /// Splits the next frame (payload or quick ACK) off `buf`; see [`decode`](Self::decode).

@@ -551,3 +551,41 @@ fn padded_payloads_come_out_trimmed() {
         assert_eq!(s.decode(&mut wire).unwrap().unwrap().to_vec(), packet);
     }
 }
+
+/// A header announcing a 16 MiB frame, then a few bytes: the server's buffer
+/// grows with what arrived, not with what the header announced.
+#[test]
+fn announced_length_reserves_nothing_like_it() {
+    let big = vec![0x5au8; 16 * 1024 * 1024 - 64];
+    for kind in [
+        TransportKind::Abridged,
+        TransportKind::Intermediate,
+        TransportKind::PaddedIntermediate,
+        TransportKind::Full,
+    ] {
+        let cfg = TransportConfig::default();
+        let mut c = Transport::client(kind, cfg, ByteRng::boxed(&[0])).unwrap();
+        let mut wire = BytesMut::new();
+        c.write_header(&mut wire);
+        c.encode(&big, &mut wire).unwrap();
+        let mut s = Transport::server(kind, cfg, ByteRng::boxed(&[0])).unwrap();
+        let mut buf = BytesMut::new();
+        // tag + length header + 40 payload bytes, in small reads
+        for chunk in wire[..wire.len().min(48)].chunks(7) {
+            buf.extend_from_slice(chunk);
+            assert_eq!(s.decode(&mut buf), Ok(None), "{kind}");
+        }
+        assert!(
+            buf.capacity() <= 128 * 1024,
+            "{kind}: {} bytes reserved for {} received",
+            buf.capacity(),
+            buf.len()
+        );
+        // The rest arriving still completes the frame.
+        buf.extend_from_slice(&wire[48..]);
+        let Some(Frame::Payload { data, .. }) = s.decode_frame(&mut buf).unwrap() else {
+            panic!("{kind}: no payload");
+        };
+        assert_eq!(data.len(), big.len(), "{kind}");
+    }
+}

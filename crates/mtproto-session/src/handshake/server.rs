@@ -6,7 +6,7 @@ use rand::{CryptoRng, RngCore};
 
 use mtproto_crypto::dh::{self as cdh, DhSecret, TELEGRAM_DH_PRIME};
 use mtproto_crypto::pq;
-use mtproto_crypto::rsa::RsaPrivateKey;
+use mtproto_crypto::rsa::{self, RsaPrivateKey};
 use mtproto_crypto::{AesKeyIv, AuthKey};
 use mtproto_tl::mtproto::{enums, functions, types};
 use mtproto_tl::{Identifiable, Serialize};
@@ -282,9 +282,17 @@ impl AwaitingReqDhParams {
                     fingerprint: req.public_key_fingerprint,
                 })
             })?;
+        // One modular exponentiation per request (the costly step: a peer must
+        // not get two for the price of one), then the paddings on its result:
         // RSA_PAD first ("encrypted_data := RSA_PAD (data, server_public_key)"),
         // then the legacy SHA1(data) + data + padding scheme.
-        let (inner, scheme) = match key.rsa_pad_decrypt(&req.encrypted_data) {
+        if req.encrypted_data.len() != rsa::RSA_LEN {
+            return Err(e(ErrorKind::RsaDecryptFailed));
+        }
+        let raw = key
+            .decrypt_raw(&req.encrypted_data)
+            .map_err(|_| e(ErrorKind::RsaDecryptFailed))?;
+        let (inner, scheme) = match rsa::rsa_pad_unpad(&raw) {
             Ok(plain) => {
                 // The random padding follows the object.
                 let mut r = wire::reader(&plain.data_with_padding);
@@ -292,9 +300,7 @@ impl AwaitingReqDhParams {
                 (inner, RsaScheme::RsaPad)
             }
             Err(_) if self.config.allow_legacy_rsa => {
-                let data = key
-                    .legacy_decrypt(&req.encrypted_data)
-                    .map_err(|_| e(ErrorKind::RsaDecryptFailed))?;
+                let data = rsa::legacy_unpad(&raw).map_err(|_| e(ErrorKind::RsaDecryptFailed))?;
                 let inner = wire::decode::<enums::PQInnerData>(&data).map_err(&e)?;
                 (inner, RsaScheme::LegacySha1)
             }

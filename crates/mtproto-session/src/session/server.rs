@@ -499,10 +499,13 @@ impl ServerSession {
 
     fn answer_future_salts(&mut self, now: Timestamp, msg_id: i64, num: i32) {
         let n = usize::try_from(num).unwrap_or(0).min(64);
-        let t = tl_time(self.server_secs(now));
+        let secs = self.server_secs(now);
+        let t = tl_time(secs);
         let salts = self
             .future_salts
             .iter()
+            // Expired salts are not served.
+            .filter(|&&(_, until, _)| i64::from(u32::from_le_bytes(until.to_le_bytes())) > secs)
             .take(n)
             .map(|&(valid_since, valid_until, salt)| {
                 Bare(types::FutureSalt {
