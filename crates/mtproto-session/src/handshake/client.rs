@@ -7,7 +7,7 @@ use rand::{CryptoRng, RngCore};
 use mtproto_crypto::dh::{self as cdh, DhSecret};
 use mtproto_crypto::pq;
 use mtproto_crypto::rsa::{RsaPublicKey, RSA_PAD_MAX_DATA};
-use mtproto_crypto::{AesKeyIv, AuthKey};
+use mtproto_crypto::{ct_eq, AesKeyIv, AuthKey};
 use mtproto_tl::mtproto::{enums, functions, types};
 use mtproto_tl::{DecodeError, DecodeErrorKind, Serialize};
 
@@ -67,7 +67,8 @@ impl AwaitingResPq {
         // creation of Authorization Key, and these messages contain some nonce
         // fields already known to the client [...] the client is to check that
         // these fields indeed contain the values previously known."
-        if res.nonce != self.nonce {
+        // (Compared in constant time like every handshake secret.)
+        if !ct_eq(&res.nonce, &self.nonce) {
             return Err(e(ErrorKind::NonceMismatch));
         }
         // "server_public_key_fingerprints is a list of public RSA key
@@ -167,7 +168,10 @@ impl AwaitingServerDhParams {
             enums::ServerDhParams::Fail(f) => {
                 self.check_nonces(&f.nonce, &f.server_nonce).map_err(&e)?;
                 return Err(e(ErrorKind::ServerDhParamsFail {
-                    new_nonce_hash_ok: f.new_nonce_hash == dh::new_nonce_hash(&self.new_nonce),
+                    new_nonce_hash_ok: ct_eq(
+                        &f.new_nonce_hash,
+                        &dh::new_nonce_hash(&self.new_nonce),
+                    ),
                 }));
             }
             enums::ServerDhParams::Ok(ok) => {
@@ -216,11 +220,13 @@ impl AwaitingServerDhParams {
         state.send_client_dh(0, rng).map_err(e)
     }
 
+    /// "the client is to check that these fields indeed contain the values
+    /// previously known" (in constant time).
     fn check_nonces(&self, nonce: &[u8; 16], server_nonce: &[u8; 16]) -> Result<(), ErrorKind> {
-        if nonce != &self.nonce {
+        if !ct_eq(nonce, &self.nonce) {
             return Err(ErrorKind::NonceMismatch);
         }
-        if server_nonce != &self.server_nonce {
+        if !ct_eq(server_nonce, &self.server_nonce) {
             return Err(ErrorKind::ServerNonceMismatch);
         }
         Ok(())
@@ -316,10 +322,12 @@ impl AwaitingDhGen {
                 (DhGen::Fail, a.nonce, a.server_nonce, a.new_nonce_hash3)
             }
         };
-        if nonce != self.nonce {
+        // "the client is to check that these fields indeed contain the values
+        // previously known."
+        if !ct_eq(&nonce, &self.nonce) {
             return Err(e(ErrorKind::NonceMismatch));
         }
-        if server_nonce != self.server_nonce {
+        if !ct_eq(&server_nonce, &self.server_nonce) {
             return Err(e(ErrorKind::ServerNonceMismatch));
         }
         let Some(auth_key) = self.auth_key.clone() else {
@@ -330,8 +338,12 @@ impl AwaitingDhGen {
         // new_nonce string by adding a single byte with the value of 1, 2, or 3,
         // and followed by another 8 bytes with auth_key_aux_hash. Different
         // values are required to prevent an intruder from changing server
-        // response dh_gen_ok into dh_gen_retry."
-        if auth_key.new_nonce_hash(&self.new_nonce, kind as u8) != new_nonce_hash {
+        // response dh_gen_ok into dh_gen_retry." Compared in constant time:
+        // the expected hash derives from the new key.
+        if !ct_eq(
+            &auth_key.new_nonce_hash(&self.new_nonce, kind as u8),
+            &new_nonce_hash,
+        ) {
             return Err(e(ErrorKind::NewNonceHashMismatch));
         }
         match kind {
