@@ -1,7 +1,7 @@
 //! `mtproto connect ... set-typing` and `mtproto serve`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -299,7 +299,7 @@ pub(crate) fn connect(args: ConnectArgs) -> CliResult {
                 .await
                 .map_err(|e| failed(format!("cannot connect to {addr}: {e}")))?;
             if let Some(path) = &save_to {
-                std::fs::write(path, client.session_data().to_hex())
+                write_key_file(path, client.session_data().to_hex().as_bytes())
                     .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
             }
             let r = set_typing(&client, peer, action, top).await;
@@ -417,4 +417,32 @@ fn log_event(json: bool, ev: &ServerEvent) {
     };
     println!("{line}");
     let _ = std::io::stdout().flush();
+}
+
+/// Writes the auth-key file: the key is a secret, so the file is readable by
+/// its owner only (mode 0600 on unix, set when the file is created, never
+/// widened afterwards). It is written to a fresh temporary file in the same
+/// folder and renamed over `path`, so a crash never leaves a half-written key.
+fn write_key_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&tmp).and_then(|mut f| {
+        f.write_all(contents)?;
+        f.sync_all()
+    });
+    let renamed = written.and_then(|()| std::fs::rename(&tmp, path));
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    renamed
 }

@@ -517,3 +517,51 @@ fn connect_bad_input() {
     assert!(start.elapsed() < std::time::Duration::from_secs(8));
     t.join().unwrap();
 }
+
+/// The auth key is a secret: the key file is created readable by its owner
+/// only, and no temporary file is left next to it.
+#[cfg(unix)]
+#[test]
+fn key_file_is_created_with_mode_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let (mut server, port) = serve();
+    let dir = std::env::temp_dir().join(format!("mtproto-cli-mode-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // A folder others may read: only the file's own mode keeps the key private.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let key_file = dir.join("session.key");
+    let addr = format!("127.0.0.1:{port}");
+    let o = mtproto(&[
+        "connect",
+        "--addr",
+        &addr,
+        "--rsa-key",
+        pem.to_str().unwrap(),
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "set-typing",
+        "--peer",
+        "self",
+        "--action",
+        "typing",
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(stdout(&o), "true\n", "{}", stderr(&o));
+    let meta = std::fs::metadata(&key_file).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    // The hex of a session (auth key and more), nothing else.
+    let text = std::fs::read_to_string(&key_file).unwrap();
+    assert!(text.len() > 512, "{} bytes", text.len());
+    assert!(text.bytes().all(|b| b.is_ascii_hexdigit()), "{text}");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["server.pem", "session.key"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
