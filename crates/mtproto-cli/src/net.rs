@@ -13,6 +13,7 @@ use mtproto_tl::api::{enums, types};
 use mtproto_tl_dyn::json_string;
 use mtproto_transport::TransportKind;
 
+use crate::out::outln;
 use crate::{failed, usage, CliResult};
 
 /// Every SendMessageAction, by short name (`:ARG` where it takes one).
@@ -311,20 +312,19 @@ pub(crate) fn connect(args: ConnectArgs) -> CliResult {
         match r {
             Ok(b) => {
                 if json {
-                    println!("{{\"result\": {b}}}");
+                    outln!("{{\"result\": {b}}}")
                 } else {
-                    println!("{b}");
+                    outln!("{b}")
                 }
-                Ok(())
             }
             Err(MethodError::Rpc(e)) => {
                 if json {
                     let mut m = String::new();
                     json_string(&mut m, e.name());
-                    println!(
+                    outln!(
                         "{{\"rpc_error\": {{\"code\": {}, \"message\": {m}}}}}",
                         e.code()
-                    );
+                    )
                 } else {
                     let d = e.description();
                     let d = if d.is_empty() {
@@ -332,9 +332,8 @@ pub(crate) fn connect(args: ConnectArgs) -> CliResult {
                     } else {
                         format!(": {d}")
                     };
-                    println!("rpc_error {} {}{d}", e.code(), e.name());
+                    outln!("rpc_error {} {}{d}", e.code(), e.name())
                 }
-                Ok(())
             }
             Err(e) => Err(failed(format!("messages.setTyping: {e}"))),
         }
@@ -361,32 +360,32 @@ pub(crate) fn serve(port: u16, rsa_key: Option<PathBuf>, json: bool) -> CliResul
             .await
             .map_err(|e| failed(format!("cannot listen on port {port}: {e}")))?;
         let fp = server.fingerprint() as u64;
-        if json {
-            println!(
+        let mut result = if json {
+            outln!(
                 "{{\"event\": \"listening\", \"addr\": \"{}\", \"port\": {}, \"rsa_fingerprint\": \"{fp:016x}\"}}",
                 server.addr(),
                 server.addr().port()
-            );
+            )
         } else {
-            println!("listening on {} (port {})", server.addr(), server.addr().port());
-            println!("RSA key fingerprint {fp:016x}");
-        }
-        loop {
+            outln!("listening on {} (port {})", server.addr(), server.addr().port())
+                .and_then(|()| outln!("RSA key fingerprint {fp:016x}"))
+        };
+        // Until interrupted, or until whoever reads the log closes it.
+        while result.is_ok() {
             tokio::select! {
                 ev = rx.recv() => match ev {
-                    Some(ev) => log_event(json, &ev),
+                    Some(ev) => result = log_event(json, &ev),
                     None => break,
                 },
                 _ = tokio::signal::ctrl_c() => break,
             }
         }
         server.shutdown().await;
-        Ok(())
+        result
     })
 }
 
-fn log_event(json: bool, ev: &ServerEvent) {
-    use std::io::Write;
+fn log_event(json: bool, ev: &ServerEvent) -> CliResult {
     let line = match ev {
         ServerEvent::Request {
             peer,
@@ -415,8 +414,7 @@ fn log_event(json: bool, ev: &ServerEvent) {
             }
         }
     };
-    println!("{line}");
-    let _ = std::io::stdout().flush();
+    outln!("{line}")
 }
 
 /// Writes the auth-key file: the key is a secret, so the file is readable by
