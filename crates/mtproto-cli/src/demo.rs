@@ -9,9 +9,10 @@ use mtproto_tl::api::enums::{InputPeer, SendMessageAction};
 use mtproto_tl_dyn::json_string;
 use mtproto_transport::TransportKind;
 
+use crate::out::outln;
 use crate::{failed, usage, CliResult};
 
-fn step(json: bool, name: &str, human: String, fields: &[(&str, String)]) {
+fn step(json: bool, name: &str, human: String, fields: &[(&str, String)]) -> CliResult {
     if json {
         let mut out = String::from("{\"step\": ");
         json_string(&mut out, name);
@@ -22,9 +23,9 @@ fn step(json: bool, name: &str, human: String, fields: &[(&str, String)]) {
             out.push_str(v);
         }
         out.push('}');
-        println!("{out}");
+        outln!("{out}")
     } else {
-        println!("{human}");
+        outln!("{human}")
     }
 }
 
@@ -38,7 +39,7 @@ fn ms(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1000.0)
 }
 
-fn event(json: bool, ev: &ConnectEvent) {
+fn event(json: bool, ev: &ConnectEvent) -> CliResult {
     match ev {
         ConnectEvent::Connecting { addr, transport, .. } => step(
             json,
@@ -112,7 +113,7 @@ pub(crate) fn run(json: bool, transport: &str) -> CliResult {
                 ("addr", q(&server.addr().to_string())),
                 ("rsa_fingerprint", q(&format!("{fp:016x}"))),
             ],
-        );
+        )?;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut cfg = ClientConfig::new(server.addr(), kind).with_rsa_key(server.public_key());
         cfg.events = Some(tx);
@@ -121,12 +122,12 @@ pub(crate) fn run(json: bool, transport: &str) -> CliResult {
         tokio::pin!(connect);
         let client = loop {
             tokio::select! {
-                Some(ev) = rx.recv() => event(json, &ev),
+                Some(ev) = rx.recv() => event(json, &ev)?,
                 res = &mut connect => break res,
             }
         };
         while let Ok(ev) = rx.try_recv() {
-            event(json, &ev);
+            event(json, &ev)?;
         }
         let client = client.map_err(|e| failed(format!("cannot connect: {e}")))?;
         let t = Instant::now();
@@ -150,7 +151,7 @@ pub(crate) fn run(json: bool, transport: &str) -> CliResult {
                 ("result", ok.to_string()),
                 ("ms", ms(t.elapsed())),
             ],
-        );
+        )?;
         let t = Instant::now();
         match set_typing(
             &client,
@@ -176,7 +177,7 @@ pub(crate) fn run(json: bool, transport: &str) -> CliResult {
                     ("message", q(e.name())),
                     ("description", q(e.description())),
                 ],
-            ),
+            )?,
             Ok(v) => return Err(failed(format!("expected PEER_ID_INVALID, got {v}"))),
             Err(e) => return Err(failed(format!("messages.setTyping failed: {e}"))),
         }
@@ -185,7 +186,7 @@ pub(crate) fn run(json: bool, transport: &str) -> CliResult {
             "done",
             format!("done in {} ms", ms(t0.elapsed())),
             &[("ms", ms(t0.elapsed()))],
-        );
+        )?;
         drop(client);
         server.shutdown().await;
         Ok(())

@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 success, 1 protocol or I/O error, 2 usage error (bad
 //! arguments, malformed hex, bad peer spec or action). Errors are one line
-//! on stderr.
+//! on stderr. A reader that goes away (`mtproto demo | head -1`) ends the
+//! command quietly with exit code 0; see [`out`].
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,9 +11,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mtproto_tl_dyn::{DynSchema, Value};
+use out::{errln, out, outln};
 
 mod demo;
 mod net;
+mod out;
 mod schema_cmd;
 
 /// An error that ends the command.
@@ -22,6 +25,8 @@ pub enum CliError {
     Usage(String),
     /// Protocol or I/O failure (exit code 1).
     Failed(String),
+    /// Whoever read stdout has closed it: stop without a message (exit code 0).
+    OutputClosed,
 }
 
 /// Result of a command.
@@ -168,11 +173,11 @@ pub fn load_schema(dir: &Path) -> CliResult<DynSchema> {
     })
 }
 
-fn show(v: &Value, json: bool) {
+fn show(v: &Value, json: bool) -> CliResult {
     if json {
-        println!("{}", v.to_json());
+        outln!("{}", v.to_json())
     } else {
-        print!("{}", v.to_tree());
+        out!("{}", v.to_tree())
     }
 }
 
@@ -200,7 +205,7 @@ fn decode(args: DecodeArgs) -> CliResult {
         (None, false) => schema.decode_boxed(&bytes),
     }
     .map_err(|e| failed(format!("cannot decode: {e}")))?;
-    show(&value, args.json);
+    show(&value, args.json)?;
     if args.reencode {
         let again = match &args.type_name {
             Some(t) => schema.encode_bare(t, &value),
@@ -214,7 +219,7 @@ fn decode(args: DecodeArgs) -> CliResult {
 
 fn check_reencode(orig: &[u8], again: &[u8]) -> CliResult {
     if orig == again {
-        eprintln!("re-encoded: identical ({} bytes)", orig.len());
+        errln!("re-encoded: identical ({} bytes)", orig.len());
         return Ok(());
     }
     let at = orig
@@ -246,7 +251,7 @@ fn decode_packet(args: &DecodeArgs, schema: &DynSchema, mut packet: Vec<u8>) -> 
             Ok(v) => v.to_json(),
             Err(_) => mtproto_tl_dyn_hex_json(msg.body),
         };
-        println!(
+        outln!(
             "{{\"auth_key_id\": \"{}\", \"salt\": {}, \"session_id\": {}, \"msg_id\": {}, \"seq_no\": {}, \"length\": {}, \"padding\": {}, \"body\": {}}}",
             hex::encode(key.id()),
             msg.salt,
@@ -256,22 +261,22 @@ fn decode_packet(args: &DecodeArgs, schema: &DynSchema, mut packet: Vec<u8>) -> 
             msg.body.len(),
             msg.padding_len,
             body_json
-        );
+        )?;
     } else {
-        println!("auth_key_id: {}", hex::encode(key.id()));
-        println!("msg_key: ok");
-        println!("salt: {}", msg.salt);
-        println!("session_id: {}", msg.session_id);
-        println!("msg_id: {}", msg.msg_id);
-        println!("seq_no: {}", msg.seq_no);
-        println!(
+        outln!("auth_key_id: {}", hex::encode(key.id()))?;
+        outln!("msg_key: ok")?;
+        outln!("salt: {}", msg.salt)?;
+        outln!("session_id: {}", msg.session_id)?;
+        outln!("msg_id: {}", msg.msg_id)?;
+        outln!("seq_no: {}", msg.seq_no)?;
+        outln!(
             "length: {} (+{} bytes of padding)",
             msg.body.len(),
             msg.padding_len
-        );
+        )?;
         match &body {
-            Ok(v) => print!("body: {}", v.to_tree()),
-            Err(_) => println!("body: {}", hex::encode(msg.body)),
+            Ok(v) => out!("body: {}", v.to_tree())?,
+            Err(_) => outln!("body: {}", hex::encode(msg.body))?,
         }
     }
     body.map(|_| ())
@@ -299,13 +304,14 @@ fn run(cli: Cli) -> CliResult {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        // Like `yes | head`: a reader that stopped reading is not an error.
+        Ok(()) | Err(CliError::OutputClosed) => ExitCode::SUCCESS,
         Err(CliError::Usage(msg)) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             ExitCode::from(2)
         }
         Err(CliError::Failed(msg)) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             ExitCode::from(1)
         }
     }

@@ -1,7 +1,7 @@
 //! `mtproto connect ... set-typing` and `mtproto serve`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -13,6 +13,7 @@ use mtproto_tl::api::{enums, types};
 use mtproto_tl_dyn::json_string;
 use mtproto_transport::TransportKind;
 
+use crate::out::outln;
 use crate::{failed, usage, CliResult};
 
 /// Every SendMessageAction, by short name (`:ARG` where it takes one).
@@ -299,7 +300,7 @@ pub(crate) fn connect(args: ConnectArgs) -> CliResult {
                 .await
                 .map_err(|e| failed(format!("cannot connect to {addr}: {e}")))?;
             if let Some(path) = &save_to {
-                std::fs::write(path, client.session_data().to_hex())
+                write_key_file(path, client.session_data().to_hex().as_bytes())
                     .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
             }
             let r = set_typing(&client, peer, action, top).await;
@@ -311,20 +312,19 @@ pub(crate) fn connect(args: ConnectArgs) -> CliResult {
         match r {
             Ok(b) => {
                 if json {
-                    println!("{{\"result\": {b}}}");
+                    outln!("{{\"result\": {b}}}")
                 } else {
-                    println!("{b}");
+                    outln!("{b}")
                 }
-                Ok(())
             }
             Err(MethodError::Rpc(e)) => {
                 if json {
                     let mut m = String::new();
                     json_string(&mut m, e.name());
-                    println!(
+                    outln!(
                         "{{\"rpc_error\": {{\"code\": {}, \"message\": {m}}}}}",
                         e.code()
-                    );
+                    )
                 } else {
                     let d = e.description();
                     let d = if d.is_empty() {
@@ -332,9 +332,8 @@ pub(crate) fn connect(args: ConnectArgs) -> CliResult {
                     } else {
                         format!(": {d}")
                     };
-                    println!("rpc_error {} {}{d}", e.code(), e.name());
+                    outln!("rpc_error {} {}{d}", e.code(), e.name())
                 }
-                Ok(())
             }
             Err(e) => Err(failed(format!("messages.setTyping: {e}"))),
         }
@@ -361,32 +360,32 @@ pub(crate) fn serve(port: u16, rsa_key: Option<PathBuf>, json: bool) -> CliResul
             .await
             .map_err(|e| failed(format!("cannot listen on port {port}: {e}")))?;
         let fp = server.fingerprint() as u64;
-        if json {
-            println!(
+        let mut result = if json {
+            outln!(
                 "{{\"event\": \"listening\", \"addr\": \"{}\", \"port\": {}, \"rsa_fingerprint\": \"{fp:016x}\"}}",
                 server.addr(),
                 server.addr().port()
-            );
+            )
         } else {
-            println!("listening on {} (port {})", server.addr(), server.addr().port());
-            println!("RSA key fingerprint {fp:016x}");
-        }
-        loop {
+            outln!("listening on {} (port {})", server.addr(), server.addr().port())
+                .and_then(|()| outln!("RSA key fingerprint {fp:016x}"))
+        };
+        // Until interrupted, or until whoever reads the log closes it.
+        while result.is_ok() {
             tokio::select! {
                 ev = rx.recv() => match ev {
-                    Some(ev) => log_event(json, &ev),
+                    Some(ev) => result = log_event(json, &ev),
                     None => break,
                 },
                 _ = tokio::signal::ctrl_c() => break,
             }
         }
         server.shutdown().await;
-        Ok(())
+        result
     })
 }
 
-fn log_event(json: bool, ev: &ServerEvent) {
-    use std::io::Write;
+fn log_event(json: bool, ev: &ServerEvent) -> CliResult {
     let line = match ev {
         ServerEvent::Request {
             peer,
@@ -415,6 +414,33 @@ fn log_event(json: bool, ev: &ServerEvent) {
             }
         }
     };
-    println!("{line}");
-    let _ = std::io::stdout().flush();
+    outln!("{line}")
+}
+
+/// Writes the auth-key file: the key is a secret, so the file is readable by
+/// its owner only (mode 0600 on unix, set when the file is created, never
+/// widened afterwards). It is written to a fresh temporary file in the same
+/// folder and renamed over `path`, so a crash never leaves a half-written key.
+fn write_key_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&tmp).and_then(|mut f| {
+        f.write_all(contents)?;
+        f.sync_all()
+    });
+    let renamed = written.and_then(|()| std::fs::rename(&tmp, path));
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    renamed
 }

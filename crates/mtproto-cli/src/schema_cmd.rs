@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use mtproto_tl_dyn::DynSchema;
 
+use crate::out::outln;
 use crate::{failed, load_schema, usage, CliResult};
 
 /// Schema subcommands.
@@ -47,7 +48,7 @@ fn check(files: &[PathBuf]) -> CliResult {
             .layer()
             .map(|l| format!("layer {l}"))
             .unwrap_or_else(|| "no layer".to_owned());
-        println!(
+        outln!(
             "{}: {layer}, {} types, {} constructors, {} functions, {} duplicate ids, {} CRC32 mismatches",
             path.display(),
             s.types().len(),
@@ -55,18 +56,25 @@ fn check(files: &[PathBuf]) -> CliResult {
             s.functions().count(),
             dups.len(),
             crcs.len()
-        );
+        )?;
         for d in &dups {
-            println!(
+            outln!(
                 "  duplicate id {:#010x}: {} (line {}) and {} (line {})",
-                d.id, d.first.name, d.first.line, d.duplicate.name, d.duplicate.line
-            );
+                d.id,
+                d.first.name,
+                d.first.line,
+                d.duplicate.name,
+                d.duplicate.line
+            )?;
         }
         for m in &crcs {
-            println!(
+            outln!(
                 "  CRC32 mismatch: {} (line {}) is written #{:08x}, computed #{:08x}",
-                m.definition.name, m.definition.line, m.written, m.computed
-            );
+                m.definition.name,
+                m.definition.line,
+                m.written,
+                m.computed
+            )?;
         }
     }
     Ok(())
@@ -95,12 +103,11 @@ fn show(name: &str, schema: Option<PathBuf>) -> CliResult {
         }
     }
     .ok_or_else(|| failed(format!("no definition named {name} in the schema")))?;
-    println!("{};", def.source);
+    outln!("{};", def.source)?;
     let kind = if def.is_function {
         format!("function returning {}", def.result)
     } else {
         format!("constructor of {}", def.result)
     };
-    println!("id: {:#010x} ({kind})", def.id);
-    Ok(())
+    outln!("id: {:#010x} ({kind})", def.id)
 }

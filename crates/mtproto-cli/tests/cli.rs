@@ -517,3 +517,131 @@ fn connect_bad_input() {
     assert!(start.elapsed() < std::time::Duration::from_secs(8));
     t.join().unwrap();
 }
+
+/// The auth key is a secret: the key file is created readable by its owner
+/// only, and no temporary file is left next to it.
+#[cfg(unix)]
+#[test]
+fn key_file_is_created_with_mode_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let (mut server, port) = serve();
+    let dir = std::env::temp_dir().join(format!("mtproto-cli-mode-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // A folder others may read: only the file's own mode keeps the key private.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let key_file = dir.join("session.key");
+    let addr = format!("127.0.0.1:{port}");
+    let o = mtproto(&[
+        "connect",
+        "--addr",
+        &addr,
+        "--rsa-key",
+        pem.to_str().unwrap(),
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "set-typing",
+        "--peer",
+        "self",
+        "--action",
+        "typing",
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(stdout(&o), "true\n", "{}", stderr(&o));
+    let meta = std::fs::metadata(&key_file).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    // The hex of a session (auth key and more), nothing else.
+    let text = std::fs::read_to_string(&key_file).unwrap();
+    assert!(text.len() > 512, "{} bytes", text.len());
+    assert!(text.bytes().all(|b| b.is_ascii_hexdigit()), "{text}");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["server.pem", "session.key"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `mtproto args` with stdout already closed by its reader (or stderr,
+/// with `close_stderr`): every write gets EPIPE.
+fn with_closed_output(args: &[&str], close_stderr: bool) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtproto"));
+    cmd.args(args).stdin(Stdio::null());
+    if close_stderr {
+        cmd.stdout(Stdio::piped()).stderr(writer);
+    } else {
+        cmd.stdout(writer).stderr(Stdio::piped());
+    }
+    cmd.output().unwrap()
+}
+
+/// A reader that goes away (`mtproto ... | head -1`) ends the command with
+/// exit code 0 and nothing on stderr: no "failed printing to stdout" panic.
+#[test]
+fn closed_stdout_ends_quietly_with_exit_0() {
+    use std::io::BufRead;
+    // demo --json: read one line, then hang up while the demo goes on.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mtproto"))
+        .args(["demo", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("{\"step\": \"server\", "), "{line}");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(stderr(&o), "");
+    assert_eq!(o.status.code(), Some(0));
+
+    // Every printing command, with stdout closed before the first write.
+    let dir = tl_schema_dir();
+    let api = format!("{dir}/api.tl");
+    let mt = format!("{dir}/mtproto.tl");
+    let commands: &[&[&str]] = &[
+        &["demo"],
+        &["demo", "--json"],
+        &["schema", "check", &api, &mt],
+        &["schema", "show", "messages.setTyping"],
+        &["decode", SET_TYPING],
+        &["decode", "--json", "--reencode", SET_TYPING],
+        &[
+            "decode",
+            "--packet",
+            "--auth-key",
+            SERVER_AUTH_KEY,
+            SERVER_PACKET,
+        ],
+        &["serve", "--port", "0"],
+        &["serve", "--port", "0", "--json"],
+    ];
+    for args in commands {
+        let o = with_closed_output(args, false);
+        assert_eq!(stderr(&o), "", "{args:?}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+    }
+}
+
+/// A closed stderr costs the message, not the exit code, and never panics
+/// (a panic would exit 101).
+#[test]
+fn closed_stderr_keeps_the_exit_code() {
+    let o = with_closed_output(&["decode", "zz"], true);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), "");
+    let o = with_closed_output(&["schema", "show", "noSuchThing"], true);
+    assert_eq!(o.status.code(), Some(1));
+    // The success path writes "re-encoded: identical" to stderr.
+    let o = with_closed_output(&["decode", "--json", "--reencode", SET_TYPING], true);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).starts_with("{\"_\": \"messages.setTyping\", "));
+}

@@ -4,6 +4,7 @@
 //! and IV from the nonces, `server_salt`, and the `SHA1(data) + data + padding`
 //! payloads encrypted with them (`server_DH_inner_data`, `client_DH_inner_data`).
 
+use crate::ct_eq;
 use crate::ige;
 use crate::packet::{AesKeyIv, AuthKey};
 use crate::prime;
@@ -15,7 +16,6 @@ use num_bigint::BigUint;
 use num_integer::Integer;
 use num_traits::One;
 use rand::{CryptoRng, RngCore};
-use subtle::ConstantTimeEq;
 
 /// The 2048-bit safe prime Telegram currently uses (auth_key.html, "current value of dh_prime").
 pub const TELEGRAM_DH_PRIME: [u8; 256] = [
@@ -390,7 +390,7 @@ pub fn decrypt_answer_with_hash(encrypted: &[u8], tmp: &AesKeyIv) -> Result<Vec<
     // The padding is 0..15 bytes; the hash fixes the split.
     let found = (0..16usize).find_map(|pad| {
         let data = rest.get(..rest.len().checked_sub(pad)?)?;
-        bool::from(sha1(&[data]).ct_eq(hash)).then_some(data.len())
+        ct_eq(&sha1(&[data]), hash).then_some(data.len())
     });
     match found {
         Some(n) => {

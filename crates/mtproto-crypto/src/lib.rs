@@ -12,7 +12,9 @@
 //! * [`dh`]: Diffie-Hellman parameter and `g_a`/`g_b` checks, constant-time modular
 //!   exponentiation, temporary AES key/IV from nonces, `server_salt`, the SHA-1
 //!   wrapped handshake payloads;
-//! * [`sha`]: SHA-1 / SHA-256 over several slices.
+//! * [`sha`]: SHA-1 / SHA-256 over several slices;
+//! * [`ct_eq`]: constant-time equality of byte strings (every secret comparison
+//!   in this crate and in the handshake goes through it).
 //!
 //! The crate never draws randomness itself: every function that needs random
 //! bytes takes them as an argument or takes a caller-supplied
@@ -44,6 +46,7 @@
 
 #![forbid(unsafe_code)]
 
+mod ct;
 pub mod dh;
 pub mod ige;
 pub mod packet;
@@ -54,6 +57,7 @@ pub mod rsa;
 pub mod sha;
 pub mod test_keys;
 
+pub use ct::ct_eq;
 pub use pem::PemError;
 
 pub use packet::{AesKeyIv, AuthKey, Direction, PacketError};

@@ -11,6 +11,7 @@
 //!                  seq_no:int32 | message_data_length:int32 | message_data | padding 12..1024)
 //! ```
 
+use crate::ct_eq;
 use crate::ige;
 use crate::sha::{sha1, sha256_prefixed, sha256_short};
 use aes::cipher::KeyInit;
@@ -18,7 +19,6 @@ use aes::{Aes256Dec, Aes256Enc};
 use core::fmt;
 use rand::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 /// Length of an authorization key in bytes (2048 bits).
 pub const AUTH_KEY_LEN: usize = 256;
@@ -111,7 +111,7 @@ impl fmt::Debug for AuthKey {
 
 impl PartialEq for AuthKey {
     fn eq(&self, other: &Self) -> bool {
-        self.data.ct_eq(&other.data).into()
+        ct_eq(&self.data, &other.data)
     }
 }
 impl Eq for AuthKey {}
@@ -445,7 +445,7 @@ fn check_msg_key(large: &[u8; 32], mk: &[u8; 16]) -> Result<(), PacketError> {
     // security_guidelines: "After decryption, the client MUST check that msg_key is indeed
     // equal to SHA256 of the plaintext obtained as the result of decryption (including the
     // final 12…1024 padding bytes), prepended with 32 bytes taken from the auth_key"
-    if !bool::from(ours.ct_eq(mk)) {
+    if !ct_eq(&ours, mk) {
         return Err(PacketError::MsgKeyMismatch);
     }
     Ok(())

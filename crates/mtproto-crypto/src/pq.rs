@@ -4,7 +4,9 @@
 //! less than or equal to 2^63-1."
 //!
 //! Any `u64` is accepted, including values above 2^63. Primality is decided
-//! by a deterministic Miller-Rabin for `u64`. Perfect squares are split by an
+//! by a deterministic Miller-Rabin for `u64`. A `pq` that does split into two
+//! primes but not into two *different odd* ones (`p * p`, `2 * q`) is refused
+//! with [`PqError::NotDistinctOddPrimes`]. Perfect squares are found by an
 //! integer square root; everything else goes to Lenstra's elliptic-curve
 //! method on x-only Montgomery curves (Suyama's parametrization, stage 1 to
 //! B1 = 165, baby-step giant-step stage 2 to B2 = 6000, 64-bit Montgomery
@@ -27,6 +29,15 @@ pub enum PqError {
     Prime,
     /// pq has more than two prime factors.
     TooManyFactors,
+    /// pq is the product of two primes, but they are equal or one of them is
+    /// 2, against "the product of two different odd prime numbers". The
+    /// factors are public (pq travels in the clear); `p <= q`.
+    NotDistinctOddPrimes {
+        /// The smaller factor.
+        p: u64,
+        /// The larger factor.
+        q: u64,
+    },
     /// The byte string is empty or longer than 8 significant bytes.
     BadEncoding,
     /// No factor found within the work bound (not expected for valid input).
@@ -39,6 +50,12 @@ impl fmt::Display for PqError {
             PqError::TooSmall => "pq is 0 or 1",
             PqError::Prime => "pq is prime",
             PqError::TooManyFactors => "pq has more than two prime factors",
+            PqError::NotDistinctOddPrimes { p, q } => {
+                return write!(
+                    f,
+                    "pq = {p} * {q} is not the product of two different odd primes"
+                );
+            }
             PqError::BadEncoding => "pq must be 1..=8 significant big-endian bytes",
             PqError::GaveUp => "pq factorization exceeded its work bound",
         })
@@ -542,9 +559,10 @@ fn rho_factor(n: u64) -> Option<u64> {
     (9..16u64).find_map(|c| brent(n, c, 2).filter(|&d| d != 1 && d != n))
 }
 
-/// Splits `pq` into primes `(p, q)` with `p <= q` and `p * q == pq`.
+/// Splits `pq` into primes `(p, q)` with `p < q`, both odd, and `p * q == pq`.
 ///
-/// Errors for 0, 1, primes, products of three or more primes, and (never
+/// Errors for 0, 1, primes, products of three or more primes, squares of a
+/// prime and twice a prime ([`PqError::NotDistinctOddPrimes`]), and (never
 /// observed) inputs that exceed the work bound.
 pub fn factorize(pq: u64) -> Result<(u64, u64), PqError> {
     if pq < 2 {
@@ -564,7 +582,13 @@ pub fn factorize(pq: u64) -> Result<(u64, u64), PqError> {
     if !is_prime_u64(d) || !is_prime_u64(e) {
         return Err(PqError::TooManyFactors);
     }
-    Ok((d.min(e), d.max(e)))
+    let (p, q) = (d.min(e), d.max(e));
+    // auth_key.html, resPQ: "This number is the product of two different odd
+    // prime numbers." Refuse p * p and 2 * q.
+    if p == q || p == 2 {
+        return Err(PqError::NotDistinctOddPrimes { p, q });
+    }
+    Ok((p, q))
 }
 
 /// Parses a big-endian `pq` (as carried in the TL `bytes` field).

@@ -6,6 +6,7 @@
 #[path = "rsa_keys.rs"]
 pub mod keys;
 
+use crate::ct_eq;
 use crate::ige;
 use crate::pem::{self, PemError};
 use crate::prime;
@@ -17,7 +18,6 @@ use num_bigint::BigUint;
 use num_integer::Integer;
 use num_traits::One;
 use rand::{CryptoRng, RngCore};
-use subtle::ConstantTimeEq;
 
 /// Modulus size required by `RSA_PAD` and the private-key operations (2048 bits).
 pub const RSA_LEN: usize = 256;
@@ -571,7 +571,7 @@ pub fn rsa_pad_unpad(kae: &[u8; RSA_LEN]) -> Result<RsaPadPlaintext, RsaError> {
         *dst = *src;
     }
     let want = sha256(&[&temp_key, &data_with_padding]);
-    if !bool::from(want.ct_eq(&aes_encrypted[192..])) {
+    if !ct_eq(&want, &aes_encrypted[192..]) {
         return Err(RsaError::RsaPadHashMismatch);
     }
     Ok(RsaPadPlaintext { data_with_padding })
@@ -591,7 +591,7 @@ pub fn legacy_unpad(m: &[u8; RSA_LEN]) -> Result<Vec<u8>, RsaError> {
         .step_by(4)
         .find_map(|len| {
             let d = rest.get(..len)?;
-            bool::from(sha1(&[d]).ct_eq(hash)).then(|| d.to_vec())
+            ct_eq(&sha1(&[d]), hash).then(|| d.to_vec())
         })
         .ok_or(RsaError::LegacyHashMismatch)
 }

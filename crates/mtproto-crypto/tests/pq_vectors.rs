@@ -43,7 +43,12 @@ fn tdlib_edge_cases() {
     assert_eq!(pq::factorize(1), Err(PqError::TooSmall));
     assert_eq!(pq::factorize(2), Err(PqError::Prime));
     assert_eq!(pq::factorize(3), Err(PqError::Prime));
-    assert_eq!(pq::factorize(4), Ok((2, 2)));
+    // tdlib answers 2 for 4 = 2 * 2; the spec's pq is "the product of two
+    // different odd prime numbers", so we refuse it.
+    assert_eq!(
+        pq::factorize(4),
+        Err(PqError::NotDistinctOddPrimes { p: 2, q: 2 })
+    );
     assert_eq!(pq::factorize(5), Err(PqError::Prime));
     assert_eq!(pq::factorize(21), Ok((3, 7)));
 }
@@ -68,11 +73,6 @@ fn errors_are_bounded() {
     assert_eq!(
         pq::factorize(65537 * 65539 * 65543 * 3),
         Err(PqError::TooManyFactors)
-    );
-    // squares of primes are "two primes"
-    assert_eq!(
-        pq::factorize(4294967291 * 4294967291),
-        Ok((4294967291, 4294967291))
     );
     // encodings
     assert_eq!(pq::pq_from_be_bytes(&[]), Err(PqError::BadEncoding));
@@ -100,14 +100,46 @@ fn tdlib_generated_pairs() {
             x += 1;
         }
     }
+    // tdlib takes all pairs p <= q; p == q is refused here (next test).
     for (i, &a) in ps.iter().enumerate() {
-        for &b in &ps[i..] {
+        for &b in &ps[i + 1..] {
             assert_eq!(pq::factorize(a * b), Ok((a.min(b), a.max(b))));
         }
     }
     for p in (3u64..100).filter(|&x| pq::is_prime_u64(x)) {
-        for q in (p..100).filter(|&x| pq::is_prime_u64(x)) {
+        for q in (p + 1..100).filter(|&x| pq::is_prime_u64(x)) {
             assert_eq!(pq::factorize(p * q), Ok((p, q)));
         }
     }
+}
+
+#[test]
+fn squares_and_doubles_of_primes_are_refused() {
+    // "This number is the product of two different odd prime numbers."
+    let square = |p: u64| (p * p, Err(PqError::NotDistinctOddPrimes { p, q: p }));
+    let double = |q: u64| (2 * q, Err(PqError::NotDistinctOddPrimes { p: 2, q }));
+    let cases = [
+        square(2),
+        square(3),
+        square(97),
+        square(1229739323),
+        square(4294967291),
+        double(3),
+        double(97),
+        double(1402015859),
+        double(4294967291),
+        double(9223372036854775783), // 2 * q just below 2^64
+    ];
+    for (n, want) in cases {
+        assert_eq!(pq::factorize(n), want, "pq = {n}");
+        assert_eq!(
+            pq::factorize_be(&n.to_be_bytes()).map(|_| ()),
+            want.map(|_| ()),
+            "pq = {n} as bytes"
+        );
+    }
+    assert_eq!(
+        PqError::NotDistinctOddPrimes { p: 2, q: 97 }.to_string(),
+        "pq = 2 * 97 is not the product of two different odd primes"
+    );
 }

@@ -437,6 +437,35 @@ fn client_rejects_bad_pq() {
 }
 
 #[test]
+fn client_refuses_pq_that_is_not_two_distinct_odd_primes() {
+    // The grammers pq is 1152574733 * 1583590529; keep one of its primes.
+    let (p, q) = (1_152_574_733u64, 1_583_590_529u64);
+    for (pq, want_p, want_q) in [(p * p, p, p), (2 * q, 2, q), (q * q, q, q), (2 * 3, 2, 3)] {
+        let mut res = grammers_res_pq();
+        res.pq = mtproto_crypto::pq::to_be_bytes_trimmed(pq);
+        let e = res_pq_error(&res.to_bytes(), grammers_config());
+        assert_eq!(
+            e,
+            HandshakeError::new(
+                Step::ResPq,
+                ErrorKind::PqNotDistinctOddPrimes {
+                    p: want_p,
+                    q: want_q
+                }
+            ),
+            "pq = {pq}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "handshake failed at client resPQ: pq = {want_p} * {want_q} is not the \
+                 product of two different odd primes"
+            )
+        );
+    }
+}
+
+#[test]
 fn client_rejects_truncated_garbage_and_wrong_constructor_at_res_pq() {
     let full = h(gv::STEP1_RESPONSE_RESPQ);
     for cut in [0, 3, 4, 20, 36, full.len() - 1] {

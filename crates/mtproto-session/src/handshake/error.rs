@@ -124,6 +124,14 @@ pub enum ErrorKind {
     },
     /// `pq` is not a product of two primes we can factor (or is too large).
     BadPq,
+    /// `pq` is the product of two primes, but not of "two different odd prime
+    /// numbers": `p == q` or `p == 2`. The factors are public values.
+    PqNotDistinctOddPrimes {
+        /// The smaller factor.
+        p: u64,
+        /// The larger factor.
+        q: u64,
+    },
     /// `p`/`q` in `req_DH_params` or in `p_q_inner_data` do not match the `pq`
     /// the server sent (or `p >= q`).
     BadProofOfWork,
@@ -197,6 +205,10 @@ impl fmt::Display for ErrorKind {
                 write!(f, "unknown RSA fingerprint {:016x}", *fingerprint as u64)
             }
             Self::BadPq => f.write_str("pq is not a product of two primes that can be factored"),
+            Self::PqNotDistinctOddPrimes { p, q } => write!(
+                f,
+                "pq = {p} * {q} is not the product of two different odd primes"
+            ),
             Self::BadProofOfWork => f.write_str("p and q do not match pq"),
             Self::InnerDataTooLong { len } => {
                 write!(f, "p_q_inner_data is {len} bytes, more than 144")

@@ -7,7 +7,7 @@ use rand::{CryptoRng, RngCore};
 use mtproto_crypto::dh::{self as cdh, DhSecret, TELEGRAM_DH_PRIME};
 use mtproto_crypto::pq;
 use mtproto_crypto::rsa::{self, RsaPrivateKey};
-use mtproto_crypto::{AesKeyIv, AuthKey};
+use mtproto_crypto::{ct_eq, AesKeyIv, AuthKey};
 use mtproto_tl::mtproto::{enums, functions, types};
 use mtproto_tl::{Identifiable, Serialize};
 
@@ -239,10 +239,10 @@ impl AwaitingReqDhParams {
     }
 
     fn check_nonces(&self, nonce: &[u8; 16], server_nonce: &[u8; 16]) -> Result<(), ErrorKind> {
-        if nonce != &self.nonce {
+        if !ct_eq(nonce, &self.nonce) {
             return Err(ErrorKind::NonceMismatch);
         }
-        if server_nonce != &self.server_nonce {
+        if !ct_eq(server_nonce, &self.server_nonce) {
             return Err(ErrorKind::ServerNonceMismatch);
         }
         Ok(())
@@ -475,24 +475,28 @@ impl AwaitingSetClientDhParams {
     ) -> Result<SetClientDhAnswer, HandshakeError> {
         let e = err(Step::ServerSetClientDhParams);
         let req: functions::SetClientDhParams = wire::decode(body).map_err(&e)?;
-        if req.nonce != self.nonce {
+        if !ct_eq(&req.nonce, &self.nonce) {
             return Err(e(ErrorKind::NonceMismatch));
         }
-        if req.server_nonce != self.server_nonce {
+        if !ct_eq(&req.server_nonce, &self.server_nonce) {
             return Err(e(ErrorKind::ServerNonceMismatch));
         }
         // "data_with_hash := SHA1(data) + data + (0-15 random bytes)"
         let enums::ClientDhInnerData::ClientDhInnerData(data) =
             dh::open_with_hash(&req.encrypted_data, &self.tmp).map_err(&e)?;
-        if data.nonce != self.nonce {
+        if !ct_eq(&data.nonce, &self.nonce) {
             return Err(e(ErrorKind::NonceMismatch));
         }
-        if data.server_nonce != self.server_nonce {
+        if !ct_eq(&data.server_nonce, &self.server_nonce) {
             return Err(e(ErrorKind::ServerNonceMismatch));
         }
         // "The retry_id field is equal to zero at the time of the first attempt;
         // otherwise, it is equal to auth_key_aux_hash from the previous failed attempt"
-        if data.retry_id != self.expected_retry_id {
+        // (auth_key_aux_hash is secret-derived: compared in constant time)
+        if !ct_eq(
+            &data.retry_id.to_le_bytes(),
+            &self.expected_retry_id.to_le_bytes(),
+        ) {
             return Err(e(ErrorKind::BadRetryId));
         }
         // "both sides are to check that g, g_a and g_b are greater than 1 and
