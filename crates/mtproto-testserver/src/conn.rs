@@ -101,6 +101,11 @@ async fn conn_loop(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<String, String> {
     let limits = &inner.limits;
+    // A hostile server sending huge frames must be able to hold one.
+    let output_max = match inner.faults.violate {
+        Some(rule) => limits.output_max.max(2 * rule.max_frame_len()),
+        None => limits.output_max,
+    };
     let accepted = Instant::now();
     let (rd, mut wr) = stream.into_split();
     let keys: Arc<dyn KeyStore> = inner.clone();
@@ -241,9 +246,9 @@ async fn conn_loop(
                 return end;
             }
         }
-        if pending > limits.output_max {
+        if pending > output_max {
             inner.stats.output_stalls.fetch_add(1, Ordering::Relaxed);
-            return Err(format!("output over {} bytes not taken", limits.output_max));
+            return Err(format!("output over {output_max} bytes not taken"));
         }
         // Backpressure: a peer that does not take its output is not read.
         if pending > limits.output_pause {
