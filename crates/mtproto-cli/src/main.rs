@@ -68,14 +68,22 @@ enum Command {
     /// Run the test server standalone on loopback.
     Serve {
         /// Port (0 picks a free one).
-        #[arg(long, value_name = "N")]
-        port: u16,
+        #[arg(long, value_name = "N", required_unless_present = "list_violations")]
+        port: Option<u16>,
         /// RSA private key (PKCS#1 PEM); default: the fixed test key.
         #[arg(long, value_name = "PEM")]
         rsa_key: Option<PathBuf>,
         /// Log as JSON lines.
         #[arg(long)]
         json: bool,
+        /// A hostile server: break RULE on every occurrence, to check that a
+        /// client refuses it (see --list-violations).
+        #[arg(long, value_name = "RULE")]
+        violate: Option<String>,
+        /// Print the rules --violate can break (name, what the server does,
+        /// what the client must refuse) and exit.
+        #[arg(long)]
+        list_violations: bool,
     },
     /// Check or show TL schemas.
     #[command(subcommand)]
@@ -293,10 +301,17 @@ fn run(cli: Cli) -> CliResult {
         Command::Decode(args) => decode(args),
         Command::Connect(args) => net::connect(args),
         Command::Serve {
+            list_violations: true,
+            json,
+            ..
+        } => net::list_violations(json),
+        Command::Serve {
             port,
             rsa_key,
             json,
-        } => net::serve(port, rsa_key, json),
+            violate,
+            ..
+        } => net::serve(port.unwrap_or(0), rsa_key, json, violate.as_deref()),
         Command::Schema(cmd) => schema_cmd::run(cmd),
     }
 }

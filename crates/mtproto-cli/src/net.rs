@@ -8,7 +8,7 @@ use clap::Subcommand;
 use mtproto_client::methods::{set_typing, MethodError};
 use mtproto_client::{Client, ClientConfig, SessionData};
 use mtproto_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
-use mtproto_testserver::{ServerEvent, TestServer, TestServerConfig};
+use mtproto_testserver::{Rule, ServerEvent, TestServer, TestServerConfig};
 use mtproto_tl::api::{enums, types};
 use mtproto_tl_dyn::json_string;
 use mtproto_transport::TransportKind;
@@ -340,9 +340,32 @@ pub(crate) fn connect(args: ConnectArgs) -> CliResult {
     })
 }
 
+/// Prints the rules `serve --violate` can break.
+pub(crate) fn list_violations(json: bool) -> CliResult {
+    for rule in Rule::ALL {
+        if json {
+            let (mut n, mut d, mut c) = (String::new(), String::new(), String::new());
+            json_string(&mut n, rule.name());
+            json_string(&mut d, rule.description());
+            json_string(&mut c, rule.client_check());
+            outln!("{{\"rule\": {n}, \"description\": {d}, \"client_check\": {c}}}")?;
+        } else {
+            outln!("{:<18} {}", rule.name(), rule.description())?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs `mtproto serve` until interrupted.
-pub(crate) fn serve(port: u16, rsa_key: Option<PathBuf>, json: bool) -> CliResult {
+pub(crate) fn serve(
+    port: u16,
+    rsa_key: Option<PathBuf>,
+    json: bool,
+    violate: Option<&str>,
+) -> CliResult {
     let mut cfg = TestServerConfig::with_test_key();
+    let violate: Option<Rule> = violate.map(str::parse).transpose().map_err(usage)?;
+    cfg.faults.violate = violate;
     if let Some(p) = rsa_key {
         let pem = std::fs::read_to_string(&p)
             .map_err(|e| failed(format!("cannot read {}: {e}", p.display())))?;
@@ -370,6 +393,15 @@ pub(crate) fn serve(port: u16, rsa_key: Option<PathBuf>, json: bool) -> CliResul
             outln!("listening on {} (port {})", server.addr(), server.addr().port())
                 .and_then(|()| outln!("RSA key fingerprint {fp:016x}"))
         };
+        if let (Some(rule), Ok(())) = (violate, &result) {
+            result = if json {
+                let mut n = String::new();
+                json_string(&mut n, rule.name());
+                outln!("{{\"event\": \"violating\", \"rule\": {n}}}")
+            } else {
+                outln!("hostile: breaking {} ({})", rule.name(), rule.description())
+            };
+        }
         // Until interrupted, or until whoever reads the log closes it.
         while result.is_ok() {
             tokio::select! {

@@ -265,9 +265,15 @@ fn demo_prints_true_and_peer_id_invalid() {
 
 /// Starts `mtproto serve --port 0 --json` and returns it with its port.
 fn serve() -> (std::process::Child, u16) {
+    serve_with(&[])
+}
+
+/// `mtproto serve --port 0 --json` plus `extra`; the port it listens on.
+fn serve_with(extra: &[&str]) -> (std::process::Child, u16) {
     use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_mtproto"))
         .args(["serve", "--port", "0", "--json"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -644,4 +650,72 @@ fn closed_stderr_keeps_the_exit_code() {
     let o = with_closed_output(&["decode", "--json", "--reencode", SET_TYPING], true);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).starts_with("{\"_\": \"messages.setTyping\", "));
+}
+
+#[test]
+fn connect_against_a_hostile_server_fails_fast_naming_the_check() {
+    // A server that breaks msg_key on every packet: the client closes and
+    // reconnects, and after the same check failed on 3 connections in a row
+    // `connect` exits 1 within 2 s naming it (not "timed out" after 10 s).
+    let dir = std::env::temp_dir().join(format!("mtproto-cli-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    for (rule, check) in [
+        ("msg-key", "msg_key mismatch"),
+        ("msg-id-window", "msg_id outside the time window"),
+    ] {
+        let (mut server, port) = serve_with(&["--violate", rule]);
+        let addr = format!("127.0.0.1:{port}");
+        let started = std::time::Instant::now();
+        let o = mtproto(&[
+            "connect",
+            "--addr",
+            &addr,
+            "--rsa-key",
+            pem.to_str().unwrap(),
+            "--timeout",
+            "10",
+            "set-typing",
+            "--peer",
+            "self",
+            "--action",
+            "typing",
+        ]);
+        let took = started.elapsed();
+        let _ = server.kill();
+        let _ = server.wait();
+        assert_fails(&o, 1, check);
+        assert!(
+            took < std::time::Duration::from_secs(2),
+            "{rule}: {took:?}: {}",
+            stderr(&o)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn serve_lists_and_checks_violations() {
+    let o = mtproto(&["serve", "--list-violations"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let names: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap().to_owned())
+        .collect();
+    let want: Vec<&str> = mtproto_testserver::Rule::ALL
+        .iter()
+        .map(|r| r.name())
+        .collect();
+    assert_eq!(names, want);
+    assert!(names.contains(&"gzip-bomb".to_owned()) && names.contains(&"msg-key".to_owned()));
+    let o = mtproto(&["serve", "--list-violations", "--json"]);
+    assert!(stdout(&o)
+        .lines()
+        .any(|l| l == r#"{"rule": "msg-key", "description": "every packet's msg_key has a flipped bit", "client_check": "msg_key mismatch"}"#));
+    assert_fails(
+        &mtproto(&["serve", "--port", "0", "--violate", "nope"]),
+        2,
+        "unknown rule",
+    );
 }
