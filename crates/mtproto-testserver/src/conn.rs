@@ -66,9 +66,21 @@ fn clock() -> Now {
 /// Runs `conn.handle_bytes` on the blocking pool: a handshake's RSA and DH
 /// or a large `gzip_packed` take milliseconds to seconds, and must not stall
 /// the runtime's other tasks (a current-thread runtime has only one thread).
-async fn handle_bytes(mut conn: Connection, data: Vec<u8>) -> Result<Connection, String> {
+/// At most [`Limits::max_parallel_processing`](crate::Limits) connections
+/// do so at once (`permits`).
+async fn handle_bytes(
+    mut conn: Connection,
+    data: Vec<u8>,
+    permits: &Arc<tokio::sync::Semaphore>,
+) -> Result<Connection, String> {
+    let permit = permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| format!("processing: {e}"))?;
     tokio::task::spawn_blocking(move || {
         conn.handle_bytes(clock(), &data);
+        drop(permit);
         conn
     })
     .await
@@ -311,7 +323,7 @@ async fn conn_loop(
                     Ok(0) => return Ok("closed by the client".into()),
                     Ok(n) => {
                         data.truncate(n);
-                        conn = handle_bytes(conn, data).await?;
+                        conn = handle_bytes(conn, data, &inner.processing).await?;
                         let now = Instant::now();
                         let frames = conn.frames_received();
                         if frames != t.frames {

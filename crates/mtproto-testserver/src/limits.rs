@@ -66,6 +66,13 @@ pub struct Limits {
     /// connection (default 256). At the limit the connection is no longer
     /// read; answers beyond it go out without the delay.
     pub max_delayed_answers: usize,
+    /// How many connections may process received bytes at once, server-wide
+    /// (default 2). That is where the heavy work happens (inflating
+    /// `gzip_packed` up to the 16 MiB amplification bound, RSA and DH), so
+    /// this bounds the memory and CPU it takes however many connections
+    /// send bombs at once; the others wait their turn (on the blocking pool,
+    /// never stalling the runtime).
+    pub max_parallel_processing: usize,
 }
 
 impl Default for Limits {
@@ -86,6 +93,7 @@ impl Default for Limits {
             output_max: 8 << 20,
             output_stall_timeout: Duration::from_secs(30),
             max_delayed_answers: 256,
+            max_parallel_processing: 2,
         }
     }
 }

@@ -272,6 +272,9 @@ pub(crate) struct Inner {
     pub(crate) inbound: Arc<AtomicUsize>,
     /// New handshakes per second.
     handshake_bucket: Mutex<TokenBucket>,
+    /// Connections processing received bytes right now
+    /// ([`Limits::max_parallel_processing`]).
+    pub(crate) processing: Arc<tokio::sync::Semaphore>,
     pub(crate) stats: Counters,
 }
 
@@ -321,6 +324,9 @@ impl Inner {
             handshake_bucket: Mutex::new(TokenBucket::new(
                 limits.handshakes_per_sec,
                 limits.handshake_burst,
+            )),
+            processing: Arc::new(tokio::sync::Semaphore::new(
+                limits.max_parallel_processing.max(1),
             )),
             limits,
             store: Mutex::new(Keys::default()),

@@ -841,3 +841,153 @@ async fn heavy_handshakes_do_not_stall_other_connections() {
     )
     .await;
 }
+
+// ------------------------------------------- amplification and replays
+
+/// `gzip_packed#3072cfa1 packed_data:bytes` around `data`.
+fn gzip_packed(data: &[u8]) -> Vec<u8> {
+    let mut out = mtproto_tl::GZIP_PACKED_ID.to_le_bytes().to_vec();
+    mtproto_tl::write_tl_bytes(&mtproto_tl::deflate(data), &mut out);
+    out
+}
+
+/// The bomb: a client packet holding a container of 1,024 messages,
+/// each `gzip_packed(gzip_packed(16 MiB of zeros))`, sealed under `key`, as
+/// an intermediate frame (about 200 KB: 16 GiB if inflated).
+fn bomb_packet(key: &AuthKey, session_id: i64, inner: &[u8]) -> Vec<u8> {
+    use mtproto_session::wire::{seal_message, ContainerWriter, MessageHeader};
+    let now = wall_now();
+    let base = mtproto_session::msg_id::raw_msg_id(now.wall, 0) & !3;
+    let mut body = Vec::new();
+    let mut w = ContainerWriter::new(&mut body);
+    for i in 0..1024i64 {
+        w.push(base + 4 * (i + 1), 1, inner).unwrap();
+    }
+    w.finish();
+    let header = MessageHeader {
+        salt: SALT,
+        session_id,
+        msg_id: base + 4 * 1025,
+        seqno: 2,
+    };
+    let mut out = Vec::new();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    seal_message(
+        key,
+        mtproto_crypto::packet::Direction::ClientToServer,
+        &header,
+        &body,
+        &mut out,
+        &mut rng,
+    )
+    .unwrap();
+    intermediate(&out)
+}
+
+/// Eight connections each send the 1,024-message gzip bomb container (about
+/// 200 KB on the wire, 16 GiB inflated) four times: the server refuses every
+/// packet on the amplification bound, executes nothing from them, its memory
+/// stays bounded, and an honest client is served within a second meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_bomb_containers() {
+    let _serial = SERIAL.lock().await;
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let mut cfg = config();
+    cfg.events = Some(tx);
+    let server = Arc::new(TestServer::start(cfg).await.unwrap());
+    let session = known_key(&server, 11);
+    honest_call(&server, &session).await;
+    let inner = gzip_packed(&gzip_packed(&vec![0u8; 16 << 20]));
+    let packet = bomb_packet(&session.auth_key, 0x0b0b, &inner);
+    eprintln!(
+        "gzip_bomb_containers: {} bytes on the wire per packet",
+        packet.len()
+    );
+    assert!(packet.len() < 300 * 1024);
+    let sampler = Sampler::start(|| 0);
+    let stop = Arc::new(AtomicBool::new(false));
+    let honest = honest_loop(server.clone(), session.clone(), stop.clone());
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (addr, packet) = (server.addr(), packet.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(&[0xee; 4]).await.unwrap();
+            for _ in 0..4 {
+                s.write_all(&packet).await.unwrap();
+            }
+            // Whatever comes back (nothing is expected), until closed or idle.
+            let _ = closed_within(&mut s, Duration::from_secs(2)).await;
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let took = started.elapsed();
+    stop_honest(&stop, honest, "gzip_bomb_containers").await;
+    sampler.finish("gzip_bomb_containers").await;
+    eprintln!("gzip_bomb_containers: 32 bomb packets in {took:?}");
+    // Only the honest client's calls were executed: nothing of the bombs.
+    let mut names = Vec::new();
+    while let Ok(ev) = events.try_recv() {
+        if let mtproto_testserver::ServerEvent::Request { name, .. } = ev {
+            names.push(name);
+        }
+    }
+    assert!(!names.is_empty());
+    assert!(
+        names.iter().all(|n| n == "help.getConfig"),
+        "executed from a bomb: {names:?}"
+    );
+}
+
+/// A client packet captured on one connection and written again on a second
+/// one (under the same key, within the time window) is not executed again:
+/// the replay window belongs to the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_on_a_second_connection() {
+    let _serial = SERIAL.lock().await;
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let mut cfg = config();
+    cfg.events = Some(tx);
+    let server = Arc::new(TestServer::start(cfg).await.unwrap());
+    let session = known_key(&server, 12);
+    let sampler = Sampler::start(|| 0);
+    let stop = Arc::new(AtomicBool::new(false));
+    let honest = honest_loop(server.clone(), session.clone(), stop.clone());
+
+    let stream = TcpStream::connect(server.addr()).await.unwrap();
+    let mut raw = Raw::resume(stream, &session, SALT, 21).await;
+    // A call the honest client never makes, to count its executions.
+    let typing = mtproto_tl::api::functions::messages::SetTyping {
+        peer: mtproto_tl::api::enums::InputPeer::InputPeerSelf,
+        top_msg_id: None,
+        action: mtproto_tl::api::enums::SendMessageAction::SendMessageTypingAction,
+    }
+    .to_bytes();
+    let id = raw.conn.enqueue(wall_now(), typing, None).unwrap();
+    // Capture exactly what the client writes (transport tag included).
+    let mut captured = Vec::new();
+    raw.conn.poll_transmit(wall_now(), &mut captured);
+    raw.stream.write_all(&captured).await.unwrap();
+    assert!(
+        raw.until(Duration::from_secs(5), |ev| response_body(ev, id).is_some())
+            .await
+    );
+    // The same bytes on a second connection, and on a third.
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(server.addr()).await.unwrap();
+        s.write_all(&captured).await.unwrap();
+        let _ = closed_within(&mut s, Duration::from_millis(500)).await;
+    }
+    stop_honest(&stop, honest, "replay_on_a_second_connection").await;
+    sampler.finish("replay_on_a_second_connection").await;
+    let mut typing = 0;
+    while let Ok(ev) = events.try_recv() {
+        if let mtproto_testserver::ServerEvent::Request { name, .. } = ev {
+            typing += usize::from(name == "messages.setTyping");
+        }
+    }
+    assert_eq!(typing, 1, "the replayed request was executed again");
+}

@@ -79,8 +79,8 @@ pub mod api {
 
 pub use error::{DecodeError, DecodeErrorKind, Result};
 pub use primitives::{
-    deflate, write_tl_bytes, Bare, RawObject, RawVec, BOOL_FALSE_ID, BOOL_TRUE_ID, GZIP_PACKED_ID,
-    MAX_TL_BYTES, VECTOR_ID,
+    deflate, inflate, write_tl_bytes, Bare, RawObject, RawVec, BOOL_FALSE_ID, BOOL_TRUE_ID,
+    GZIP_PACKED_ID, MAX_TL_BYTES, VECTOR_ID,
 };
 pub use reader::{Limits, Reader};
 

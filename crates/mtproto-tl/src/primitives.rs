@@ -318,17 +318,37 @@ impl crate::RemoteCall for RawObject {
 }
 
 /// Inflates a gzip stream, refusing to produce more than `limit` bytes.
-pub(crate) fn inflate(
-    packed: &[u8],
-    limit: usize,
-) -> core::result::Result<Vec<u8>, DecodeErrorKind> {
-    let mut out = Vec::with_capacity(packed.len().saturating_mul(4).min(limit));
-    let decoder = flate2::read::GzDecoder::new(packed);
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    decoder
-        .take(cap)
-        .read_to_end(&mut out)
-        .map_err(|_| DecodeErrorKind::Gzip)?;
+///
+/// The output buffer never holds more than `limit + 1` bytes of room (it
+/// grows by doubling, capped there, not past it as `read_to_end` would): a
+/// payload that inflates to just over the limit costs the limit, not twice
+/// it.
+pub fn inflate(packed: &[u8], limit: usize) -> core::result::Result<Vec<u8>, DecodeErrorKind> {
+    let cap = limit.saturating_add(1);
+    let mut decoder = flate2::read::GzDecoder::new(packed);
+    let mut out: Vec<u8> = Vec::new();
+    let mut filled = 0usize;
+    loop {
+        if filled == out.len() {
+            if out.len() >= cap {
+                break;
+            }
+            let grow = out
+                .len()
+                .max(packed.len().saturating_mul(4))
+                .max(4096)
+                .min(cap - out.len());
+            out.reserve_exact(grow);
+            out.resize(out.len() + grow, 0);
+        }
+        match decoder.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(DecodeErrorKind::Gzip),
+        }
+    }
+    out.truncate(filled);
     if out.len() > limit {
         return Err(DecodeErrorKind::GzipTooLarge { limit });
     }
