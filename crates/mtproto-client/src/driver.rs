@@ -98,9 +98,10 @@ pub(crate) struct Driver {
     accepted_base: u64,
     /// The key has carried valid server packets.
     key_proven: bool,
-    /// A `-404` came for a proven key; one more right after connecting
-    /// drops the key.
-    suspect_404: bool,
+    /// A `-404` came for a proven key when the session had accepted this
+    /// many packets; one more right after connecting, before any valid
+    /// packet, drops the key. Cleared by a valid packet after it.
+    suspect_404: Option<u64>,
 }
 
 impl Driver {
@@ -125,7 +126,7 @@ impl Driver {
             fault: None,
             accepted_base: 0,
             key_proven: false,
-            suspect_404: false,
+            suspect_404: None,
         };
         d.install(up);
         d
@@ -154,7 +155,7 @@ impl Driver {
         if let Some(k) = up.new_key {
             self.keys = k;
             self.key_proven = false;
-            self.suspect_404 = false;
+            self.suspect_404 = None;
             // A session made by this connection's handshake gets the wrapper
             // before it sends anything.
             if let Some(s) = live.conn.client_session_mut() {
@@ -319,15 +320,18 @@ impl Driver {
     /// dropped on one: only when `-404` comes again on a fresh connection
     /// right after connecting (before any valid packet) is a new key made.
     fn on_auth_key_not_found(&mut self) {
-        let fresh = match &self.live {
-            Some(l) => Self::accepted(l.conn.client_session()) == self.accepted_base,
-            None => true,
+        let now_accepted = match &self.live {
+            Some(l) => Self::accepted(l.conn.client_session()),
+            None => self.accepted_base,
         };
-        if !self.key_proven || (self.suspect_404 && fresh) {
+        let fresh = now_accepted == self.accepted_base;
+        // Proven: on an earlier connection, or on this one.
+        let proven = self.key_proven || !fresh;
+        if !proven || (self.suspect_404.is_some() && fresh) {
             self.need_new_key = true;
-            self.suspect_404 = false;
+            self.suspect_404 = None;
         } else {
-            self.suspect_404 = true;
+            self.suspect_404 = Some(now_accepted);
         }
     }
 
@@ -372,11 +376,15 @@ impl Driver {
             pending.push(e);
         }
         self.parked = conn.into_session(net::now());
-        let accepted = Self::accepted(self.parked.as_ref()) > self.accepted_base;
+        let total = Self::accepted(self.parked.as_ref());
+        let accepted = total > self.accepted_base;
         if accepted {
             self.key_proven = true;
-            self.suspect_404 = false;
             self.fault = None;
+        }
+        // A valid packet after the suspect -404: the key is fine.
+        if self.suspect_404.is_some_and(|at| total > at) {
+            self.suspect_404 = None;
         }
         if let Some(s) = &self.parked {
             self.keys.salt = s.salt();
