@@ -344,3 +344,47 @@ fn a_session_round_trip_past_2038() {
     p.assert_answered_once(b, &req(2));
     assert_eq!(p.client.stats().packets_rejected, 0);
 }
+
+#[test]
+fn container_rules_are_integrity_checks() {
+    let mut p = Pair::new(47);
+    let id = p.enqueue(req(1));
+    p.run();
+    p.assert_answered_once(id, &req(1));
+    let session = p.client.session_id();
+    let ping = functions::Ping { ping_id: 1 }.to_bytes();
+    // "A container may not carry other simple containers."
+    let a = p.server.next_msg_id(p.now, false);
+    let b = p.server.next_msg_id(p.now, false);
+    let top = p.server.next_msg_id(p.now, false);
+    let nested = container(&[(b, 0, container(&[(a, 0, ping.clone())]))]);
+    let pkt = p.server.craft_packet(session, top, 0, &nested).unwrap();
+    let err = p.client.handle_incoming(p.client_now(), &pkt).unwrap_err();
+    assert!(
+        matches!(err, IncomingError::Container { msg_id, .. } if msg_id == b),
+        "{err:?}"
+    );
+    assert_eq!(err.check().name(), "container rules broken");
+    // "All messages in a container must have msg_id lower than that of the
+    // container itself."
+    let low = p.server.next_msg_id(p.now, false);
+    let high = p.server.next_msg_id(p.now, false);
+    let pkt = p
+        .server
+        .craft_packet(session, low, 0, &container(&[(high, 0, ping.clone())]))
+        .unwrap();
+    let err = p.client.handle_incoming(p.client_now(), &pkt).unwrap_err();
+    assert!(
+        matches!(err, IncomingError::Container { msg_id, .. } if msg_id == high),
+        "{err:?}"
+    );
+    // Two messages with one msg_id.
+    let dup = p.server.next_msg_id(p.now, false);
+    let top = p.server.next_msg_id(p.now, false);
+    let body = container(&[(dup, 0, ping.clone()), (dup, 0, ping)]);
+    let pkt = p.server.craft_packet(session, top, 0, &body).unwrap();
+    let err = p.client.handle_incoming(p.client_now(), &pkt).unwrap_err();
+    assert_eq!(err.check(), Check::Container);
+    assert!(p.client.poll_event().is_none());
+    assert_eq!(p.client.stats().packets_rejected, 3);
+}
