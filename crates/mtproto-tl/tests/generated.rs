@@ -367,3 +367,35 @@ fn decode_into_replaces_any_previous_value() {
     enums::SendMessageAction::deserialize_into(&mut r, &mut action).unwrap();
     assert_eq!(action, values[1].action);
 }
+
+#[test]
+fn bare_vector_counts_are_checked_against_the_bytes_left() {
+    use mtproto_tl::mtproto::types::{FutureSalt, FutureSalts};
+    use mtproto_tl::{BareDeserialize, DecodeErrorKind, Reader};
+    // future_salts#ae500895 req_msg_id:long now:int salts:vector<future_salt>,
+    // future_salt = valid_since:int valid_until:int salt:long: 16 bytes each
+    // when bare.
+    assert_eq!(<FutureSalt as BareDeserialize>::MIN_BARE_LEN, 16);
+    let mut body = Vec::new();
+    body.extend_from_slice(&7i64.to_le_bytes());
+    body.extend_from_slice(&1i32.to_le_bytes());
+    // A count of 100,000 salts with room for 3: refused before allocating.
+    body.extend_from_slice(&100_000i32.to_le_bytes());
+    body.extend_from_slice(&[0u8; 48]);
+    let mut r = Reader::new(&body);
+    let e = FutureSalts::deserialize_bare(&mut r).unwrap_err();
+    assert_eq!(e.kind, DecodeErrorKind::VectorTooLong { count: 100_000 });
+    // Exactly 3 decode.
+    let n = body.len();
+    body[12..16].copy_from_slice(&3i32.to_le_bytes());
+    let mut r = Reader::new(&body[..n]);
+    let f = FutureSalts::deserialize_bare(&mut r).unwrap();
+    assert_eq!(f.salts.0.len(), 3);
+    // Four claimed, three there: too long by one element's worth.
+    body[12..16].copy_from_slice(&4i32.to_le_bytes());
+    let mut r = Reader::new(&body);
+    assert_eq!(
+        FutureSalts::deserialize_bare(&mut r).unwrap_err().kind,
+        DecodeErrorKind::VectorTooLong { count: 4 }
+    );
+}
