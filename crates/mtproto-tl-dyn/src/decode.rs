@@ -1,7 +1,5 @@
 //! Schema-driven decoding.
 
-use std::io::Read;
-
 use mtproto_tl::{DecodeErrorKind, Reader, BOOL_FALSE_ID, BOOL_TRUE_ID, GZIP_PACKED_ID, VECTOR_ID};
 
 use crate::schema::{Def, DynSchema, ParamKind, TypeRef};
@@ -51,23 +49,6 @@ pub(crate) fn is_bare_ctor(ty: &TypeRef) -> bool {
 
 fn map_sub(e: DynError, base: usize) -> DynError {
     DynError::new(e.kind, base.saturating_add(e.offset))
-}
-
-/// Inflates a gzip stream, refusing to produce more than `limit` bytes.
-pub(crate) fn inflate(
-    packed: &[u8],
-    limit: usize,
-) -> core::result::Result<Vec<u8>, DecodeErrorKind> {
-    let mut out = Vec::with_capacity(packed.len().saturating_mul(4).min(limit));
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    flate2::read::GzDecoder::new(packed)
-        .take(cap)
-        .read_to_end(&mut out)
-        .map_err(|_| DecodeErrorKind::Gzip)?;
-    if out.len() > limit {
-        return Err(DecodeErrorKind::GzipTooLarge { limit });
-    }
-    Ok(out)
 }
 
 /// Reads a TL `bytes`/`string`, rejecting encodings that re-encoding could
@@ -206,7 +187,7 @@ impl<'s> Decoder<'s> {
         let limits = r.limits();
         // The amplification bound: this payload, and everything inflated
         // before it in the same input, within `max_inflated_total`.
-        let inflated = inflate(packed, r.inflate_allowance())
+        let inflated = mtproto_tl::inflate_limited(packed, r.inflate_allowance())
             .map_err(|k| DynError::new(DynErrorKind::Tl(k), start))?;
         r.add_inflated(inflated.len());
         let mut inner = Reader::with_limits(&inflated, limits);

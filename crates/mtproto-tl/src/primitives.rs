@@ -318,21 +318,44 @@ impl crate::RemoteCall for RawObject {
 }
 
 /// Inflates a gzip stream, refusing to produce more than `limit` bytes.
-pub(crate) fn inflate(
+///
+/// The output buffer never holds more than `limit` bytes of capacity
+/// (`read_to_end` doubles past the cap when a stream runs up to it: a
+/// 16 MiB limit held 32 MiB). It starts at `limit / 2^k` (rounded up), about
+/// four times the packed size, and doubles, so its last growth is from
+/// about `limit / 2` to `limit`, never a full copy for a few more bytes.
+pub fn inflate_limited(
     packed: &[u8],
     limit: usize,
 ) -> core::result::Result<Vec<u8>, DecodeErrorKind> {
-    let mut out = Vec::with_capacity(packed.len().saturating_mul(4).min(limit));
-    let decoder = flate2::read::GzDecoder::new(packed);
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    decoder
-        .take(cap)
-        .read_to_end(&mut out)
-        .map_err(|_| DecodeErrorKind::Gzip)?;
-    if out.len() > limit {
-        return Err(DecodeErrorKind::GzipTooLarge { limit });
+    let want = packed.len().saturating_mul(4).max(64);
+    let mut cap = limit;
+    while cap > want {
+        cap = cap.div_ceil(2);
     }
-    Ok(out)
+    let mut out = Vec::with_capacity(cap);
+    let mut decoder = flate2::read::GzDecoder::new(packed);
+    let mut chunk = [0u8; 8 << 10];
+    loop {
+        let n = match decoder.read(&mut chunk) {
+            Ok(0) => return Ok(out),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err(DecodeErrorKind::Gzip),
+        };
+        if n > limit - out.len() {
+            return Err(DecodeErrorKind::GzipTooLarge { limit });
+        }
+        if out.capacity() - out.len() < n {
+            let grown = out
+                .capacity()
+                .saturating_mul(2)
+                .max(out.len() + n)
+                .min(limit);
+            out.reserve_exact(grown - out.len());
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
 }
 
 /// Compresses `data` as a gzip stream (for building `gzip_packed`).
