@@ -27,7 +27,7 @@ fn hex_values(json: &str, key: &str) -> Vec<Vec<u8>> {
             let rest = &json[i + pat.len()..];
             let end = rest.find('"')?;
             let v = &rest[..end];
-            (v.len() % 2 == 0 && v.bytes().all(|b| b.is_ascii_hexdigit())).then(|| h(v))
+            (v.len().is_multiple_of(2) && v.bytes().all(|b| b.is_ascii_hexdigit())).then(|| h(v))
         })
         .collect()
 }

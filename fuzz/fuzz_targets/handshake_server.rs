@@ -1,4 +1,8 @@
 #![no_main]
-//! Fuzz target `handshake_server`; the logic is in `mtproto_fuzz::targets::handshake_server`.
+//! Fuzz target `handshake_server`; the logic is in `mtproto_fuzz::targets::handshake_server`, run under
+//! the amplification accounting (`mtproto_fuzz::targets::alloc_bound`).
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| mtproto_fuzz::targets::handshake_server(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mtproto_fuzz::targets::run_checked(
+    "handshake_server",
+    data
+));

@@ -1,4 +1,8 @@
 #![no_main]
-//! Fuzz target `transport_padded`; the logic is in `mtproto_fuzz::targets::transport_padded`.
+//! Fuzz target `transport_padded`; the logic is in `mtproto_fuzz::targets::transport_padded`, run under
+//! the amplification accounting (`mtproto_fuzz::targets::alloc_bound`).
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| mtproto_fuzz::targets::transport_padded(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mtproto_fuzz::targets::run_checked(
+    "transport_padded",
+    data
+));

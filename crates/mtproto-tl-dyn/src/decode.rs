@@ -51,8 +51,6 @@ fn map_sub(e: DynError, base: usize) -> DynError {
     DynError::new(e.kind, base.saturating_add(e.offset))
 }
 
-pub(crate) use mtproto_tl::inflate;
-
 /// Reads a TL `bytes`/`string`, rejecting encodings that re-encoding could
 /// not reproduce.
 ///
@@ -189,7 +187,7 @@ impl<'s> Decoder<'s> {
         let limits = r.limits();
         // The amplification bound: this payload, and everything inflated
         // before it in the same input, within `max_inflated_total`.
-        let inflated = inflate(packed, r.inflate_allowance())
+        let inflated = mtproto_tl::inflate_limited(packed, r.inflate_allowance())
             .map_err(|k| DynError::new(DynErrorKind::Tl(k), start))?;
         r.add_inflated(inflated.len());
         let mut inner = Reader::with_limits(&inflated, limits);

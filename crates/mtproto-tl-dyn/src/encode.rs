@@ -2,7 +2,7 @@
 
 use mtproto_tl::{write_tl_bytes, BOOL_FALSE_ID, BOOL_TRUE_ID, GZIP_PACKED_ID, VECTOR_ID};
 
-use crate::decode::{inflate, is_bare_ctor, Ctx};
+use crate::decode::{is_bare_ctor, Ctx};
 use crate::schema::{Def, DynSchema, ParamKind, TypeRef};
 use crate::value::{EncodeError, Value};
 
@@ -48,8 +48,8 @@ impl Encoder<'_> {
         let mut inner = Vec::new();
         encode_inner(&mut inner)?;
         out.extend_from_slice(&GZIP_PACKED_ID.to_le_bytes());
-        let same =
-            inflate(packed, mtproto_tl::Limits::DEFAULT.max_gzip_size).is_ok_and(|v| v == inner);
+        let same = mtproto_tl::inflate_limited(packed, mtproto_tl::Limits::DEFAULT.max_gzip_size)
+            .is_ok_and(|v| v == inner);
         if same {
             put_bytes(out, packed)
         } else {

@@ -79,7 +79,7 @@ pub mod api {
 
 pub use error::{DecodeError, DecodeErrorKind, Result};
 pub use primitives::{
-    deflate, inflate, write_tl_bytes, Bare, RawObject, RawVec, BOOL_FALSE_ID, BOOL_TRUE_ID,
+    deflate, inflate_limited, write_tl_bytes, Bare, RawObject, RawVec, BOOL_FALSE_ID, BOOL_TRUE_ID,
     GZIP_PACKED_ID, MAX_TL_BYTES, VECTOR_ID,
 };
 pub use reader::{Limits, Reader};
@@ -179,7 +179,7 @@ pub trait RemoteCall: Serialize {
 pub fn inflate_gzip_packed(r: &mut Reader<'_>) -> Result<Vec<u8>> {
     let start = r.offset();
     let packed = r.read_tl_bytes()?;
-    let inflated = primitives::inflate(packed, r.inflate_allowance())
+    let inflated = primitives::inflate_limited(packed, r.inflate_allowance())
         .map_err(|kind| DecodeError::new(kind, start))?;
     r.add_inflated(inflated.len());
     Ok(inflated)

@@ -319,40 +319,43 @@ impl crate::RemoteCall for RawObject {
 
 /// Inflates a gzip stream, refusing to produce more than `limit` bytes.
 ///
-/// The output buffer never holds more than `limit + 1` bytes of room (it
-/// grows by doubling, capped there, not past it as `read_to_end` would): a
-/// payload that inflates to just over the limit costs the limit, not twice
-/// it.
-pub fn inflate(packed: &[u8], limit: usize) -> core::result::Result<Vec<u8>, DecodeErrorKind> {
-    let cap = limit.saturating_add(1);
+/// The output buffer never holds more than `limit` bytes of capacity
+/// (`read_to_end` doubles past the cap when a stream runs up to it: a
+/// 16 MiB limit held 32 MiB). It starts at `limit / 2^k` (rounded up), about
+/// four times the packed size, and doubles, so its last growth is from
+/// about `limit / 2` to `limit`, never a full copy for a few more bytes.
+pub fn inflate_limited(
+    packed: &[u8],
+    limit: usize,
+) -> core::result::Result<Vec<u8>, DecodeErrorKind> {
+    let want = packed.len().saturating_mul(4).max(64);
+    let mut cap = limit;
+    while cap > want {
+        cap = cap.div_ceil(2);
+    }
+    let mut out = Vec::with_capacity(cap);
     let mut decoder = flate2::read::GzDecoder::new(packed);
-    let mut out: Vec<u8> = Vec::new();
-    let mut filled = 0usize;
+    let mut chunk = [0u8; 8 << 10];
     loop {
-        if filled == out.len() {
-            if out.len() >= cap {
-                break;
-            }
-            let grow = out
-                .len()
-                .max(packed.len().saturating_mul(4))
-                .max(4096)
-                .min(cap - out.len());
-            out.reserve_exact(grow);
-            out.resize(out.len() + grow, 0);
-        }
-        match decoder.read(&mut out[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+        let n = match decoder.read(&mut chunk) {
+            Ok(0) => return Ok(out),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => return Err(DecodeErrorKind::Gzip),
+        };
+        if n > limit - out.len() {
+            return Err(DecodeErrorKind::GzipTooLarge { limit });
         }
+        if out.capacity() - out.len() < n {
+            let grown = out
+                .capacity()
+                .saturating_mul(2)
+                .max(out.len() + n)
+                .min(limit);
+            out.reserve_exact(grown - out.len());
+        }
+        out.extend_from_slice(&chunk[..n]);
     }
-    out.truncate(filled);
-    if out.len() > limit {
-        return Err(DecodeErrorKind::GzipTooLarge { limit });
-    }
-    Ok(out)
 }
 
 /// Compresses `data` as a gzip stream (for building `gzip_packed`).

@@ -3,6 +3,9 @@
 
 use mtproto_tl::{Limits, Reader};
 
+/// The inflation cap this target configures for `read_gzip_packed`.
+const GZIP_LIMIT: usize = 1 << 20;
+
 /// `gzip_packed` bodies: (1) arbitrary bytes as the body (TL `bytes` holding
 /// the gzip stream), inflated within a 1 MiB cap; (2) arbitrary bytes boxed
 /// as `gzip_packed` through the generated decoders; (3) round trip: the
@@ -10,8 +13,8 @@ use mtproto_tl::{Limits, Reader};
 pub fn gzip_packed(data: &[u8]) {
     let limits = Limits {
         max_depth: 64,
-        max_gzip_size: 1 << 20,
-        max_inflated_total: 1 << 20,
+        max_gzip_size: GZIP_LIMIT,
+        max_inflated_total: GZIP_LIMIT,
     };
     let mut r = Reader::with_limits(data, limits);
     let _ = mtproto_tl::read_gzip_packed(&mut r, |inner| Ok(inner.take_rest().to_vec()));
