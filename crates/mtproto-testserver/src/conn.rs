@@ -63,11 +63,21 @@ fn clock() -> Now {
     Now::new(wall, Monotonic(wall.0))
 }
 
-/// Runs `conn.handle_bytes` on the blocking pool: a handshake's RSA and DH
-/// or a large `gzip_packed` take milliseconds to seconds, and must not stall
-/// the runtime's other tasks (a current-thread runtime has only one thread).
-/// At most [`Limits::max_parallel_processing`](crate::Limits) connections
-/// do so at once (`permits`).
+/// Bytes read that are processed inline, on the runtime, when the
+/// connection already runs a session: below this, a read is one or a few
+/// ordinary packets. A hop to the blocking pool costs tens of microseconds
+/// per read, more than the whole request at low concurrency.
+const INLINE_MAX: usize = 16 * 1024;
+
+/// Runs `conn.handle_bytes`: inline for a small read on a connection that
+/// already has a key (decrypting and answering ordinary packets takes
+/// microseconds; what one small packet can inflate is capped by the
+/// session's amplification bound, 16 MiB, about 10 ms of work at worst),
+/// otherwise on the blocking pool: a handshake's RSA and DH and large reads
+/// must not stall the runtime's other tasks (a current-thread runtime has
+/// only one thread). Either way at most
+/// [`Limits::max_parallel_processing`](crate::Limits) connections do so at
+/// once (`permits`).
 async fn handle_bytes(
     mut conn: Connection,
     data: Vec<u8>,
@@ -78,6 +88,11 @@ async fn handle_bytes(
         .acquire_owned()
         .await
         .map_err(|e| format!("processing: {e}"))?;
+    if data.len() < INLINE_MAX && conn.server_auth_key_id().is_some() {
+        conn.handle_bytes(clock(), &data);
+        drop(permit);
+        return Ok(conn);
+    }
     tokio::task::spawn_blocking(move || {
         conn.handle_bytes(clock(), &data);
         drop(permit);
@@ -318,11 +333,12 @@ async fn conn_loop(
         tokio::select! {
             r = rd.readable(), if reading => {
                 r.map_err(|e| format!("read: {e}"))?;
-                let mut data = vec![0u8; READ_CHUNK];
-                match rd.try_read(&mut data) {
+                // Room for one read, not zeroed (the read fills what it
+                // returns); it lives only for this read.
+                let mut data = Vec::with_capacity(READ_CHUNK);
+                match rd.try_read_buf(&mut data) {
                     Ok(0) => return Ok("closed by the client".into()),
-                    Ok(n) => {
-                        data.truncate(n);
+                    Ok(_) => {
                         conn = handle_bytes(conn, data, &inner.processing).await?;
                         let now = Instant::now();
                         let frames = conn.frames_received();
