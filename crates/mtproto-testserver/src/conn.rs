@@ -75,24 +75,24 @@ const INLINE_MAX: usize = 16 * 1024;
 /// session's amplification bound, 16 MiB, about 10 ms of work at worst),
 /// otherwise on the blocking pool: a handshake's RSA and DH and large reads
 /// must not stall the runtime's other tasks (a current-thread runtime has
-/// only one thread). Either way at most
-/// [`Limits::max_parallel_processing`](crate::Limits) connections do so at
-/// once (`permits`).
+/// only one thread); at most
+/// [`Limits::max_parallel_processing`](crate::Limits) connections work on
+/// the blocking pool at once (`permits`).
 async fn handle_bytes(
     mut conn: Connection,
     data: Vec<u8>,
     permits: &Arc<tokio::sync::Semaphore>,
 ) -> Result<Connection, String> {
+    // Inline work is bounded by the runtime's worker threads already.
+    if data.len() < INLINE_MAX && conn.server_auth_key_id().is_some() {
+        conn.handle_bytes(clock(), &data);
+        return Ok(conn);
+    }
     let permit = permits
         .clone()
         .acquire_owned()
         .await
         .map_err(|e| format!("processing: {e}"))?;
-    if data.len() < INLINE_MAX && conn.server_auth_key_id().is_some() {
-        conn.handle_bytes(clock(), &data);
-        drop(permit);
-        return Ok(conn);
-    }
     tokio::task::spawn_blocking(move || {
         conn.handle_bytes(clock(), &data);
         drop(permit);

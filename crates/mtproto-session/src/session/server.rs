@@ -802,8 +802,6 @@ impl<'s> Scan<'s> {
                 self.out.push(Planned::Duplicate);
                 return Ok(());
             }
-        } else {
-            self.seen.insert(msg_id);
         }
         let mut r = self.reader(m.body);
         if r.peek_u32().ok() == Some(types::MsgContainer::CONSTRUCTOR_ID) {

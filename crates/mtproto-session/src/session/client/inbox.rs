@@ -181,7 +181,9 @@ impl<'s> Scan<'s> {
                 rule: RULE_ORDER,
             });
         }
-        if !self.seen.insert(msg_id) {
+        // Unique within the container (the container's own id is above its
+        // messages', by the rule above).
+        if container.is_some() && !self.seen.insert(msg_id) {
             return Err(IncomingError::Container {
                 msg_id,
                 rule: RULE_UNIQUE,
