@@ -10,6 +10,9 @@
 //! `mtproto_full_schema` is enabled. A schema error fails the build with
 //! `file:line:col: message`.
 //!
+//! The API functions get typed errors from `method_errors.tsv` (the schema
+//! folder's, else `<workspace>/tl-schema/method_errors.tsv`).
+//!
 //! With `MTPROTO_FULL_SCHEMA=1`, the cfg `mtproto_full_schema_tests` is
 //! enabled too: the tests against the Telethon objects in `../shared` run
 //! (and fail loudly if the files, or the full-schema build, are missing)
@@ -55,7 +58,14 @@ fn read(path: &Path) -> String {
     }
 }
 
-fn generate(path: &Path, text: &str, module_path: &str, out: &Path, warn_layer: bool) {
+fn generate(
+    path: &Path,
+    text: &str,
+    module_path: &str,
+    out: &Path,
+    warn_layer: bool,
+    method_errors: &str,
+) {
     let cfg = mtproto_tl_gen::GeneratorConfig {
         module_path,
         default_layer: 228,
@@ -63,6 +73,7 @@ fn generate(path: &Path, text: &str, module_path: &str, out: &Path, warn_layer: 
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("schema"),
+        method_errors,
     };
     let generated = match mtproto_tl_gen::generate_from_text(text, &cfg) {
         Ok(g) => g,
@@ -126,9 +137,27 @@ fn main() {
         "crate::mtproto",
         &out_dir.join("mtproto.rs"),
         false,
+        "",
     );
 
+    // The documented errors of the API methods (made from the official docs
+    // by `mtproto-method-errors`): the schema folder's own file if it has
+    // one, else ours; they apply to any layer (errors match by name).
+    let own = dir.join("method_errors.tsv");
+    let errors_path = if own.exists() {
+        own
+    } else {
+        manifest.join("../../tl-schema/method_errors.tsv")
+    };
+    let errors = read(&errors_path);
     let api_path = dir.join("api.tl");
     let api = read(&api_path);
-    generate(&api_path, &api, "crate::api", &out_dir.join("api.rs"), true);
+    generate(
+        &api_path,
+        &api,
+        "crate::api",
+        &out_dir.join("api.rs"),
+        true,
+        &errors,
+    );
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use mtproto_client::methods::{set_typing, MethodError};
+use mtproto_client::methods::{set_typing, MethodError, TypedError};
 use mtproto_client::{Client, ClientConfig, ConnectEvent, MessageDirection};
 use mtproto_testserver::{TestServer, TestServerConfig};
 use mtproto_tl::api::enums::{InputPeer, SendMessageAction};
@@ -174,7 +174,7 @@ pub(crate) fn run(json: bool, transport: &str) -> CliResult {
                 &[
                     ("peer", q("inputPeerEmpty")),
                     ("code", e.code().to_string()),
-                    ("message", q(e.name())),
+                    ("message", q(&e.name())),
                     ("description", q(e.description())),
                 ],
             )?,

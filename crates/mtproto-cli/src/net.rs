@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Subcommand;
-use mtproto_client::methods::{set_typing, MethodError};
+use mtproto_client::methods::{set_typing, MethodError, TypedError};
 use mtproto_client::{Client, ClientConfig, SessionData};
 use mtproto_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use mtproto_testserver::{Rule, ServerEvent, TestServer, TestServerConfig};
@@ -320,7 +320,7 @@ pub(crate) fn connect(args: ConnectArgs) -> CliResult {
             Err(MethodError::Rpc(e)) => {
                 if json {
                     let mut m = String::new();
-                    json_string(&mut m, e.name());
+                    json_string(&mut m, &e.name());
                     outln!(
                         "{{\"rpc_error\": {{\"code\": {}, \"message\": {m}}}}}",
                         e.code()

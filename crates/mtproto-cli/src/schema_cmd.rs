@@ -109,5 +109,19 @@ fn show(name: &str, schema: Option<PathBuf>) -> CliResult {
     } else {
         format!("constructor of {}", def.result)
     };
-    outln!("id: {:#010x} ({kind})", def.id)
+    outln!("id: {:#010x} ({kind})", def.id)?;
+    if def.is_function {
+        // The documented errors, typed for the method (from
+        // tl-schema/method_errors.tsv; by name, so they apply to any layer).
+        match mtproto_tl::api::errors::documented(&def.name) {
+            Some(errors) => {
+                outln!("errors: {}", errors.len())?;
+                for (code, name, _) in errors {
+                    outln!("{code} {name}")?;
+                }
+            }
+            None => outln!("errors: not typed (not a function of the built-in schema)")?,
+        }
+    }
+    Ok(())
 }

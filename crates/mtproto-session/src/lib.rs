@@ -13,7 +13,6 @@
 
 pub mod handshake;
 pub mod msg_id;
-mod rpc_error;
 pub mod session;
 pub mod time;
 pub mod wire;
@@ -22,7 +21,7 @@ pub mod wire;
 #[doc(hidden)]
 pub mod fuzz;
 
-pub use rpc_error::RpcError;
+pub use mtproto_tl::RpcError;
 pub use time::{Monotonic, Now, Timestamp};
 
 #[cfg(feature = "testing")]

@@ -69,6 +69,7 @@
 pub mod names;
 
 mod emit;
+mod errors;
 mod graph;
 mod model;
 mod writer;
@@ -87,6 +88,11 @@ pub struct GeneratorConfig<'c> {
     pub default_layer: i32,
     /// Name of the schema shown in the `@generated` header.
     pub source_name: &'c str,
+    /// The documented errors of the methods: the text of
+    /// `tl-schema/method_errors.tsv` (method, code, name[, description], tab
+    /// separated); empty if none are known. Every function gets an error
+    /// enum either way.
+    pub method_errors: &'c str,
 }
 
 /// The generated code and what the caller should report.
@@ -164,7 +170,8 @@ pub fn generate(schema: &Schema<'_>, cfg: &GeneratorConfig<'_>) -> Result<Genera
     let analysis = graph::Analysis::new(&model);
     let items = model.items(&analysis.boxed)?;
     let layer = schema.layer();
-    let code = emit::emit(&model, &analysis, &items, cfg, layer);
+    let errors = errors::parse(cfg.method_errors)?;
+    let code = emit::emit(&model, &analysis, &items, cfg, layer, &errors);
     Ok(Generated {
         code,
         skipped_duplicates: skipped,

@@ -9,6 +9,16 @@ fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// Documented errors for the fixtures' functions: a plain one with a
+/// description, numbers at the end and inside, a leading digit, a generic
+/// function.
+const ERRORS: &str = "# fixture\n\
+messages.setTyping\t400\tPEER_ID_INVALID\tThe provided peer id is invalid\n\
+messages.setTyping\t420\tFLOOD_WAIT_%d\n\
+messages.setTyping\t400\tFILE_PART_%d_MISSING\n\
+messages.setTyping\t420\t2FA_CONFIRM_WAIT_%d\n\
+invokeWithLayer\t400\tCONNECTION_LAYER_INVALID\n";
+
 fn check(name: &str) {
     let dir = fixtures();
     let tl = std::fs::read_to_string(dir.join(format!("{name}.tl"))).unwrap();
@@ -16,6 +26,7 @@ fn check(name: &str) {
         module_path: "crate::fixture",
         default_layer: 228,
         source_name: &format!("{name}.tl"),
+        method_errors: ERRORS,
     };
     let code = mtproto_tl_gen::generate_from_text(&tl, &cfg).unwrap().code;
     // Deterministic: a second run gives the same text.
@@ -61,6 +72,7 @@ fn schema_errors_carry_positions() {
         module_path: "crate::x",
         default_layer: 1,
         source_name: "x.tl",
+        method_errors: "",
     };
     let e = mtproto_tl_gen::generate_from_text("a#1 = A;\nb#2 x:Missing = B;\n", &cfg).unwrap_err();
     assert_eq!(e.to_string(), "2:1: b: unknown type `Missing`");
@@ -75,6 +87,7 @@ fn duplicates_keep_the_crc_match_and_are_reported() {
         module_path: "crate::x",
         default_layer: 1,
         source_name: "x.tl",
+        method_errors: "",
     };
     // As in tdlib's api.tl: the `...Prefix` pseudo-constructor comes first
     // and borrows the id of the real method, whose CRC32 is adbb0f94.
@@ -103,6 +116,7 @@ fn duplicates_without_one_crc_match_keep_the_first() {
         module_path: "crate::x",
         default_layer: 1,
         source_name: "x.tl",
+        method_errors: "",
     };
     // Neither written id is a CRC32 of its line: the first wins.
     let g = mtproto_tl_gen::generate_from_text(

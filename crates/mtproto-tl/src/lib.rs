@@ -46,6 +46,7 @@
 pub mod error;
 mod primitives;
 pub mod reader;
+pub mod rpc_error;
 pub mod support;
 
 /// The MTProto service layer (`tl-schema/mtproto.tl`): auth-key creation,
@@ -83,6 +84,7 @@ pub use primitives::{
     GZIP_PACKED_ID, MAX_TL_BYTES, VECTOR_ID,
 };
 pub use reader::{Limits, Reader};
+pub use rpc_error::{Method, RpcError, TypedError};
 
 /// A value that can write its boxed TL form.
 pub trait Serialize {

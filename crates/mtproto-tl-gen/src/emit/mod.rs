@@ -12,6 +12,7 @@
 
 mod de;
 mod enums;
+mod errors;
 mod ser;
 mod structs;
 
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 
 use mtproto_tl_parser::Category;
 
+use crate::errors::ErrorTable;
 use crate::graph::Analysis;
 use crate::model::{type_named, Item, Items, Model};
 use crate::names;
@@ -49,6 +51,8 @@ struct Emitter<'g, 's, 'a> {
     m: &'g Model<'s, 'a>,
     /// The analyses.
     an: &'g Analysis<'s, 'a>,
+    /// The documented errors of the methods.
+    errors: &'g ErrorTable<'g>,
 }
 
 /// The generated code for `items`. `layer` is the schema's `// LAYER N`.
@@ -58,8 +62,9 @@ pub(crate) fn emit(
     items: &Items<'_, '_>,
     cfg: &GeneratorConfig<'_>,
     layer: Option<i32>,
+    errors: &ErrorTable<'_>,
 ) -> String {
-    let e = Emitter { m, an };
+    let e = Emitter { m, an, errors };
     let mut w = CodeWriter::with_capacity(m.kept.len() * BYTES_PER_DEF);
     header(&mut w, cfg, layer);
 
@@ -76,6 +81,13 @@ pub(crate) fn emit(
     w.line("/// One struct per function (RPC method), implementing `RemoteCall`.");
     w.block("pub mod functions {", |w| {
         e.emit_grouped(w, &items.fns, |e, w, it| e.emit_struct(w, it, true));
+    });
+    w.blank();
+
+    w.line("/// One enum per function: its documented errors, typed (`TypedError`).");
+    w.block("pub mod errors {", |w| {
+        e.emit_grouped(w, &items.fns, |e, w, it| e.emit_error_enum(w, it));
+        e.emit_documented_lookup(w, &items.fns);
     });
     w.blank();
 

@@ -129,6 +129,14 @@ impl Emitter<'_, '_, '_> {
                     wln!(w, "type Return = {ret};");
                 },
             );
+            let error = self.m.path(
+                "errors",
+                it.def.namespace(),
+                &format!("{}Error", it.rust_name),
+            );
+            w.block(format_args!("impl{b} crate::Method for {full} {{"), |w| {
+                wln!(w, "type Error = {error};");
+            });
         }
     }
 

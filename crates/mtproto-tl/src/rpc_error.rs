@@ -69,6 +69,51 @@ impl RpcError {
     }
 }
 
+/// The number in `message` between `prefix` and `suffix` (the `%d` of a
+/// documented error name such as `FILE_PART_%d_MISSING`), if `message` is
+/// exactly that with a canonical decimal number in place of `%d`.
+pub fn number_between(message: &str, prefix: &str, suffix: &str) -> Option<u32> {
+    let digits = message.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    let canonical = digits == "0" || !digits.starts_with('0');
+    if digits.is_empty() || !canonical || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// A TL function (every one the generator emits) whose documented errors
+/// are typed: [`Method::Error`] has one variant per error its documentation
+/// lists (those carrying a number, like `FLOOD_WAIT_%d`, hold it) and
+/// `Other` for anything else.
+pub trait Method: crate::RemoteCall {
+    /// The method's errors.
+    type Error: TypedError;
+}
+
+/// The typed errors of one method (generated).
+///
+/// Errors are matched by **name**: the documented code is only
+/// documentation, [`code`](TypedError::code) is the code the server sent.
+pub trait TypedError: Sized + fmt::Debug + fmt::Display {
+    /// Every documented error: (documented code, name, description). In the
+    /// name, `%d` stands for the number the error carries; the description
+    /// is empty unless a reference page gives one.
+    const DOCUMENTED: &'static [(i32, &'static str, &'static str)];
+
+    /// The typed form of an `rpc_error` the server sent.
+    fn from_rpc(error: RpcError) -> Self;
+
+    /// The code the server sent.
+    fn code(&self) -> i32;
+
+    /// The documented name (`FLOOD_WAIT_%d`), or for `Other` the message as
+    /// received.
+    fn name(&self) -> String;
+
+    /// The documented description (empty if none is known).
+    fn description(&self) -> &'static str;
+}
+
 impl fmt::Display for RpcError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "rpc error {}: {}", self.code, self.message())
@@ -79,7 +124,17 @@ impl std::error::Error for RpcError {}
 
 #[cfg(test)]
 mod tests {
-    use super::RpcError;
+    use super::{number_between, RpcError};
+
+    #[test]
+    fn numbers_inside_names() {
+        assert_eq!(number_between("FLOOD_WAIT_17", "FLOOD_WAIT_", ""), Some(17));
+        assert_eq!(number_between("FILE_PART_3_MISSING", "FILE_PART_", "_MISSING"), Some(3));
+        assert_eq!(number_between("FILE_PART__MISSING", "FILE_PART_", "_MISSING"), None);
+        assert_eq!(number_between("FLOOD_WAIT_07", "FLOOD_WAIT_", ""), None);
+        assert_eq!(number_between("FLOOD_WAIT_X", "FLOOD_WAIT_", ""), None);
+        assert_eq!(number_between("FLOOD_WAIT_99999999999", "FLOOD_WAIT_", ""), None);
+    }
 
     #[test]
     fn trailing_number_is_split_and_restored() {
