@@ -209,10 +209,28 @@ fn schema_check_and_show() {
         "{out}"
     );
     let o = mtproto(&["schema", "show", "messages.setTyping"]);
-    assert_eq!(
-        stdout(&o),
-        "messages.setTyping#58943ee2 flags:# peer:InputPeer top_msg_id:flags.0?int action:SendMessageAction = Bool;\nid: 0x58943ee2 (function returning Bool)\n"
-    );
+    let out = stdout(&o);
+    assert!(out.starts_with(
+        "messages.setTyping#58943ee2 flags:# peer:InputPeer top_msg_id:flags.0?int action:SendMessageAction = Bool;\nid: 0x58943ee2 (function returning Bool)\nerrors: "
+    ), "{out}");
+    // The method's typed errors, documented code and name, one per line: the
+    // reference page's and the newer ones of the docs.
+    for line in [
+        "400 CHANNEL_INVALID",
+        "406 CHANNEL_PRIVATE",
+        "400 USER_IS_BOT",
+        "403 CHAT_WRITE_FORBIDDEN",
+        "400 TEXTDRAFT_PEER_INVALID",
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line}: {out}");
+    }
+    let n: usize = out
+        .lines()
+        .find_map(|l| l.strip_prefix("errors: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(out.lines().count(), 3 + n);
     let o = mtproto(&["schema", "show", "0x5bb8e511", "--schema", &dir]);
     assert!(
         stdout(&o).starts_with("message msg_id:long seqno:int bytes:int body:Object = Message;")

@@ -2,7 +2,8 @@
 //! `tl-schema/method_errors.tsv` (made by the `mtproto-method-errors` tool):
 //! one line per (method, error), tab separated: the method's TL name, the
 //! documented code, the error name (`%d` for a number it carries), and an
-//! optional description. `#` lines are comments.
+//! optional description. `#` lines are comments; the method `*` lists the
+//! errors every method may return.
 
 use std::collections::HashMap;
 
@@ -87,7 +88,11 @@ pub(crate) fn variant(name: &str) -> String {
     if let Some(d) = out.chars().next().and_then(|c| c.to_digit(10)) {
         let d = usize::try_from(d).unwrap_or(0);
         let mut rest = out[1..].chars();
-        let next: String = rest.next().map(|c| c.to_ascii_uppercase()).into_iter().collect();
+        let next: String = rest
+            .next()
+            .map(|c| c.to_ascii_uppercase())
+            .into_iter()
+            .collect();
         out = format!("{}{next}{}", DIGITS[d], rest.as_str());
     }
     out

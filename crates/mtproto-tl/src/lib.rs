@@ -54,12 +54,14 @@ pub mod support;
 /// `msg_copy` and `gzip_packed` constructors.
 ///
 /// Submodules: `types` (a struct per constructor), `enums` (an enum per
-/// boxed type), `functions` (a struct per method); plus `LAYER`,
-/// `name_for_id` and `decode_and_reencode`.
+/// boxed type), `functions` (a struct per method), `errors` (a typed error
+/// enum per method, [`Method`]); plus `LAYER`, `name_for_id` and
+/// `decode_and_reencode`.
 #[allow(
     clippy::large_enum_variant,
     clippy::too_many_arguments,
-    clippy::match_single_binding
+    clippy::match_single_binding,
+    clippy::single_match
 )]
 pub mod mtproto {
     include!(concat!(env!("OUT_DIR"), "/mtproto.rs"));
@@ -72,7 +74,8 @@ pub mod mtproto {
 #[allow(
     clippy::large_enum_variant,
     clippy::too_many_arguments,
-    clippy::match_single_binding
+    clippy::match_single_binding,
+    clippy::single_match
 )]
 pub mod api {
     include!(concat!(env!("OUT_DIR"), "/api.rs"));

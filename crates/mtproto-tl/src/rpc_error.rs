@@ -129,11 +129,20 @@ mod tests {
     #[test]
     fn numbers_inside_names() {
         assert_eq!(number_between("FLOOD_WAIT_17", "FLOOD_WAIT_", ""), Some(17));
-        assert_eq!(number_between("FILE_PART_3_MISSING", "FILE_PART_", "_MISSING"), Some(3));
-        assert_eq!(number_between("FILE_PART__MISSING", "FILE_PART_", "_MISSING"), None);
+        assert_eq!(
+            number_between("FILE_PART_3_MISSING", "FILE_PART_", "_MISSING"),
+            Some(3)
+        );
+        assert_eq!(
+            number_between("FILE_PART__MISSING", "FILE_PART_", "_MISSING"),
+            None
+        );
         assert_eq!(number_between("FLOOD_WAIT_07", "FLOOD_WAIT_", ""), None);
         assert_eq!(number_between("FLOOD_WAIT_X", "FLOOD_WAIT_", ""), None);
-        assert_eq!(number_between("FLOOD_WAIT_99999999999", "FLOOD_WAIT_", ""), None);
+        assert_eq!(
+            number_between("FLOOD_WAIT_99999999999", "FLOOD_WAIT_", ""),
+            None
+        );
     }
 
     #[test]

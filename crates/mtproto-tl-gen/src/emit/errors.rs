@@ -24,11 +24,14 @@ fn lit(s: &str) -> String {
 impl Emitter<'_, '_, '_> {
     /// The error enum of the function `it`.
     pub(super) fn emit_error_enum(&self, w: &mut CodeWriter, it: &Item<'_, '_>) {
-        let docs: &[DocError<'_>] = self
-            .errors
-            .get(it.def.name)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        // The method's own errors, then those of every method (`*`).
+        let own = self.errors.get(it.def.name).map(Vec::as_slice);
+        let any = self.errors.get("*").map(Vec::as_slice);
+        let docs: Vec<&DocError<'_>> = own
+            .unwrap_or_default()
+            .iter()
+            .chain(any.unwrap_or_default())
+            .collect();
         let mut taken: HashSet<String> = HashSet::from(["Other".to_owned()]);
         let mut seen: HashSet<&str> = HashSet::new();
         let mut variants = Vec::new();
@@ -50,9 +53,7 @@ impl Emitter<'_, '_, '_> {
             });
         }
         let ty = format!("{}Error", it.rust_name);
-        let fn_path = self
-            .m
-            .path("functions", it.def.namespace(), &it.rust_name);
+        let fn_path = self.m.path("functions", it.def.namespace(), &it.rust_name);
         wln!(
             w,
             "/// Errors of [`{}`]({fn_path}): one variant per error its documentation",
@@ -84,7 +85,13 @@ impl Emitter<'_, '_, '_> {
             w.line("const DOCUMENTED: &'static [(i32, &'static str, &'static str)] = &[");
             for v in &variants {
                 let d = v.doc;
-                wln!(w, "    ({}, {}, {}),", d.code, lit(d.name), lit(d.description));
+                wln!(
+                    w,
+                    "    ({}, {}, {}),",
+                    d.code,
+                    lit(d.name),
+                    lit(d.description)
+                );
             }
             w.line("];");
             self.emit_from_rpc(w, &variants);
@@ -99,7 +106,12 @@ impl Emitter<'_, '_, '_> {
             w.block("fn name(&self) -> String {", |w| {
                 w.block("match self {", |w| {
                     for v in &variants {
-                        wln!(w, "Self::{} {{ .. }} => {}.to_owned(),", v.name, lit(v.doc.name));
+                        wln!(
+                            w,
+                            "Self::{} {{ .. }} => {}.to_owned(),",
+                            v.name,
+                            lit(v.doc.name)
+                        );
                     }
                     w.line("Self::Other(e) => e.message(),");
                 });
@@ -107,7 +119,12 @@ impl Emitter<'_, '_, '_> {
             w.block("fn description(&self) -> &'static str {", |w| {
                 w.block("match self {", |w| {
                     for v in variants.iter().filter(|v| !v.doc.description.is_empty()) {
-                        wln!(w, "Self::{} {{ .. }} => {},", v.name, lit(v.doc.description));
+                        wln!(
+                            w,
+                            "Self::{} {{ .. }} => {},",
+                            v.name,
+                            lit(v.doc.description)
+                        );
                     }
                     w.line("_ => \"\",");
                 });
@@ -137,11 +154,14 @@ impl Emitter<'_, '_, '_> {
                 },
             );
         });
-        w.block(format_args!("impl From<crate::RpcError> for {ty} {{"), |w| {
-            w.block("fn from(error: crate::RpcError) -> Self {", |w| {
-                w.line("<Self as crate::TypedError>::from_rpc(error)");
-            });
-        });
+        w.block(
+            format_args!("impl From<crate::RpcError> for {ty} {{"),
+            |w| {
+                w.block("fn from(error: crate::RpcError) -> Self {", |w| {
+                    w.line("<Self as crate::TypedError>::from_rpc(error)");
+                });
+            },
+        );
     }
 
     /// `documented(name)`: the documented errors of a function by its TL
