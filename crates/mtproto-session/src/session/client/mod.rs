@@ -3,6 +3,7 @@
 //! - this file: the state, construction, accessors and the request API
 //!   (enqueue, cancel, and how a request ends: answered, failed, re-sent);
 //! - [`outbox`](self::outbox): the queue and packing messages into packets;
+//! - [`scan`](self::scan): an incoming packet checked and decoded whole;
 //! - [`inbox`](self::inbox): incoming packets, one function per service
 //!   message, named after it (`on_msgs_ack`, `on_bad_server_salt`, ...);
 //! - [`sent_log`](self::sent_log): what each recently sent msg_id carried;
@@ -14,6 +15,7 @@
 mod inbox;
 mod lifecycle;
 mod outbox;
+mod scan;
 mod sent_log;
 mod timers;
 
