@@ -22,10 +22,11 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use crate::dispatch::handle_request;
+use crate::dispatch::{handle_request, Caller};
 use crate::faults::{ConnFaults, Verdict};
-use crate::limits::{ConnSlot, HandshakeSlot, InboundShare};
+use crate::limits::{lock, ConnSlot, HandshakeSlot, InboundShare};
 use crate::server::{now, Inner, ServerEvent};
+use crate::world::MAX_QUEUED_UPDATES;
 
 /// A delayed answer: (when it is due, auth_key_id, msg_id, result).
 type Delayed = (Instant, u64, i64, Result<Vec<u8>, RpcError>);
@@ -120,6 +121,21 @@ struct Timers {
     stalled_since: Option<Instant>,
 }
 
+/// The connection's place among those updates are pushed to; leaves it
+/// when dropped.
+struct Listening<'a> {
+    inner: &'a Inner,
+    conn: u64,
+    /// The auth key it is registered under.
+    key: Option<u64>,
+}
+
+impl Drop for Listening<'_> {
+    fn drop(&mut self) {
+        lock(&self.inner.world).unlisten(self.conn);
+    }
+}
+
 /// How a connection ends: `Ok` for an orderly end, `Err` for a bad client.
 async fn conn_loop(
     stream: TcpStream,
@@ -150,6 +166,13 @@ async fn conn_loop(
             .max(rule.max_frame_len());
     }
     let mut conn = Connection::server(params);
+    let conn_id = inner.last_conn.fetch_add(1, Ordering::Relaxed) + 1;
+    let (updates_tx, mut updates_rx) = tokio::sync::mpsc::channel(MAX_QUEUED_UPDATES);
+    let mut listening = Listening {
+        inner,
+        conn: conn_id,
+        key: None,
+    };
     if let Some(policy) = ConnFaults::admission(inner, peer) {
         conn.set_admission(policy);
     }
@@ -218,7 +241,17 @@ async fn conn_loop(
                     if let Verdict::Drop = faults.on_request(inner, peer, &mut conn) {
                         return Ok("dropped by fault".into());
                     }
-                    let handled = handle_request(inner, &body);
+                    let key = conn.server_auth_key_id();
+                    if let (Some(k), false) = (key, listening.key == key) {
+                        // Pushed updates follow the key's account.
+                        lock(&inner.world).listen(conn_id, k, updates_tx.clone());
+                        listening.key = key;
+                    }
+                    let caller = Caller {
+                        conn: conn_id,
+                        auth_key_id: key,
+                    };
+                    let handled = handle_request(inner, caller, &body);
                     inner.emit(ServerEvent::Request {
                         peer,
                         name: handled.name,
@@ -367,6 +400,11 @@ async fn conn_loop(
                 written += w.map_err(|e| format!("write: {e}"))?;
             }
             _ = tokio::time::sleep_until(wake.unwrap_or(now).into()), if wake.is_some() => {}
+            Some(update) = updates_rx.recv() => {
+                if let Some(s) = conn.server_session_mut() {
+                    s.push_update(update);
+                }
+            }
             _ = shutdown.changed() => return Ok("server shutdown".into()),
         }
     }

@@ -15,6 +15,7 @@ use mtproto_tl::{Deserialize, Identifiable, RawObject, Serialize};
 
 use crate::limits::lock;
 use crate::server::{now, Inner};
+use crate::world::{self, Target};
 
 /// What a handler does with a request.
 enum Step {
@@ -24,8 +25,17 @@ enum Step {
     Answer(Result<Vec<u8>, RpcError>),
 }
 
+/// Who sent a request: the connection and the auth key it came under.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Caller {
+    /// The connection's id (updates are pushed to the others).
+    pub conn: u64,
+    /// The auth key (its account is the sender).
+    pub auth_key_id: Option<u64>,
+}
+
 /// A request handler: the whole request (its constructor id included).
-type Handler = fn(&Inner, &[u8]) -> Step;
+type Handler = fn(&Inner, Caller, &[u8]) -> Step;
 
 /// Constructor id → handler. Anything else is answered
 /// `400 INPUT_METHOD_INVALID_<id>`, as Telegram does.
@@ -51,7 +61,24 @@ const HANDLERS: &[(u32, Handler)] = &[
         messages_set_typing,
     ),
     (functions::help::GetConfig::CONSTRUCTOR_ID, help_get_config),
+    (
+        functions::contacts::ResolveUsername::CONSTRUCTOR_ID,
+        contacts_resolve_username,
+    ),
+    (functions::users::GetUsers::CONSTRUCTOR_ID, users_get_users),
+    (
+        functions::channels::GetChannels::CONSTRUCTOR_ID,
+        channels_get_channels,
+    ),
+    (
+        functions::messages::SendMessage::CONSTRUCTOR_ID,
+        messages_send_message,
+    ),
 ];
+
+/// Most ids `users.getUsers` and `channels.getChannels` look at (Telegram
+/// takes 200 at most).
+const MAX_IDS: usize = 200;
 
 /// How many dispatch steps (wrappers, then the method) a request may take.
 const MAX_WRAPPERS: usize = 8;
@@ -81,7 +108,7 @@ pub(crate) struct Handled {
 }
 
 /// Unwraps the wrappers and answers the request.
-pub(crate) fn handle_request(inner: &Inner, body: &[u8]) -> Handled {
+pub(crate) fn handle_request(inner: &Inner, caller: Caller, body: &[u8]) -> Handled {
     let mut cur = body.to_vec();
     let mut wrapped = false;
     for _ in 0..MAX_WRAPPERS {
@@ -100,7 +127,7 @@ pub(crate) fn handle_request(inner: &Inner, body: &[u8]) -> Handled {
                 result,
             };
         };
-        match handler(inner, &cur) {
+        match handler(inner, caller, &cur) {
             Step::Unwrap(q) => {
                 cur = q;
                 wrapped = true;
@@ -128,40 +155,146 @@ fn unwrap_or_invalid(r: Result<Vec<u8>, mtproto_tl::DecodeError>) -> Step {
     }
 }
 
-fn invoke_with_layer(_: &Inner, body: &[u8]) -> Step {
+fn invoke_with_layer(_: &Inner, _: Caller, body: &[u8]) -> Step {
     unwrap_or_invalid(InvokeWithLayer::<RawObject>::from_bytes(body).map(|w| w.query.0))
 }
 
-fn init_connection(inner: &Inner, body: &[u8]) -> Step {
+fn init_connection(inner: &Inner, _: Caller, body: &[u8]) -> Step {
     inner.stats.init_connections.fetch_add(1, Ordering::Relaxed);
     unwrap_or_invalid(InitConnection::<RawObject>::from_bytes(body).map(|w| w.query.0))
 }
 
-fn invoke_without_updates(_: &Inner, body: &[u8]) -> Step {
+fn invoke_without_updates(_: &Inner, _: Caller, body: &[u8]) -> Step {
     unwrap_or_invalid(InvokeWithoutUpdates::<RawObject>::from_bytes(body).map(|w| w.query.0))
 }
 
-fn invoke_after_msg(_: &Inner, body: &[u8]) -> Step {
+fn invoke_after_msg(_: &Inner, _: Caller, body: &[u8]) -> Step {
     unwrap_or_invalid(InvokeAfterMsg::<RawObject>::from_bytes(body).map(|w| w.query.0))
 }
 
-fn messages_set_typing(inner: &Inner, body: &[u8]) -> Step {
+fn messages_set_typing(inner: &Inner, caller: Caller, body: &[u8]) -> Step {
     inner.stats.set_typing.fetch_add(1, Ordering::Relaxed);
     Step::Answer(match functions::messages::SetTyping::from_bytes(body) {
-        Ok(req) => set_typing(inner, &req.peer).map(|b| b.to_bytes()),
+        Ok(req) => {
+            let me = lock(&inner.world).account(caller.auth_key_id);
+            set_typing(inner, me, &req.peer).map(|b| b.to_bytes())
+        }
         Err(_) => Err(invalid()),
     })
 }
 
-fn help_get_config(inner: &Inner, body: &[u8]) -> Step {
+fn help_get_config(inner: &Inner, _: Caller, body: &[u8]) -> Step {
     Step::Answer(match functions::help::GetConfig::from_bytes(body) {
         Ok(_) => Ok(config(inner.addr).to_bytes()),
         Err(_) => Err(invalid()),
     })
 }
 
-/// The peer → error table of the crate docs.
-fn set_typing(inner: &Inner, peer: &enums::InputPeer) -> Result<bool, RpcError> {
+fn date_now() -> i32 {
+    i32::try_from(now().as_secs()).unwrap_or(i32::MAX)
+}
+
+fn contacts_resolve_username(inner: &Inner, caller: Caller, body: &[u8]) -> Step {
+    let Ok(req) = functions::contacts::ResolveUsername::from_bytes(body) else {
+        return Step::Answer(Err(invalid()));
+    };
+    let me = lock(&inner.world).account(caller.auth_key_id);
+    Step::Answer(resolve_username(me, &req.username).map(|r| r.to_bytes()))
+}
+
+/// `contacts.resolveUsername` in the world.
+fn resolve_username(me: i64, name: &str) -> Result<enums::contacts::ResolvedPeer, RpcError> {
+    if !world::username_is_valid(name) {
+        return Err(rpc(400, "USERNAME_INVALID"));
+    }
+    let is = |u: &str| u.eq_ignore_ascii_case(name);
+    let mut users = Vec::new();
+    let mut chats = Vec::new();
+    let peer = if let Some(u) = world::USERS
+        .iter()
+        .find(|u| u.username.is_some_and(is))
+    {
+        users.extend(world::user_tl(u, me));
+        Target::User(u).peer()
+    } else if let Some(c) = world::CHANNELS.iter().find(|c| is(c.username)) {
+        chats.extend(world::channel_tl(c));
+        Target::Channel(c).peer()
+    } else {
+        return Err(rpc(400, "USERNAME_NOT_OCCUPIED"));
+    };
+    Ok(enums::contacts::ResolvedPeer::ResolvedPeer(
+        types::contacts::ResolvedPeer { peer, chats, users },
+    ))
+}
+
+fn users_get_users(inner: &Inner, caller: Caller, body: &[u8]) -> Step {
+    let Ok(req) = functions::users::GetUsers::from_bytes(body) else {
+        return Step::Answer(Err(invalid()));
+    };
+    let me = lock(&inner.world).account(caller.auth_key_id);
+    // Users that do not exist, or named with a wrong access hash, are left
+    // out of the answer, as Telegram does.
+    let found: Vec<enums::User> = req
+        .id
+        .iter()
+        .take(MAX_IDS)
+        .filter_map(|u| match u {
+            enums::InputUser::InputUserSelf => world::user(me),
+            enums::InputUser::InputUser(u) => {
+                world::user(u.user_id).filter(|w| w.access_hash == u.access_hash)
+            }
+            _ => None,
+        })
+        .filter_map(|u| world::user_tl(u, me))
+        .collect();
+    Step::Answer(Ok(found.to_bytes()))
+}
+
+fn channels_get_channels(_: &Inner, _: Caller, body: &[u8]) -> Step {
+    let Ok(req) = functions::channels::GetChannels::from_bytes(body) else {
+        return Step::Answer(Err(invalid()));
+    };
+    let mut chats = Vec::new();
+    for c in req.id.iter().take(MAX_IDS) {
+        let found = match c {
+            enums::InputChannel::InputChannel(c) => {
+                world::channel(c.channel_id).filter(|w| w.access_hash == c.access_hash)
+            }
+            _ => None,
+        };
+        // A channel that cannot be named is the documented CHANNEL_INVALID.
+        let Some(w) = found else {
+            return Step::Answer(Err(rpc(400, "CHANNEL_INVALID")));
+        };
+        chats.extend(world::channel_tl(w));
+    }
+    Step::Answer(Ok(enums::messages::Chats::Chats(types::messages::Chats { chats }).to_bytes()))
+}
+
+fn messages_send_message(inner: &Inner, caller: Caller, body: &[u8]) -> Step {
+    let Ok(req) = functions::messages::SendMessage::from_bytes(body) else {
+        return Step::Answer(Err(invalid()));
+    };
+    let mut w = lock(&inner.world);
+    let me = w.account(caller.auth_key_id);
+    let target = match world::input_peer(me, &req.peer) {
+        Ok(Some(t)) => t,
+        // Peers outside the world: the documented PEER_ID_INVALID.
+        Ok(None) => return Step::Answer(Err(rpc(400, "PEER_ID_INVALID"))),
+        Err(e) => return Step::Answer(Err(e)),
+    };
+    Step::Answer(
+        w.send_message(me, caller.conn, target, &req.message, date_now())
+            .map(|s| s.answer.to_bytes()),
+    )
+}
+
+/// The world's peers (access hashes checked), then the peer → error table
+/// of the crate docs.
+fn set_typing(inner: &Inner, me: i64, peer: &enums::InputPeer) -> Result<bool, RpcError> {
+    if world::input_peer(me, peer)?.is_some() {
+        return Ok(true);
+    }
     match peer {
         enums::InputPeer::Empty => Err(rpc(400, "PEER_ID_INVALID")),
         enums::InputPeer::Chat(c) => match c.chat_id {
@@ -328,7 +461,7 @@ mod tests {
             name,
             wrapped: was_wrapped,
             result: r,
-        } = handle_request(&i, &wrapped);
+        } = handle_request(&i, Caller::default(), &wrapped);
         assert_eq!(name, "messages.setTyping");
         assert!(was_wrapped);
         // boolTrue#997275b5
@@ -339,12 +472,12 @@ mod tests {
     #[test]
     fn unknown_and_garbage_requests() {
         let i = inner();
-        let Handled { result: r, .. } = handle_request(&i, &[0x78, 0x56, 0x34, 0x12]);
+        let Handled { result: r, .. } = handle_request(&i, Caller::default(), &[0x78, 0x56, 0x34, 0x12]);
         assert_eq!(r, Err(rpc(400, "INPUT_METHOD_INVALID_305419896")));
-        let Handled { result: r, .. } = handle_request(&i, &[1, 2]);
+        let Handled { result: r, .. } = handle_request(&i, Caller::default(), &[1, 2]);
         assert_eq!(r, Err(rpc(400, "INPUT_REQUEST_INVALID")));
         // setTyping id with a truncated body
-        let Handled { result: r, .. } = handle_request(&i, &[0xe2, 0x3e, 0x94, 0x58, 0]);
+        let Handled { result: r, .. } = handle_request(&i, Caller::default(), &[0xe2, 0x3e, 0x94, 0x58, 0]);
         assert_eq!(r, Err(rpc(400, "INPUT_REQUEST_INVALID")));
         // invokeWithLayer nested deeper than 8
         let mut b = typing(enums::InputPeer::InputPeerSelf);
@@ -354,7 +487,7 @@ mod tests {
             }
             .to_bytes();
         }
-        let Handled { result: r, .. } = handle_request(&i, &b);
+        let Handled { result: r, .. } = handle_request(&i, Caller::default(), &b);
         assert_eq!(r, Err(rpc(400, "INPUT_REQUEST_INVALID")));
     }
 
@@ -362,18 +495,18 @@ mod tests {
     fn flood_budget_per_user_and_hash() {
         let i = inner();
         let p = user(420_003, 2);
-        assert_eq!(set_typing(&i, &p), Err(rpc(420, "FLOOD_WAIT_3")));
-        assert_eq!(set_typing(&i, &p), Err(rpc(420, "FLOOD_WAIT_3")));
-        assert_eq!(set_typing(&i, &p), Ok(true));
+        assert_eq!(set_typing(&i, world::ALICE, &p), Err(rpc(420, "FLOOD_WAIT_3")));
+        assert_eq!(set_typing(&i, world::ALICE, &p), Err(rpc(420, "FLOOD_WAIT_3")));
+        assert_eq!(set_typing(&i, world::ALICE, &p), Ok(true));
         assert_eq!(
-            set_typing(&i, &user(420_003, 0)),
+            set_typing(&i, world::ALICE, &user(420_003, 0)),
             Err(rpc(420, "FLOOD_WAIT_3"))
         );
         assert_eq!(
-            set_typing(&i, &enums::InputPeer::Empty),
+            set_typing(&i, world::ALICE, &enums::InputPeer::Empty),
             Err(rpc(400, "PEER_ID_INVALID"))
         );
-        assert_eq!(set_typing(&i, &user(5, 5)), Ok(true));
+        assert_eq!(set_typing(&i, world::ALICE, &user(5, 5)), Ok(true));
     }
 
     #[test]
@@ -381,13 +514,13 @@ mod tests {
         let i = inner();
         let max = i.limits.max_flood_counters;
         for h in 1..=(i64::try_from(max).unwrap() + 100) {
-            let _ = set_typing(&i, &user(420_001, h));
+            let _ = set_typing(&i, world::ALICE, &user(420_001, h));
         }
         assert_eq!(i.floods.lock().unwrap().len(), max);
         // a new pair still gets its budget
         let p = user(420_002, 1);
-        assert_eq!(set_typing(&i, &p), Err(rpc(420, "FLOOD_WAIT_2")));
-        assert_eq!(set_typing(&i, &p), Ok(true));
+        assert_eq!(set_typing(&i, world::ALICE, &p), Err(rpc(420, "FLOOD_WAIT_2")));
+        assert_eq!(set_typing(&i, world::ALICE, &p), Ok(true));
     }
 
     #[test]

@@ -77,6 +77,7 @@ mod faults;
 pub mod hostile;
 mod limits;
 mod server;
+pub mod world;
 
 pub use faults::Faults;
 pub use hostile::Rule;

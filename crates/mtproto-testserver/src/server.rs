@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, watch};
 use crate::conn::serve;
 use crate::faults::Faults;
 use crate::limits::{lock, ConnCounts, ConnSlot, Limits, TokenBucket};
+use crate::world::WorldState;
 
 /// Server settings.
 #[derive(Clone, Debug)]
@@ -276,6 +277,10 @@ pub(crate) struct Inner {
     /// ([`Limits::max_parallel_processing`]).
     pub(crate) processing: Arc<tokio::sync::Semaphore>,
     pub(crate) stats: Counters,
+    /// The small world's state (accounts, pts, update listeners).
+    pub(crate) world: Mutex<WorldState>,
+    /// The last connection id given.
+    pub(crate) last_conn: AtomicU64,
 }
 
 impl core::fmt::Debug for Inner {
@@ -335,6 +340,8 @@ impl Inner {
             handshakes: Arc::new(AtomicUsize::new(0)),
             inbound: Arc::new(AtomicUsize::new(0)),
             stats: Counters::default(),
+            world: Mutex::new(WorldState::default()),
+            last_conn: AtomicU64::new(0),
         }
     }
 
@@ -507,6 +514,21 @@ impl TestServer {
     /// Number of auth keys in the store.
     pub fn auth_keys(&self) -> usize {
         lock(&self.inner.store).map.len()
+    }
+
+    /// Makes the connections under this auth key act as world user
+    /// `user_id` (by default every key acts as Alice, 1001; see
+    /// [`world`](crate::world)). `false` if the world has no such user.
+    /// Telegram would need a login; the test server takes the embedding
+    /// program's word.
+    pub fn sign_in(&self, auth_key_id: u64, user_id: i64) -> bool {
+        lock(&self.inner.world).sign_in(auth_key_id, user_id)
+    }
+
+    /// Pushed updates dropped because a connection had
+    /// [`world::MAX_QUEUED_UPDATES`](crate::world::MAX_QUEUED_UPDATES) waiting.
+    pub fn dropped_updates(&self) -> u64 {
+        lock(&self.inner.world).dropped_updates
     }
 
     /// Whether the store holds the key with this id.
