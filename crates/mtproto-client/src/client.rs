@@ -4,12 +4,14 @@ use core::time::Duration;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use mtproto_tl::api::{enums, functions};
 use mtproto_tl::{Deserialize, RemoteCall};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::ClientConfig;
-use crate::driver::{first_start, Command, Driver, Shared};
+use crate::driver::{first_start, lock, Command, Driver, Shared};
 use crate::net;
+use crate::peers::{PeerCache, PeerError, PeerRef};
 use crate::{ConnectError, InvocationError, SessionData};
 
 /// Counters of a client (for tests and a CLI).
@@ -21,6 +23,39 @@ pub struct ClientStats {
     pub reconnects: u64,
     /// Requests re-sent on a new connection.
     pub resent: u64,
+}
+
+/// Pushed updates a slow [`Updates`] receiver may fall behind by before it
+/// misses some (and is told how many).
+pub const UPDATES_BUFFERED: usize = 1024;
+
+/// A receiver of what the server pushes (`updates`, `updateShort*`, ...),
+/// in the order it arrived. Every receiver sees every update from its
+/// creation on.
+#[derive(Debug)]
+pub struct Updates {
+    rx: broadcast::Receiver<Arc<Vec<u8>>>,
+}
+
+impl Updates {
+    /// The next update, decoded (`Err` with its bytes if it is not an
+    /// `Updates` this build can decode), or `None` once the client is gone.
+    /// A receiver that fell more than [`UPDATES_BUFFERED`] behind skips
+    /// what it missed.
+    pub async fn recv(&mut self) -> Option<Result<enums::Updates, Vec<u8>>> {
+        loop {
+            match self.rx.recv().await {
+                Ok(b) => {
+                    return Some(
+                        <enums::Updates as mtproto_tl::Deserialize>::from_bytes(&b)
+                            .map_err(|_| b.to_vec()),
+                    )
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
 }
 
 /// A connected MTProto client. Cheap to clone; every clone talks to the same
@@ -62,6 +97,8 @@ impl Client {
         };
         let shared = Arc::new(Shared {
             data: Mutex::new(data),
+            peers: Mutex::new(config.peers.clone()),
+            updates: broadcast::channel(UPDATES_BUFFERED).0,
             handshakes: AtomicU64::new(u64::from(!resumed)),
             reconnects: AtomicU64::new(0),
             resent: AtomicU64::new(0),
@@ -85,6 +122,76 @@ impl Client {
             Ok(d) => d.clone(),
             Err(p) => p.into_inner().clone(),
         }
+    }
+
+    /// A receiver of the updates the server pushes from now on.
+    pub fn updates(&self) -> Updates {
+        Updates {
+            rx: self.shared.updates.subscribe(),
+        }
+    }
+
+    /// The peer cache (to save with the session).
+    pub fn peer_cache(&self) -> PeerCache {
+        lock(&self.shared.peers).clone()
+    }
+
+    /// Resolves a peer to an `InputPeer`: from the cache, or for a
+    /// username not seen before with `contacts.resolveUsername` (whose
+    /// answer fills the cache). A message or update gives its chat.
+    pub async fn resolve_peer(&self, peer: &PeerRef) -> Result<enums::InputPeer, PeerError> {
+        self.resolve(peer, false).await
+    }
+
+    /// Like [`resolve_peer`](Self::resolve_peer) where a user is wanted: a
+    /// message or update gives its sender (as `inputPeerUserFromMessage`
+    /// when only the message knows it), and a group or channel is an error.
+    pub async fn resolve_user(&self, peer: &PeerRef) -> Result<enums::InputPeer, PeerError> {
+        let p = self.resolve(peer, true).await?;
+        match p {
+            enums::InputPeer::Chat(_)
+            | enums::InputPeer::Channel(_)
+            | enums::InputPeer::ChannelFromMessage(_) => {
+                Err(PeerError::NotAUser { form: peer.form() })
+            }
+            p => Ok(p),
+        }
+    }
+
+    async fn resolve(
+        &self,
+        peer: &PeerRef,
+        want_user: bool,
+    ) -> Result<enums::InputPeer, PeerError> {
+        if let Some(p) = lock(&self.shared.peers).resolve_offline(peer, want_user)? {
+            return Ok(p);
+        }
+        let PeerRef::Username(name) = peer else {
+            return Err(PeerError::Unresolved {
+                username: String::new(),
+            });
+        };
+        let req = functions::contacts::ResolveUsername {
+            username: name.clone(),
+            referer: None,
+        };
+        // The answer's users and chats fill the cache (in `invoke`).
+        let enums::contacts::ResolvedPeer::ResolvedPeer(r) =
+            self.invoke(&req).await.map_err(|e| match e {
+                InvocationError::Rpc(error) => PeerError::Username {
+                    username: name.clone(),
+                    error,
+                },
+                error => PeerError::Invocation {
+                    username: name.clone(),
+                    error,
+                },
+            })?;
+        lock(&self.shared.peers)
+            .input_peer(&r.peer)
+            .ok_or_else(|| PeerError::Unresolved {
+                username: name.clone(),
+            })
     }
 
     /// Counters.
@@ -114,7 +221,11 @@ impl Client {
         let mut retries = 0u32;
         loop {
             match self.invoke_raw(body.clone(), timeout).await {
-                Ok(bytes) => return R::Return::from_bytes(&bytes).map_err(InvocationError::Decode),
+                Ok(bytes) => {
+                    // Every result carrying users or chats fills the cache.
+                    lock(&self.shared.peers).absorb(&bytes);
+                    return R::Return::from_bytes(&bytes).map_err(InvocationError::Decode);
+                }
                 Err(InvocationError::Rpc(e)) => {
                     let wait = e
                         .flood_wait_secs()

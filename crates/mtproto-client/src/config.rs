@@ -7,6 +7,7 @@ use mtproto_crypto::rsa::RsaPublicKey;
 use mtproto_transport::TransportKind;
 use tokio::sync::mpsc;
 
+use crate::peers::PeerCache;
 use crate::SessionData;
 
 /// How the connection is re-established after it drops.
@@ -193,6 +194,9 @@ pub struct ClientConfig {
     pub rsa_keys: Vec<RsaPublicKey>,
     /// A saved session to resume (no handshake) instead of creating a key.
     pub session: Option<SessionData>,
+    /// Access hashes and usernames saved with the session (see
+    /// [`peers`](crate::peers)).
+    pub peers: PeerCache,
     /// Wrap the first request of each connection in
     /// `invokeWithLayer(initConnection(..))` with these parameters.
     pub init: Option<InitParams>,
@@ -219,6 +223,7 @@ impl ClientConfig {
             dc_id: 2,
             rsa_keys: mtproto_crypto::rsa::builtin_keys(),
             session: None,
+            peers: PeerCache::new(),
             init: None,
             connect_timeout: Duration::from_secs(15),
             reconnect: ReconnectPolicy::default(),
@@ -254,6 +259,12 @@ impl ClientConfig {
     /// Resumes a saved session.
     pub fn with_session(mut self, session: SessionData) -> Self {
         self.session = Some(session);
+        self
+    }
+
+    /// Starts with a saved peer cache.
+    pub fn with_peer_cache(mut self, peers: PeerCache) -> Self {
+        self.peers = peers;
         self
     }
 

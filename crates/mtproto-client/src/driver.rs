@@ -24,12 +24,18 @@ use mtproto_tl::api::functions::{InitConnection, InvokeWithLayer};
 use mtproto_tl::{RawObject, Serialize};
 use mtproto_transport::TransportErrorCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::{sleep_until, Duration};
 
 use crate::config::{ClientConfig, ConnectEvent};
 use crate::net::{self, emit, Established, Keys, Live, Start};
+use crate::peers::PeerCache;
 use crate::{InvocationError, SessionData};
+
+/// Locks, whether or not another thread panicked holding the lock.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// How many connections in a row may end on the same broken rule of the
 /// server before the pending requests fail with
@@ -63,6 +69,10 @@ pub(crate) enum Command {
 /// State shared between the driver and the handles.
 pub(crate) struct Shared {
     pub data: Mutex<SessionData>,
+    /// Access hashes learned from results and updates.
+    pub peers: Mutex<PeerCache>,
+    /// Pushed updates, to every [`Updates`](crate::Updates) receiver.
+    pub updates: broadcast::Sender<Arc<Vec<u8>>>,
     pub handshakes: AtomicU64,
     pub reconnects: AtomicU64,
     pub resent: AtomicU64,
@@ -354,6 +364,11 @@ impl Driver {
             SessionEvent::TimeOffsetChanged { offset_secs } => {
                 self.keys.time_offset = offset_secs;
                 self.update_shared();
+            }
+            SessionEvent::Update(body) => {
+                lock(&self.shared.peers).absorb(&body);
+                // No receiver: nobody listens, the update is dropped.
+                let _ = self.shared.updates.send(Arc::new(body));
             }
             SessionEvent::ConnectionDead if self.live.is_some() => {
                 self.lost("no pong to the keepalive ping".into(), None);

@@ -34,14 +34,16 @@ mod driver;
 mod error;
 pub mod methods;
 mod net;
+pub mod peers;
 mod session_data;
 
-pub use client::{Client, ClientStats};
+pub use client::{Client, ClientStats, Updates, UPDATES_BUFFERED};
 pub use config::{
     ClientConfig, ConnectEvent, FloodWaitPolicy, InitParams, MessageDirection, ReconnectPolicy,
 };
 pub use driver::PEER_FAULT_CONNECTIONS;
 pub use error::{ConnectError, InvocationError, RpcError};
+pub use peers::{PeerCache, PeerError, PeerRef};
 pub use session_data::{SessionData, SessionDataError};
 
 /// The README's code examples, compiled and run as doctests.

@@ -30,7 +30,11 @@ pub use mtproto_tl::api::errors::help::GetConfigError;
 pub use mtproto_tl::api::errors::messages::SetTypingError;
 pub use mtproto_tl::{Method, TypedError};
 
+use crate::peers::{PeerError, PeerRef};
 use crate::{Client, InvocationError};
+
+pub use mtproto_tl::api::errors::contacts::ResolveUsernameError;
+pub use mtproto_tl::api::errors::messages::SendMessageError;
 
 /// Why a typed method call failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +44,8 @@ pub enum MethodError<E> {
     Rpc(E),
     /// The call did not get an answer (timeout, disconnected, undecodable, ...).
     Invocation(InvocationError),
+    /// The peer could not be resolved; nothing was sent.
+    Peer(PeerError),
 }
 
 impl<E: fmt::Display> fmt::Display for MethodError<E> {
@@ -47,6 +53,7 @@ impl<E: fmt::Display> fmt::Display for MethodError<E> {
         match self {
             Self::Rpc(e) => write!(f, "{e}"),
             Self::Invocation(e) => write!(f, "{e}"),
+            Self::Peer(e) => write!(f, "{e}"),
         }
     }
 }
@@ -65,14 +72,19 @@ pub async fn call<M: Method>(
     })
 }
 
-/// `messages.setTyping`: sends a typing (or other) action to `peer`.
-/// `top_msg_id` targets a thread / forum topic.
+/// `messages.setTyping`: sends a typing (or other) action to `peer`, named
+/// in any [`PeerRef`] form (`InputPeer`, username, Bot-API id, `Peer`,
+/// `Message`, `Update`). `top_msg_id` targets a thread / forum topic.
 pub async fn set_typing(
     client: &Client,
-    peer: enums::InputPeer,
+    peer: impl Into<PeerRef>,
     action: enums::SendMessageAction,
     top_msg_id: Option<i32>,
 ) -> Result<bool, MethodError<SetTypingError>> {
+    let peer = client
+        .resolve_peer(&peer.into())
+        .await
+        .map_err(MethodError::Peer)?;
     call(
         client,
         &functions::messages::SetTyping {
@@ -82,6 +94,45 @@ pub async fn set_typing(
         },
     )
     .await
+}
+
+/// `messages.sendMessage`: sends a text message to `peer` (any
+/// [`PeerRef`] form); `random_id` makes a re-send idempotent.
+pub async fn send_message(
+    client: &Client,
+    peer: impl Into<PeerRef>,
+    text: &str,
+    random_id: i64,
+) -> Result<enums::Updates, MethodError<SendMessageError>> {
+    let peer = client
+        .resolve_peer(&peer.into())
+        .await
+        .map_err(MethodError::Peer)?;
+    let req = functions::messages::SendMessage {
+        no_webpage: false,
+        silent: false,
+        background: false,
+        clear_draft: false,
+        noforwards: false,
+        update_stickersets_order: false,
+        invert_media: false,
+        allow_paid_floodskip: false,
+        peer,
+        reply_to: None,
+        message: text.to_owned(),
+        random_id,
+        reply_markup: None,
+        entities: None,
+        schedule_date: None,
+        schedule_repeat_period: None,
+        send_as: None,
+        quick_reply_shortcut: None,
+        effect: None,
+        allow_paid_stars: None,
+        suggested_post: None,
+        rich_message: None,
+    };
+    call(client, &req).await
 }
 
 /// `help.getConfig`: the server's configuration (DC list, limits).

@@ -210,10 +210,7 @@ fn resolve_username(me: i64, name: &str) -> Result<enums::contacts::ResolvedPeer
     let is = |u: &str| u.eq_ignore_ascii_case(name);
     let mut users = Vec::new();
     let mut chats = Vec::new();
-    let peer = if let Some(u) = world::USERS
-        .iter()
-        .find(|u| u.username.is_some_and(is))
-    {
+    let peer = if let Some(u) = world::USERS.iter().find(|u| u.username.is_some_and(is)) {
         users.extend(world::user_tl(u, me));
         Target::User(u).peer()
     } else if let Some(c) = world::CHANNELS.iter().find(|c| is(c.username)) {
@@ -268,7 +265,10 @@ fn channels_get_channels(_: &Inner, _: Caller, body: &[u8]) -> Step {
         };
         chats.extend(world::channel_tl(w));
     }
-    Step::Answer(Ok(enums::messages::Chats::Chats(types::messages::Chats { chats }).to_bytes()))
+    Step::Answer(Ok(enums::messages::Chats::Chats(types::messages::Chats {
+        chats,
+    })
+    .to_bytes()))
 }
 
 fn messages_send_message(inner: &Inner, caller: Caller, body: &[u8]) -> Step {
@@ -472,12 +472,14 @@ mod tests {
     #[test]
     fn unknown_and_garbage_requests() {
         let i = inner();
-        let Handled { result: r, .. } = handle_request(&i, Caller::default(), &[0x78, 0x56, 0x34, 0x12]);
+        let Handled { result: r, .. } =
+            handle_request(&i, Caller::default(), &[0x78, 0x56, 0x34, 0x12]);
         assert_eq!(r, Err(rpc(400, "INPUT_METHOD_INVALID_305419896")));
         let Handled { result: r, .. } = handle_request(&i, Caller::default(), &[1, 2]);
         assert_eq!(r, Err(rpc(400, "INPUT_REQUEST_INVALID")));
         // setTyping id with a truncated body
-        let Handled { result: r, .. } = handle_request(&i, Caller::default(), &[0xe2, 0x3e, 0x94, 0x58, 0]);
+        let Handled { result: r, .. } =
+            handle_request(&i, Caller::default(), &[0xe2, 0x3e, 0x94, 0x58, 0]);
         assert_eq!(r, Err(rpc(400, "INPUT_REQUEST_INVALID")));
         // invokeWithLayer nested deeper than 8
         let mut b = typing(enums::InputPeer::InputPeerSelf);
@@ -495,8 +497,14 @@ mod tests {
     fn flood_budget_per_user_and_hash() {
         let i = inner();
         let p = user(420_003, 2);
-        assert_eq!(set_typing(&i, world::ALICE, &p), Err(rpc(420, "FLOOD_WAIT_3")));
-        assert_eq!(set_typing(&i, world::ALICE, &p), Err(rpc(420, "FLOOD_WAIT_3")));
+        assert_eq!(
+            set_typing(&i, world::ALICE, &p),
+            Err(rpc(420, "FLOOD_WAIT_3"))
+        );
+        assert_eq!(
+            set_typing(&i, world::ALICE, &p),
+            Err(rpc(420, "FLOOD_WAIT_3"))
+        );
         assert_eq!(set_typing(&i, world::ALICE, &p), Ok(true));
         assert_eq!(
             set_typing(&i, world::ALICE, &user(420_003, 0)),
@@ -519,7 +527,10 @@ mod tests {
         assert_eq!(i.floods.lock().unwrap().len(), max);
         // a new pair still gets its budget
         let p = user(420_002, 1);
-        assert_eq!(set_typing(&i, world::ALICE, &p), Err(rpc(420, "FLOOD_WAIT_2")));
+        assert_eq!(
+            set_typing(&i, world::ALICE, &p),
+            Err(rpc(420, "FLOOD_WAIT_2"))
+        );
         assert_eq!(set_typing(&i, world::ALICE, &p), Ok(true));
     }
 

@@ -264,7 +264,14 @@ pub(crate) fn basic_group_tl() -> Option<enums::Chat> {
 }
 
 /// The boxed TL `message` with the fields the world sets.
-fn message_tl(id: i32, out: bool, from: i64, peer: enums::Peer, date: i32, text: &str) -> Option<enums::Message> {
+fn message_tl(
+    id: i32,
+    out: bool,
+    from: i64,
+    peer: enums::Peer,
+    date: i32,
+    text: &str,
+) -> Option<enums::Message> {
     // message#7600b9d3: flags, flags2, id, peer_id (peerUser 0), date, message "".
     let mut body = vec![0; 12];
     body.extend_from_slice(&0x59511722_u32.to_le_bytes());

@@ -5,7 +5,7 @@
 //! The output, in order: the `@generated` header and `LAYER`; `types` (one
 //! struct per constructor, [`structs`]); `enums` (one enum per boxed type,
 //! [`enums`]); `functions` (one struct per function, [`structs`]);
-//! `name_for_id` and `decode_and_reencode`. The bodies of the
+//! `name_for_id`, `users_and_chats` ([`peers`]) and `decode_and_reencode`. The bodies of the
 //! serialization and deserialization functions are written by [`ser`] and
 //! [`de`]. Items are sorted by namespace, then name, so the output is
 //! deterministic.
@@ -13,6 +13,7 @@
 mod de;
 mod enums;
 mod errors;
+mod peers;
 mod ser;
 mod structs;
 
@@ -92,6 +93,7 @@ pub(crate) fn emit(
     w.blank();
 
     e.emit_name_for_id(&mut w);
+    e.emit_users_and_chats(&mut w, &items.ctors);
     e.emit_decode_and_reencode(&mut w);
     w.finish()
 }
