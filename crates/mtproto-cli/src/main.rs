@@ -65,6 +65,9 @@ enum Command {
     /// Connect to any MTProto server (handshake, or --key-file reuse) and
     /// call a method.
     Connect(net::ConnectArgs),
+    /// Call any function of the schema, given as JSON in the shape
+    /// `mtproto decode --json` prints; prints the answer as JSON.
+    Call(net::CallArgs),
     /// Run the test server standalone on loopback.
     Serve {
         /// Port (0 picks a free one).
@@ -300,6 +303,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Demo { json, transport } => demo::run(json, &transport),
         Command::Decode(args) => decode(args),
         Command::Connect(args) => net::connect(args),
+        Command::Call(args) => net::call(args),
         Command::Serve {
             list_violations: true,
             json,

@@ -1,4 +1,4 @@
-//! `mtproto connect ... set-typing` and `mtproto serve`.
+//! `mtproto connect ... set-typing`, `mtproto call` and `mtproto serve`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use mtproto_client::methods::{set_typing, MethodError, TypedError};
-use mtproto_client::{Client, ClientConfig, SessionData};
+use mtproto_client::{Client, ClientConfig, InvocationError, PeerCache, PeerRef, SessionData};
 use mtproto_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use mtproto_testserver::{Rule, ServerEvent, TestServer, TestServerConfig};
 use mtproto_tl::api::{enums, types};
-use mtproto_tl_dyn::json_string;
+use mtproto_tl_dyn::{json_string, serde_json, DynSchema};
 use mtproto_transport::TransportKind;
 
 use crate::out::outln;
@@ -30,8 +30,11 @@ input-rich-message-draft:RANDOM_ID:MARKDOWN, rich-message-draft:RANDOM_ID";
 pub(crate) enum ConnectCommand {
     /// messages.setTyping: prints true/false or the decoded rpc_error.
     SetTyping {
-        /// self, empty, user:ID:HASH, chat:ID or channel:ID:HASH.
-        #[arg(long, value_name = "SPEC")]
+        /// The peer: @username, username, t.me/username, a Bot-API id
+        /// (1001 user, -3001 basic group, -1000000002001 channel 2001),
+        /// self, empty, user:ID:HASH, chat:ID, channel:ID:HASH, or tl:HEX
+        /// (a serialized Update, Message, Peer or InputPeer).
+        #[arg(long, value_name = "PEER", allow_hyphen_values = true)]
         peer: String,
         /// One of: typing, cancel, record-video, upload-video:PROGRESS,
         /// record-audio, upload-audio:PROGRESS, upload-photo:PROGRESS,
@@ -49,9 +52,9 @@ pub(crate) enum ConnectCommand {
     },
 }
 
-/// `mtproto connect` options.
+/// How to reach a server (shared by `connect` and `call`).
 #[derive(clap::Args, Debug)]
-pub(crate) struct ConnectArgs {
+pub(crate) struct ConnectOpts {
     /// Server address.
     #[arg(long, value_name = "HOST:PORT")]
     addr: String,
@@ -68,7 +71,8 @@ pub(crate) struct ConnectArgs {
     /// Send initConnection with this api_id.
     #[arg(long, value_name = "N")]
     api_id: Option<i32>,
-    /// Reuse the auth key saved here; create the file when missing.
+    /// Reuse the auth key (and the peer cache) saved here; create the file
+    /// when missing. Line 1: the session, hex; line 2: the peer cache, hex.
     #[arg(long, value_name = "FILE")]
     key_file: Option<PathBuf>,
     /// Print JSON (the last line is the result).
@@ -77,8 +81,29 @@ pub(crate) struct ConnectArgs {
     /// Give up after this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     timeout: u64,
+}
+
+/// `mtproto connect` options.
+#[derive(clap::Args, Debug)]
+pub(crate) struct ConnectArgs {
+    #[command(flatten)]
+    opts: ConnectOpts,
     #[command(subcommand)]
     command: ConnectCommand,
+}
+
+/// `mtproto call` options.
+#[derive(clap::Args, Debug)]
+pub(crate) struct CallArgs {
+    #[command(flatten)]
+    opts: ConnectOpts,
+    /// Folder holding api.tl and mtproto.tl (default: the embedded tl-schema).
+    #[arg(long, value_name = "DIR")]
+    schema: Option<PathBuf>,
+    /// The call as one JSON object, in the shape `mtproto decode --json`
+    /// prints (`flags` may be left out), or `-` to read it from stdin.
+    #[arg(value_name = "JSON|-")]
+    input: String,
 }
 
 fn parse_num<T: std::str::FromStr>(what: &str, s: &str) -> CliResult<T> {
@@ -86,29 +111,14 @@ fn parse_num<T: std::str::FromStr>(what: &str, s: &str) -> CliResult<T> {
         .map_err(|_| usage(format!("{what}: {s:?} is not a number")))
 }
 
-/// Parses a peer spec.
-pub(crate) fn parse_peer(spec: &str) -> CliResult<enums::InputPeer> {
-    let parts: Vec<&str> = spec.split(':').collect();
-    Ok(match parts.as_slice() {
-        ["self"] => enums::InputPeer::InputPeerSelf,
-        ["empty"] => enums::InputPeer::Empty,
-        ["user", id, hash] => enums::InputPeer::User(types::InputPeerUser {
-            user_id: parse_num("--peer user id", id)?,
-            access_hash: parse_num("--peer access hash", hash)?,
-        }),
-        ["chat", id] => enums::InputPeer::Chat(types::InputPeerChat {
-            chat_id: parse_num("--peer chat id", id)?,
-        }),
-        ["channel", id, hash] => enums::InputPeer::Channel(types::InputPeerChannel {
-            channel_id: parse_num("--peer channel id", id)?,
-            access_hash: parse_num("--peer access hash", hash)?,
-        }),
-        _ => {
-            return Err(usage(format!(
-                "unknown peer spec {spec:?} (self, empty, user:ID:HASH, chat:ID, channel:ID:HASH)"
-            )))
-        }
-    })
+/// Parses `--peer`: every [`PeerRef`] form, and `tl:HEX`.
+pub(crate) fn parse_peer(spec: &str) -> CliResult<PeerRef> {
+    if let Some(h) = spec.strip_prefix("tl:") {
+        let bytes = crate::parse_hex("--peer tl:", h)?;
+        return PeerRef::from_tl(&bytes).map_err(|e| usage(format!("--peer: {e}")));
+    }
+    spec.parse()
+        .map_err(|e: mtproto_client::PeerError| usage(format!("--peer: {e}")))
 }
 
 /// Parses an action name.
@@ -250,6 +260,120 @@ fn read_rsa_key(path: &PathBuf) -> CliResult<RsaPublicKey> {
         .map_err(|e| usage(format!("{}: not an RSA key: {e}", path.display())))
 }
 
+/// The key file: the session on line 1, the peer cache on line 2.
+struct KeyFile {
+    path: PathBuf,
+    /// The file did not exist: write the new session once connected.
+    create: bool,
+}
+
+/// A client configuration from the options, and the key file.
+fn client_config(o: &ConnectOpts) -> CliResult<(ClientConfig, Option<KeyFile>)> {
+    let kind: TransportKind = o
+        .transport
+        .parse()
+        .map_err(|_| usage(format!("unknown transport {:?}", o.transport)))?;
+    let addr: SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(&o.addr)
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| usage(format!("--addr: cannot resolve {:?}", o.addr)))?;
+    let mut cfg = ClientConfig::new(addr, kind);
+    cfg.dc_id = o.dc;
+    cfg.connect_timeout = Duration::from_secs(o.timeout);
+    cfg = cfg.with_request_timeout(Duration::from_secs(o.timeout));
+    if let Some(p) = &o.rsa_key {
+        cfg = cfg.with_rsa_key(read_rsa_key(p)?);
+    }
+    if let Some(id) = o.api_id {
+        cfg = cfg.with_api_id(id);
+    }
+    let Some(path) = &o.key_file else {
+        return Ok((cfg, None));
+    };
+    let create = match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let bad = |e: &dyn std::fmt::Display| {
+                failed(format!("{}: bad key file: {e}", path.display()))
+            };
+            let mut lines = text.lines();
+            let s = SessionData::from_hex(lines.next().unwrap_or_default().trim())
+                .map_err(|e| bad(&e))?;
+            cfg = cfg.with_session(s);
+            if let Some(line) = lines.next().filter(|l| !l.trim().is_empty()) {
+                let bytes = hex::decode(line.trim()).map_err(|e| bad(&e))?;
+                cfg = cfg.with_peer_cache(PeerCache::from_bytes(&bytes).map_err(|e| bad(&e))?);
+            }
+            false
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => return Err(failed(format!("cannot read {}: {e}", path.display()))),
+    };
+    Ok((
+        cfg,
+        Some(KeyFile {
+            path: path.clone(),
+            create,
+        }),
+    ))
+}
+
+fn save_key_file(client: &Client, file: &KeyFile) -> CliResult {
+    let text = format!(
+        "{}\n{}\n",
+        client.session_data().to_hex(),
+        hex::encode(client.peer_cache().to_bytes())
+    );
+    write_key_file(&file.path, text.as_bytes())
+        .map_err(|e| failed(format!("cannot write {}: {e}", file.path.display())))
+}
+
+/// Connects with `opts`, runs `work`, and saves the key file (on creation,
+/// and afterwards with what the peer cache learned), all within
+/// `--timeout`.
+fn with_client<T>(
+    opts: &ConnectOpts,
+    work: impl AsyncFnOnce(&Client) -> CliResult<T>,
+) -> CliResult<T> {
+    let (cfg, key_file) = client_config(opts)?;
+    let secs = opts.timeout;
+    let addr = cfg.addr;
+    let rt =
+        tokio::runtime::Runtime::new().map_err(|e| failed(format!("cannot start tokio: {e}")))?;
+    rt.block_on(async move {
+        let run = async {
+            let client = Client::connect(cfg)
+                .await
+                .map_err(|e| failed(format!("cannot connect to {addr}: {e}")))?;
+            if let Some(f) = key_file.as_ref().filter(|f| f.create) {
+                save_key_file(&client, f)?;
+            }
+            let r = work(&client).await;
+            if let Some(f) = &key_file {
+                save_key_file(&client, f)?;
+            }
+            r
+        };
+        tokio::time::timeout(Duration::from_secs(secs), run)
+            .await
+            .map_err(|_| failed(format!("timed out after {secs} s")))?
+    })
+}
+
+fn print_rpc_error(json: bool, code: i32, name: &str, description: &str) -> CliResult {
+    if json {
+        let mut m = String::new();
+        json_string(&mut m, name);
+        outln!("{{\"rpc_error\": {{\"code\": {code}, \"message\": {m}}}}}")
+    } else {
+        let d = if description.is_empty() {
+            String::new()
+        } else {
+            format!(": {description}")
+        };
+        outln!("rpc_error {code} {name}{d}")
+    }
+}
+
 /// Runs `mtproto connect`.
 pub(crate) fn connect(args: ConnectArgs) -> CliResult {
     let ConnectCommand::SetTyping {
@@ -259,57 +383,10 @@ pub(crate) fn connect(args: ConnectArgs) -> CliResult {
     } = &args.command;
     let peer = parse_peer(peer)?;
     let action = parse_action(action)?;
-    let kind: TransportKind = args
-        .transport
-        .parse()
-        .map_err(|_| usage(format!("unknown transport {:?}", args.transport)))?;
-    let addr: SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(&args.addr)
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or_else(|| usage(format!("--addr: cannot resolve {:?}", args.addr)))?;
-    let mut cfg = ClientConfig::new(addr, kind);
-    cfg.dc_id = args.dc;
-    cfg.connect_timeout = Duration::from_secs(args.timeout);
-    cfg = cfg.with_request_timeout(Duration::from_secs(args.timeout));
-    if let Some(p) = &args.rsa_key {
-        cfg = cfg.with_rsa_key(read_rsa_key(p)?);
-    }
-    if let Some(id) = args.api_id {
-        cfg = cfg.with_api_id(id);
-    }
-    let mut save_to = None;
-    if let Some(path) = &args.key_file {
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let s = SessionData::from_hex(text.trim())
-                    .map_err(|e| failed(format!("{}: bad key file: {e}", path.display())))?;
-                cfg = cfg.with_session(s);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => save_to = Some(path.clone()),
-            Err(e) => return Err(failed(format!("cannot read {}: {e}", path.display()))),
-        }
-    }
-    let json = args.json;
-    let secs = args.timeout;
+    let json = args.opts.json;
     let top = *top_msg_id;
-    let rt =
-        tokio::runtime::Runtime::new().map_err(|e| failed(format!("cannot start tokio: {e}")))?;
-    rt.block_on(async move {
-        let work = async {
-            let client = Client::connect(cfg)
-                .await
-                .map_err(|e| failed(format!("cannot connect to {addr}: {e}")))?;
-            if let Some(path) = &save_to {
-                write_key_file(path, client.session_data().to_hex().as_bytes())
-                    .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
-            }
-            let r = set_typing(&client, peer, action, top).await;
-            Ok::<_, crate::CliError>(r)
-        };
-        let r = tokio::time::timeout(Duration::from_secs(secs), work)
-            .await
-            .map_err(|_| failed(format!("timed out after {secs} s")))??;
-        match r {
+    with_client(&args.opts, async move |client| {
+        match set_typing(client, peer, action, top).await {
             Ok(b) => {
                 if json {
                     outln!("{{\"result\": {b}}}")
@@ -317,25 +394,77 @@ pub(crate) fn connect(args: ConnectArgs) -> CliResult {
                     outln!("{b}")
                 }
             }
-            Err(MethodError::Rpc(e)) => {
-                if json {
-                    let mut m = String::new();
-                    json_string(&mut m, &e.name());
-                    outln!(
-                        "{{\"rpc_error\": {{\"code\": {}, \"message\": {m}}}}}",
-                        e.code()
-                    )
+            Err(MethodError::Rpc(e)) => print_rpc_error(json, e.code(), &e.name(), e.description()),
+            Err(MethodError::Peer(e)) => Err(failed(format!("--peer: {e}"))),
+            Err(e) => Err(failed(format!("messages.setTyping: {e}"))),
+        }
+    })
+}
+
+/// Runs `mtproto call`: any function of the schema, from JSON.
+pub(crate) fn call(args: CallArgs) -> CliResult {
+    let owned;
+    let schema = match &args.schema {
+        Some(dir) => {
+            owned = crate::load_schema(dir)?;
+            &owned
+        }
+        None => DynSchema::builtin(),
+    };
+    let text = if args.input == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| failed(format!("cannot read stdin: {e}")))?;
+        s
+    } else {
+        args.input.clone()
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| usage(format!("not JSON: {e}")))?;
+    // Checked whole against the schema before anything is sent.
+    let value = schema
+        .function_from_json(&json)
+        .map_err(|e| usage(format!("the call does not fit the schema: {e}")))?;
+    let body = schema
+        .encode_boxed(&value)
+        .map_err(|e| usage(format!("cannot encode the call: {e}")))?;
+    let result_type = schema.result_type(&value);
+    let name = value.name().unwrap_or("?").to_owned();
+    let json_out = args.opts.json;
+    let timeout = Duration::from_secs(args.opts.timeout);
+    with_client(&args.opts, async move |client| {
+        match client.invoke_raw(body, timeout).await {
+            Ok(bytes) => {
+                let decoded = match &result_type {
+                    Some(t) => schema.decode_bare(&t.to_string(), &bytes),
+                    None => schema.decode_boxed(&bytes),
+                }
+                .map_err(|e| {
+                    failed(format!(
+                        "{name}: cannot decode the answer: {e} ({})",
+                        hex::encode(&bytes)
+                    ))
+                })?;
+                if json_out {
+                    outln!("{{\"result\": {}}}", decoded.to_json())
                 } else {
-                    let d = e.description();
-                    let d = if d.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {d}")
-                    };
-                    outln!("rpc_error {} {}{d}", e.code(), e.name())
+                    outln!("{}", decoded.to_json())
                 }
             }
-            Err(e) => Err(failed(format!("messages.setTyping: {e}"))),
+            Err(InvocationError::Rpc(e)) => {
+                let message = e.message();
+                let fits = |pattern: &str| match pattern.split_once("%d") {
+                    Some((pre, post)) => {
+                        mtproto_tl::rpc_error::number_between(&message, pre, post).is_some()
+                    }
+                    None => pattern == message,
+                };
+                let desc = mtproto_tl::api::errors::documented(&name)
+                    .and_then(|d| d.iter().find(|(_, n, _)| fits(n)).map(|(_, _, d)| *d))
+                    .unwrap_or_default();
+                print_rpc_error(json_out, e.code, &message, desc)
+            }
+            Err(e) => Err(failed(format!("{name}: {e}"))),
         }
     })
 }

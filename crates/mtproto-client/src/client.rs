@@ -221,11 +221,7 @@ impl Client {
         let mut retries = 0u32;
         loop {
             match self.invoke_raw(body.clone(), timeout).await {
-                Ok(bytes) => {
-                    // Every result carrying users or chats fills the cache.
-                    lock(&self.shared.peers).absorb(&bytes);
-                    return R::Return::from_bytes(&bytes).map_err(InvocationError::Decode);
-                }
+                Ok(bytes) => return R::Return::from_bytes(&bytes).map_err(InvocationError::Decode),
                 Err(InvocationError::Rpc(e)) => {
                     let wait = e
                         .flood_wait_secs()
@@ -244,7 +240,8 @@ impl Client {
     }
 
     /// Sends a serialized TL function and returns the raw bytes of the
-    /// result object. No `FLOOD_WAIT` retry.
+    /// result object (whose `users`/`chats`, if any, fill the peer cache).
+    /// No `FLOOD_WAIT` retry.
     pub async fn invoke_raw(
         &self,
         body: Vec<u8>,
@@ -258,6 +255,11 @@ impl Client {
                 reply,
             })
             .map_err(|_| InvocationError::Disconnected)?;
-        rx.await.unwrap_or(Err(InvocationError::Disconnected))
+        let answer = rx.await.unwrap_or(Err(InvocationError::Disconnected));
+        if let Ok(bytes) = &answer {
+            // Every result carrying users or chats fills the cache.
+            lock(&self.shared.peers).absorb(bytes);
+        }
+        answer
     }
 }

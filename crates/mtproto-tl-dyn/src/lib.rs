@@ -32,14 +32,18 @@
 
 mod decode;
 mod encode;
+mod json;
 mod render;
 mod schema;
 mod value;
 
+pub use json::JsonError;
 pub use render::json_string;
 pub use schema::{
     Def, DynSchema, ParamDef, ParamKind, SchemaError, TypeRef, BUILTIN_API, BUILTIN_MTPROTO,
 };
+/// The JSON values [`DynSchema::function_from_json`] reads.
+pub use serde_json;
 pub use value::{DynError, DynErrorKind, EncodeError, Value};
 
 use decode::{Decoder, Expect};
