@@ -3,6 +3,8 @@
 
 use std::process::{Command, Output, Stdio};
 
+use mtproto_tl_dyn::serde_json;
+
 fn mtproto(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mtproto"))
         .args(args)
@@ -736,4 +738,133 @@ fn serve_lists_and_checks_violations() {
         2,
         "unknown rule",
     );
+}
+
+/// `mtproto call` for methods the CLI has no command for, with their JSON
+/// answers; then every `--peer` form of `set-typing`, the cache carried
+/// from one command to the next by the key file.
+#[test]
+fn call_any_method_and_name_peers_every_way() {
+    use std::io::Write;
+    let (mut server, port) = serve();
+    let dir = std::env::temp_dir().join(format!("mtproto-cli-call-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let key_file = dir.join("session.key");
+    let _ = std::fs::remove_file(&key_file);
+    let addr = format!("127.0.0.1:{port}");
+    let (pem, kf) = (pem.to_str().unwrap(), key_file.to_str().unwrap());
+    let opts = ["--addr", &addr, "--rsa-key", pem, "--key-file", kf];
+    let call = |json: &str| {
+        let mut a = vec!["call"];
+        a.extend(opts);
+        a.push(json);
+        mtproto(&a)
+    };
+    // users.getUsers: Bob by id and hash, and self.
+    let o = call(
+        r#"{"_": "users.getUsers", "id": [{"_": "inputUserSelf"}, {"_": "inputUser", "user_id": 1002, "access_hash": 7310010010021002}]}"#,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let users: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(users[0]["_"], "user");
+    assert_eq!(users[0]["id"], 1001);
+    assert_eq!(users[0]["self"], true);
+    assert_eq!(users[1]["username"], "bob");
+    // From stdin, wrapped in invokeWithLayer: the answer is typed by the
+    // query's result.
+    let mut a = vec!["call", "--json"];
+    a.extend(opts);
+    a.push("-");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mtproto"))
+        .args(&a)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"_": "invokeWithLayer", "layer": 228, "query": {"_": "channels.getChannels", "id": [{"_": "inputChannel", "channel_id": 2001, "access_hash": 7320010020012001}]}}"#)
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let chats: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(chats["result"]["_"], "messages.chats");
+    assert_eq!(chats["result"]["chats"][0]["title"], "News");
+    // An rpc_error is printed as received.
+    let o = call(r#"{"_": "contacts.resolveUsername", "username": "nobody_here"}"#);
+    assert_eq!(
+        stdout(&o),
+        "rpc_error 400 USERNAME_NOT_OCCUPIED\n",
+        "{}",
+        stderr(&o)
+    );
+    // JSON that does not fit: exit 2, the path named, nothing sent (no
+    // server on this port).
+    for (json, path) in [
+        (r#"{"_": "users.getUserz", "id": []}"#, "$._"),
+        (r#"{"_": "users.getUsers"}"#, "$.id"),
+        (r#"{"_": "users.getUsers", "id": [], "x": 1}"#, "$.x"),
+        (
+            r#"{"_": "users.getUsers", "id": [{"_": "inputUser", "user_id": "a", "access_hash": 1}]}"#,
+            "$.id[0].user_id",
+        ),
+        (
+            r#"{"_": "messages.setTyping", "peer": {"_": "inputPeerSelf"}, "top_msg_id": 2147483648, "action": {"_": "sendMessageTypingAction"}}"#,
+            "$.top_msg_id",
+        ),
+        (
+            r#"{"_": "messages.setTyping", "peer": {"_": "boolTrue"}, "action": {"_": "sendMessageTypingAction"}}"#,
+            "$.peer._",
+        ),
+    ] {
+        let o = mtproto(&["call", "--addr", "127.0.0.1:9", json]);
+        assert_fails(&o, 2, path);
+    }
+    let o = mtproto(&["call", "--addr", "127.0.0.1:9", "{"]);
+    assert_fails(&o, 2, "not JSON");
+
+    // --peer in every form; ids once the cache (kept in the key file)
+    // has seen the peer.
+    let typing = |peer: &str| {
+        let mut a = vec!["connect"];
+        a.extend(opts);
+        a.extend(["set-typing", "--peer", peer, "--action", "typing"]);
+        mtproto(&a)
+    };
+    // (News was seen in the getChannels answer above; Devs was not.)
+    let o = typing("-1000000002002");
+    assert_fails(&o, 1, "channel 2002 has no known access hash");
+    for peer in [
+        "-1000000002001",
+        "@devs",
+        "-1000000002002",
+        "t.me/helper_bot",
+        "1003",
+        "bob",
+        "1002",
+        "-3001",
+        "self",
+        "chat:3001",
+        "channel:2001:7320010020012001",
+        // A serialized peerUser 1002 and inputPeerUser 1002/hash.
+        "tl:22175159ea03000000000000",
+        "tl:4ca5e8ddea030000000000008aacf3556af81900",
+    ] {
+        let o = typing(peer);
+        assert_eq!(stdout(&o), "true\n", "{peer}: {}", stderr(&o));
+    }
+    let o = typing("@nobody_here");
+    assert_fails(&o, 1, "USERNAME_NOT_OCCUPIED");
+    let o = typing("tl:00000000");
+    assert_fails(&o, 2, "not an Update, Message, Peer or InputPeer");
+    let o = typing("a b");
+    assert_fails(&o, 2, "--peer");
+    server.kill().unwrap();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
 }
