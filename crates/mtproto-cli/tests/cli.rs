@@ -205,7 +205,7 @@ fn schema_check_and_show() {
     let o = mtproto(&["schema", "check", &api, &mt]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("api.tl: layer 228, 48 types, 227 constructors, 7 functions, 0 duplicate ids, 0 CRC32 mismatches"), "{out}");
+    assert!(out.contains("api.tl: layer 228, 77 types, 315 constructors, 11 functions, 0 duplicate ids, 0 CRC32 mismatches"), "{out}");
     assert!(
         out.contains("mtproto.tl: no layer, 28 types, 42 constructors, 10 functions"),
         "{out}"
@@ -464,7 +464,7 @@ fn connect_bad_input() {
             &addr,
             "set-typing",
             "--peer",
-            "bogus",
+            "not a peer!",
             "--action",
             "typing",
         ]),
@@ -579,10 +579,15 @@ fn key_file_is_created_with_mode_0600() {
     assert_eq!(stdout(&o), "true\n", "{}", stderr(&o));
     let meta = std::fs::metadata(&key_file).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
-    // The hex of a session (auth key and more), nothing else.
+    // Two lines of hex: the session (auth key and more) and the peer cache.
     let text = std::fs::read_to_string(&key_file).unwrap();
-    assert!(text.len() > 512, "{} bytes", text.len());
-    assert!(text.bytes().all(|b| b.is_ascii_hexdigit()), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].len() > 512, "{} bytes", lines[0].len());
+    assert!(lines[1].starts_with("4d545043"), "MTPC: {}", lines[1]);
+    for l in lines {
+        assert!(l.bytes().all(|b| b.is_ascii_hexdigit()), "{text}");
+    }
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())

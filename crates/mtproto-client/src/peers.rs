@@ -721,6 +721,10 @@ fn update_concern(u: &enums::Update) -> Result<Concern<'_>, PeerError> {
         )),
         enums::Update::MessageId(_) => Err(no_peer("updateMessageID")),
         enums::Update::DeleteMessages(_) => Err(no_peer("updateDeleteMessages")),
+        // The full layer's other updates (the default schema has only the
+        // ones above).
+        #[allow(unreachable_patterns)]
+        _ => Err(no_peer("this update")),
     }
 }
 

@@ -59,7 +59,7 @@ fn want(path: &str, what: &str, j: &Json) -> JsonError {
 
 fn hex(path: &str, s: &str, len: Option<usize>) -> Result<Vec<u8>, JsonError> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err(err(path, "malformed hex: odd number of digits"));
     }
     let digit = |c: u8| -> Result<u8, JsonError> {
@@ -209,9 +209,9 @@ impl Reader<'_> {
                     .schema
                     .constructor(name)
                     .ok_or_else(|| err(&type_path, format!("unknown constructor {name:?}")))?;
-                let same = d.name == ty.name
-                    || (ty.percent && d.result.name == ty.name)
-                    || d.result.name == ty.name;
+                // `inputPeerUser` names the constructor; `%InputPeer` any
+                // constructor of the type, written bare.
+                let same = d.name == ty.name || (ty.percent && d.result.name == ty.name);
                 if !same {
                     return Err(err(&type_path, format!("expected {ty}, found {name}")));
                 }

@@ -74,7 +74,7 @@ impl DynSchema {
     }
 
     /// Decodes the whole buffer as a value of the named type: a bare
-    /// constructor (`inputPeerUser`, `%Message`), a builtin (`long`,
+    /// constructor (`inputPeerUser`, `%DataJSON`), a builtin (`long`,
     /// `string`, `Vector<long>`, `vector<int>`), or a boxed type
     /// (`InputPeer`, checked against its constructors).
     pub fn decode_bare(&self, type_name: &str, bytes: &[u8]) -> Result<Value, DynError> {
@@ -107,7 +107,8 @@ pub mod fuzz {
     use crate::DynSchema;
 
     /// Fuzz entry point: decodes arbitrary bytes with the built-in schema (as a
-    /// boxed value and as `%Message`); whenever decoding succeeds, re-encoding
+    /// boxed value and as a bare `msg_container`, whose `%message`s are the
+    /// MTProto ones); whenever decoding succeeds, re-encoding
     /// must give back the same bytes.
     ///
     /// # Panics
@@ -125,8 +126,8 @@ pub mod fuzz {
             let _ = v.to_json();
             let _ = v.to_tree();
         }
-        if let Ok(v) = schema.decode_bare("%Message", data) {
-            let again = schema.encode_bare("%Message", &v);
+        if let Ok(v) = schema.decode_bare("msg_container", data) {
+            let again = schema.encode_bare("msg_container", &v);
             assert_eq!(
                 again.as_deref().ok(),
                 Some(data),

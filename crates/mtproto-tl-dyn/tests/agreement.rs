@@ -334,8 +334,10 @@ fn errors_are_typed_with_offsets() {
 fn builtin_schema_parses_and_bare_types() {
     let s = DynSchema::builtin();
     assert!(s.function("messages.setTyping").is_some());
-    assert!(s.constructor("message").is_some());
-    assert_eq!(s.constructor("message").unwrap().id, 0x5bb8e511);
+    // Two constructors are named `message`: the API's (api.tl, text 0) and
+    // the MTProto one (mtproto.tl, text 1), each found from its own text.
+    assert_eq!(s.constructor("message").unwrap().id, 0x7600b9d3);
+    assert_eq!(s.constructor_from("message", 1).unwrap().id, 0x5bb8e511);
     let v = s
         .decode_bare("inputPeerUser", &h("2a00000000000000d204000000000000"))
         .unwrap();

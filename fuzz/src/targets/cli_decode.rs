@@ -9,7 +9,7 @@ use mtproto_tl_dyn::{Def, DynSchema, ParamDef, ParamKind, TypeRef};
 use super::tl::mentions_gzip;
 
 /// The run-time schema-driven decoder (`mtproto-cli decode`): its own fuzz
-/// entry point (boxed and `%Message` round trips), plus agreement with the
+/// entry point (boxed and bare `msg_container` round trips), plus agreement with the
 /// generated code: bytes the generated decoders read back exactly must also
 /// decode and re-encode exactly at run time.
 pub fn cli_decode(data: &[u8]) {
