@@ -131,4 +131,5 @@ replay_tests!(
     handshake_server,
     cli_decode,
     tl_roundtrip_structured,
+    user_input,
 );

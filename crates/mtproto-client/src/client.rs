@@ -11,8 +11,8 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::config::ClientConfig;
 use crate::driver::{first_start, lock, Command, Driver, Shared};
 use crate::net;
-use crate::peers::{PeerCache, PeerError, PeerRef};
-use crate::{ConnectError, InvocationError, SessionData};
+use crate::peers::{PeerCache, PeerError, PeerRef, Resolved};
+use crate::{ConnectError, InvocationError, ResolveError, SessionData};
 
 /// Counters of a client (for tests and a CLI).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -139,20 +139,22 @@ impl Client {
     /// Resolves a peer to an `InputPeer`: from the cache, or for a
     /// username not seen before with `contacts.resolveUsername` (whose
     /// answer fills the cache). A message or update gives its chat.
-    pub async fn resolve_peer(&self, peer: &PeerRef) -> Result<enums::InputPeer, PeerError> {
+    pub async fn resolve_peer(&self, peer: &PeerRef) -> Result<enums::InputPeer, ResolveError> {
         self.resolve(peer, false).await
     }
 
     /// Like [`resolve_peer`](Self::resolve_peer) where a user is wanted: a
     /// message or update gives its sender (as `inputPeerUserFromMessage`
     /// when only the message knows it), and a group or channel is an error.
-    pub async fn resolve_user(&self, peer: &PeerRef) -> Result<enums::InputPeer, PeerError> {
+    pub async fn resolve_user(&self, peer: &PeerRef) -> Result<enums::InputPeer, ResolveError> {
         let p = self.resolve(peer, true).await?;
         match p {
             enums::InputPeer::Chat(_)
             | enums::InputPeer::Channel(_)
             | enums::InputPeer::ChannelFromMessage(_) => {
-                Err(PeerError::NotAUser { form: peer.form() })
+                Err(ResolveError::Peer(PeerError::NotAUser {
+                    form: peer.form(),
+                }))
             }
             p => Ok(p),
         }
@@ -162,36 +164,28 @@ impl Client {
         &self,
         peer: &PeerRef,
         want_user: bool,
-    ) -> Result<enums::InputPeer, PeerError> {
-        if let Some(p) = lock(&self.shared.peers).resolve_offline(peer, want_user)? {
-            return Ok(p);
-        }
-        let PeerRef::Username(name) = peer else {
-            return Err(PeerError::Unresolved {
-                username: String::new(),
-            });
+    ) -> Result<enums::InputPeer, ResolveError> {
+        let resolved = lock(&self.shared.peers).resolve(peer, want_user)?;
+        let name = match resolved {
+            Resolved::Ready(p) => return Ok(p),
+            Resolved::AskServer(name) => name,
         };
         let req = functions::contacts::ResolveUsername {
             username: name.clone(),
             referer: None,
         };
-        // The answer's users and chats fill the cache (in `invoke`).
+        // The answer's users and chats fill the cache (in `invoke_raw`).
         let enums::contacts::ResolvedPeer::ResolvedPeer(r) =
             self.invoke(&req).await.map_err(|e| match e {
-                InvocationError::Rpc(error) => PeerError::Username {
+                InvocationError::Rpc(error) => ResolveError::Peer(PeerError::Username {
                     username: name.clone(),
                     error,
-                },
-                error => PeerError::Invocation {
-                    username: name.clone(),
-                    error,
-                },
+                }),
+                e => ResolveError::Invocation(e),
             })?;
         lock(&self.shared.peers)
             .input_peer(&r.peer)
-            .ok_or_else(|| PeerError::Unresolved {
-                username: name.clone(),
-            })
+            .ok_or(ResolveError::Peer(PeerError::Unresolved { username: name }))
     }
 
     /// Counters.

@@ -152,3 +152,30 @@ mod tests {
         assert_eq!((e.name.as_str(), e.value), ("FILE_MIGRATE", Some(2)));
     }
 }
+
+/// Why a peer could not be resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// Which form, and why (not cached, unknown username, ...).
+    Peer(crate::PeerError),
+    /// Looking the username up failed on the way (timeout, disconnect).
+    Invocation(InvocationError),
+}
+
+impl fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Peer(e) => write!(f, "{e}"),
+            Self::Invocation(e) => write!(f, "looking the username up: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ResolveError {}
+
+impl From<crate::PeerError> for ResolveError {
+    fn from(e: crate::PeerError) -> Self {
+        Self::Peer(e)
+    }
+}

@@ -34,7 +34,8 @@ mod driver;
 mod error;
 pub mod methods;
 mod net;
-pub mod peers;
+/// Naming peers as users do, and the peer cache (the `mtproto-peers` crate).
+pub use mtproto_peers as peers;
 mod session_data;
 
 pub use client::{Client, ClientStats, Updates, UPDATES_BUFFERED};
@@ -42,7 +43,7 @@ pub use config::{
     ClientConfig, ConnectEvent, FloodWaitPolicy, InitParams, MessageDirection, ReconnectPolicy,
 };
 pub use driver::PEER_FAULT_CONNECTIONS;
-pub use error::{ConnectError, InvocationError, RpcError};
+pub use error::{ConnectError, InvocationError, ResolveError, RpcError};
 pub use peers::{PeerCache, PeerError, PeerRef};
 pub use session_data::{SessionData, SessionDataError};
 

@@ -31,7 +31,7 @@ pub use mtproto_tl::api::errors::messages::SetTypingError;
 pub use mtproto_tl::{Method, TypedError};
 
 use crate::peers::{PeerError, PeerRef};
-use crate::{Client, InvocationError};
+use crate::{Client, InvocationError, ResolveError};
 
 pub use mtproto_tl::api::errors::contacts::ResolveUsernameError;
 pub use mtproto_tl::api::errors::messages::SendMessageError;
@@ -60,6 +60,15 @@ impl<E: fmt::Display> fmt::Display for MethodError<E> {
 
 impl<E: fmt::Debug + fmt::Display> std::error::Error for MethodError<E> {}
 
+impl<E> From<ResolveError> for MethodError<E> {
+    fn from(e: ResolveError) -> Self {
+        match e {
+            ResolveError::Peer(e) => Self::Peer(e),
+            ResolveError::Invocation(e) => Self::Invocation(e),
+        }
+    }
+}
+
 /// Invokes any function with its typed errors (with the client's
 /// `FLOOD_WAIT` policy).
 pub async fn call<M: Method>(
@@ -81,10 +90,7 @@ pub async fn set_typing(
     action: enums::SendMessageAction,
     top_msg_id: Option<i32>,
 ) -> Result<bool, MethodError<SetTypingError>> {
-    let peer = client
-        .resolve_peer(&peer.into())
-        .await
-        .map_err(MethodError::Peer)?;
+    let peer = client.resolve_peer(&peer.into()).await?;
     call(
         client,
         &functions::messages::SetTyping {
@@ -104,10 +110,7 @@ pub async fn send_message(
     text: &str,
     random_id: i64,
 ) -> Result<enums::Updates, MethodError<SendMessageError>> {
-    let peer = client
-        .resolve_peer(&peer.into())
-        .await
-        .map_err(MethodError::Peer)?;
+    let peer = client.resolve_peer(&peer.into()).await?;
     let req = functions::messages::SendMessage {
         no_webpage: false,
         silent: false,

@@ -35,11 +35,23 @@
 //! |---|---|
 //! | `ping` | `pong` (by the session) |
 //! | `help.getConfig` | a `config` with this server as DC 2 |
-//! | `messages.setTyping` | `boolTrue`, or the error of the peer table below |
+//! | `contacts.resolveUsername` | the [`world`]'s user or channel; unknown `400 USERNAME_NOT_OCCUPIED`, malformed `400 USERNAME_INVALID` |
+//! | `users.getUsers` | the world's users named with their access hash (others left out) |
+//! | `channels.getChannels` | the world's channels; a wrong access hash `400 CHANNEL_INVALID` |
+//! | `messages.sendMessage` | `updateShortSentMessage`; `updates` with `updateNewMessage` (`updateNewChannelMessage` in a channel) pushed to every other connection of every recipient |
+//! | `messages.setTyping` | for the world's peers, `boolTrue` or the documented error of a wrong access hash (`400 PEER_ID_INVALID` for a user, `400 CHANNEL_INVALID` for a channel; the deleted user `400 INPUT_USER_DEACTIVATED`); for others, `boolTrue` or the error of the peer table below |
 //! | anything else | `400 INPUT_METHOD_INVALID_<constructor id, decimal>` |
 //! | a known method that does not decode | `400 INPUT_REQUEST_INVALID` |
 //!
-//! # Peer → error table (`messages.setTyping`)
+//! # The small world
+//!
+//! Alice (1001, `alice`), Bob (1002, `bob`), the bot Helper (1003,
+//! `helper_bot`), a deleted account (1004), a basic group (3001), the
+//! channel News (2001, `news`) and the supergroup Devs (2002, `devs`), each
+//! with a fixed access hash: see [`world`]. Every connection acts as Alice
+//! unless [`TestServer::sign_in`] binds its key to another user.
+//!
+//! # Peer → error table (`messages.setTyping`, peers outside the world)
 //!
 //! | peer | error |
 //! |---|---|

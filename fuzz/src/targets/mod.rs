@@ -7,7 +7,8 @@
 //!
 //! One submodule per attack surface: `tl` (schema parser, generated decoders,
 //! structure-aware round trips), `gzip`, `cli_decode` (the run-time decoder),
-//! `transport`, `session`, `handshake` (with the seeds of its corpus).
+//! `transport`, `session`, `handshake` (with the seeds of its corpus),
+//! `user_input` (saved peer caches, `--peer`, `mtproto call` JSON).
 //!
 //! Every input runs under the amplification accounting of [`alloc_bound`]
 //! ([`run_checked`]): the peak of heap bytes it makes the code hold must stay
@@ -20,6 +21,7 @@ mod handshake;
 mod session;
 mod tl;
 mod transport;
+mod user_input;
 
 pub use cli_decode::cli_decode;
 pub use gzip::gzip_packed;
@@ -30,6 +32,7 @@ pub use transport::{
     transport_abridged, transport_full, transport_intermediate, transport_obfuscated,
     transport_padded,
 };
+pub use user_input::user_input;
 
 use alloc_bound::INFLATION_BOUND;
 
@@ -76,6 +79,7 @@ pub const TARGETS: &[(&str, Target, usize)] = &[
         tl_roundtrip_structured,
         INFLATION_BOUND,
     ),
+    ("user_input", user_input, INFLATION_BOUND),
 ];
 
 /// Runs the target `name` (of [`TARGETS`]) on `data` under the amplification

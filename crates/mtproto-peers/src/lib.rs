@@ -1,5 +1,7 @@
 //! Naming peers the way users do ([`PeerRef`]) and the cache of access
-//! hashes that makes it possible ([`PeerCache`]).
+//! hashes that makes it possible ([`PeerCache`]). Sans-IO: the one network
+//! step, `contacts.resolveUsername` for a username not seen before, is the
+//! caller's ([`PeerCache::resolve`] says when; `mtproto-client` does it).
 //!
 //! A request names a user or a channel with its id *and* the access hash
 //! this account was given for it; a basic group needs only its id. The
@@ -20,7 +22,7 @@
 //! why; an access hash is never made up.
 //!
 //! ```
-//! use mtproto_client::peers::PeerRef;
+//! use mtproto_peers::PeerRef;
 //! assert_eq!("@alice".parse::<PeerRef>(), Ok(PeerRef::Username("alice".into())));
 //! assert_eq!("https://t.me/news".parse::<PeerRef>(), Ok(PeerRef::Username("news".into())));
 //! assert_eq!("-1002001".parse::<PeerRef>(), Ok(PeerRef::BotApiId(-1002001)));
@@ -32,7 +34,7 @@ use std::collections::HashMap;
 use mtproto_tl::api::{enums, types};
 use mtproto_tl::Deserialize;
 
-use crate::{InvocationError, RpcError};
+use mtproto_tl::RpcError;
 
 /// Bot-API ids of channels and supergroups are `-(10^12 + channel_id)`:
 /// written `-100` followed by the channel id.
@@ -129,13 +131,6 @@ pub enum PeerError {
         /// The server's error.
         error: RpcError,
     },
-    /// Resolving the username failed on the way (timeout, disconnect).
-    Invocation {
-        /// The username.
-        username: String,
-        /// What happened.
-        error: InvocationError,
-    },
     /// `contacts.resolveUsername` answered with a peer it did not describe.
     Unresolved {
         /// The username.
@@ -166,7 +161,6 @@ impl fmt::Display for PeerError {
                 write!(f, "Bot-API id {id}: not a user, group or channel id")
             }
             Self::Username { username, error } => write!(f, "username @{username}: {error}"),
-            Self::Invocation { username, error } => write!(f, "username @{username}: {error}"),
             Self::Unresolved { username } => {
                 write!(
                     f,
@@ -670,6 +664,15 @@ impl PeerCache {
     }
 }
 
+/// What [`PeerCache::resolve`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Resolved {
+    /// The `InputPeer` to send.
+    Ready(enums::InputPeer),
+    /// A username the cache has not seen: ask the server.
+    AskServer(String),
+}
+
 /// The peer a message is in (its chat).
 fn message_chat(m: &enums::Message) -> Option<&enums::Peer> {
     match m {
@@ -769,9 +772,21 @@ impl PeerCache {
     }
 
     /// Resolves a peer without the network: everything but a username not
-    /// seen before. `Ok(None)` means "ask the server for this username".
-    /// With `want_user`, a message or update gives its sender.
-    pub(crate) fn resolve_offline(
+    /// seen before, for which it answers [`Resolved::AskServer`] (call
+    /// `contacts.resolveUsername`, [`absorb`](Self::absorb) the answer,
+    /// then take its `peer` to [`input_peer`](Self::input_peer)). With
+    /// `want_user`, a message or update gives its sender.
+    pub fn resolve(&self, peer: &PeerRef, want_user: bool) -> Result<Resolved, PeerError> {
+        Ok(match self.resolve_offline(peer, want_user)? {
+            Some(p) => Resolved::Ready(p),
+            None => Resolved::AskServer(match peer {
+                PeerRef::Username(n) => n.clone(),
+                _ => String::new(),
+            }),
+        })
+    }
+
+    fn resolve_offline(
         &self,
         peer: &PeerRef,
         want_user: bool,
