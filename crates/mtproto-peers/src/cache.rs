@@ -90,18 +90,21 @@ impl PeerCache {
                 },
             );
         }
-        let names = u.username.iter().cloned().chain(
-            u.usernames
-                .iter()
-                .flatten()
-                .map(|enums::Username::Username(n)| n.username.clone()),
+        self.learn_names(
+            u.username.as_deref(),
+            u.usernames.as_deref(),
+            Named::User(u.id),
         );
-        for n in names {
-            bounded_insert(
-                &mut self.usernames,
-                n.to_ascii_lowercase(),
-                Named::User(u.id),
-            );
+    }
+
+    /// Records a peer's username and its other (collectible) usernames.
+    fn learn_names(&mut self, main: Option<&str>, more: Option<&[enums::Username]>, named: Named) {
+        let more = more
+            .unwrap_or_default()
+            .iter()
+            .map(|enums::Username::Username(n)| n.username.as_str());
+        for n in main.into_iter().chain(more) {
+            bounded_insert(&mut self.usernames, n.to_ascii_lowercase(), named);
         }
     }
 
@@ -120,19 +123,11 @@ impl PeerCache {
                         },
                     );
                 }
-                let names = c.username.iter().cloned().chain(
-                    c.usernames
-                        .iter()
-                        .flatten()
-                        .map(|enums::Username::Username(n)| n.username.clone()),
+                self.learn_names(
+                    c.username.as_deref(),
+                    c.usernames.as_deref(),
+                    Named::Channel(c.id),
                 );
-                for n in names {
-                    bounded_insert(
-                        &mut self.usernames,
-                        n.to_ascii_lowercase(),
-                        Named::Channel(c.id),
-                    );
-                }
             }
             enums::Chat::ChannelForbidden(c) => remember(
                 &mut self.channels,
