@@ -17,6 +17,7 @@ mod demo;
 mod net;
 mod out;
 mod schema_cmd;
+mod session_cmd;
 
 /// An error that ends the command.
 #[derive(Debug)]
@@ -91,6 +92,9 @@ enum Command {
     /// Check or show TL schemas.
     #[command(subcommand)]
     Schema(schema_cmd::SchemaCommand),
+    /// Show a session file; import or export a Telethon StringSession.
+    #[command(subcommand)]
+    Session(session_cmd::SessionCommand),
 }
 
 /// Which side sent a packet.
@@ -317,6 +321,7 @@ fn run(cli: Cli) -> CliResult {
             ..
         } => net::serve(port.unwrap_or(0), rsa_key, json, violate.as_deref()),
         Command::Schema(cmd) => schema_cmd::run(cmd),
+        Command::Session(cmd) => session_cmd::run(cmd),
     }
 }
 

@@ -1,12 +1,15 @@
 //! `mtproto connect ... set-typing`, `mtproto call` and `mtproto serve`.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Subcommand;
 use mtproto_client::methods::{set_typing, MethodError, TypedError};
-use mtproto_client::{Client, ClientConfig, InvocationError, PeerCache, PeerRef, SessionData};
+use mtproto_client::store::FileStore;
+use mtproto_client::{
+    Client, ClientConfig, ConnectError, InvocationError, PeerCache, PeerRef, SessionData,
+};
 use mtproto_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use mtproto_testserver::{Rule, ServerEvent, TestServer, TestServerConfig};
 use mtproto_tl::api::{enums, types};
@@ -73,8 +76,13 @@ pub(crate) struct ConnectOpts {
     api_id: Option<i32>,
     /// Reuse the auth key (and the peer cache) saved here; create the file
     /// when missing. Line 1: the session, hex; line 2: the peer cache, hex.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "session")]
     key_file: Option<PathBuf>,
+    /// Keep the session in this file (the versioned session file of
+    /// `mtproto_store`: every DC's keys, salts, the peer cache, the update
+    /// state); created when missing, saved on every change.
+    #[arg(long, value_name = "FILE")]
+    session: Option<PathBuf>,
     /// Print JSON (the last line is the result).
     #[arg(long)]
     json: bool,
@@ -287,6 +295,9 @@ fn client_config(o: &ConnectOpts) -> CliResult<(ClientConfig, Option<KeyFile>)> 
     if let Some(id) = o.api_id {
         cfg = cfg.with_api_id(id);
     }
+    if let Some(path) = &o.session {
+        cfg = cfg.with_store(std::sync::Arc::new(FileStore::new(path)));
+    }
     let Some(path) = &o.key_file else {
         return Ok((cfg, None));
     };
@@ -323,7 +334,8 @@ fn save_key_file(client: &Client, file: &KeyFile) -> CliResult {
         client.session_data().to_hex(),
         hex::encode(client.peer_cache().to_bytes())
     );
-    write_key_file(&file.path, text.as_bytes())
+    // A secret: mode 0600, written atomically (mtproto_store::write_atomic).
+    mtproto_client::store::write_atomic(&file.path, text.as_bytes())
         .map_err(|e| failed(format!("cannot write {}: {e}", file.path.display())))
 }
 
@@ -341,9 +353,10 @@ fn with_client<T>(
         tokio::runtime::Runtime::new().map_err(|e| failed(format!("cannot start tokio: {e}")))?;
     rt.block_on(async move {
         let run = async {
-            let client = Client::connect(cfg)
-                .await
-                .map_err(|e| failed(format!("cannot connect to {addr}: {e}")))?;
+            let client = Client::connect(cfg).await.map_err(|e| match e {
+                ConnectError::Store(e) => failed(format!("--session: {e}")),
+                e => failed(format!("cannot connect to {addr}: {e}")),
+            })?;
             if let Some(f) = key_file.as_ref().filter(|f| f.create) {
                 save_key_file(&client, f)?;
             }
@@ -351,6 +364,9 @@ fn with_client<T>(
             if let Some(f) = &key_file {
                 save_key_file(&client, f)?;
             }
+            client
+                .save()
+                .map_err(|e| failed(format!("--session: {e}")))?;
             r
         };
         tokio::time::timeout(Duration::from_secs(secs), run)
@@ -576,32 +592,4 @@ fn log_event(json: bool, ev: &ServerEvent) -> CliResult {
         }
     };
     outln!("{line}")
-}
-
-/// Writes the auth-key file: the key is a secret, so the file is readable by
-/// its owner only (mode 0600 on unix, set when the file is created, never
-/// widened afterwards). It is written to a fresh temporary file in the same
-/// folder and renamed over `path`, so a crash never leaves a half-written key.
-fn write_key_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&tmp).and_then(|mut f| {
-        f.write_all(contents)?;
-        f.sync_all()
-    });
-    let renamed = written.and_then(|()| std::fs::rename(&tmp, path));
-    if renamed.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    renamed
 }

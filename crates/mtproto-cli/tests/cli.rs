@@ -873,3 +873,76 @@ fn call_any_method_and_name_peers_every_way() {
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--session FILE`: the versioned session file (key, peers), reused
+/// without an RSA key; `mtproto session show`, Telethon StringSession out
+/// and back in; damaged files refused by name.
+#[test]
+fn session_files_and_telethon_strings() {
+    let (mut server, port) = serve();
+    let dir = std::env::temp_dir().join(format!("mtproto-cli-session-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let file = dir.join("s.mtrs");
+    let addr = format!("127.0.0.1:{port}");
+    let (pem, f) = (pem.to_str().unwrap(), file.to_str().unwrap());
+    let typing = |session: &str, peer: &str, rsa: bool| {
+        let mut a = vec!["connect", "--addr", &addr, "--session", session];
+        if rsa {
+            a.extend(["--rsa-key", pem]);
+        }
+        a.extend(["set-typing", "--peer", peer, "--action", "typing"]);
+        mtproto(&a)
+    };
+    let o = typing(f, "@devs", true);
+    assert_eq!(stdout(&o), "true\n", "{}", stderr(&o));
+    // Again without the RSA key (no handshake), Devs by its id.
+    let o = typing(f, "-1000000002002", false);
+    assert_eq!(stdout(&o), "true\n", "{}", stderr(&o));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let o = mtproto(&["session", "show", f, "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(shown["home_dc"], 2);
+    assert_eq!(shown["dcs"][0]["addr"], addr.as_str());
+    assert_eq!(shown["peers"], 1);
+    assert!(!stdout(&o).contains("auth_key\""), "never the key");
+    // Out to Telethon and back into a new file: the same key works.
+    let o = mtproto(&["session", "export-telethon", f]);
+    let text = stdout(&o).trim().to_owned();
+    assert!(text.starts_with('1') && text.len() == 353, "{text}");
+    let copy = dir.join("copy.mtrs");
+    let c = copy.to_str().unwrap();
+    let o = mtproto(&["session", "import-telethon", &text, c]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = typing(c, "self", false);
+    assert_eq!(stdout(&o), "true\n", "{}", stderr(&o));
+    assert_fails(
+        &mtproto(&["session", "import-telethon", &text, c]),
+        2,
+        "exists",
+    );
+    assert_fails(
+        &mtproto(&["session", "import-telethon", "2xyz", c, "--force"]),
+        2,
+        "not a Telethon StringSession",
+    );
+    // Damaged: refused by name, left alone, exit 1.
+    let good = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &good[..good.len() - 1]).unwrap();
+    assert_fails(&typing(f, "self", false), 1, "cut short");
+    let mut future = good.clone();
+    future[4] = 2;
+    std::fs::write(&file, &future).unwrap();
+    assert_fails(&typing(f, "self", false), 1, "version 2 is not supported");
+    assert_eq!(std::fs::read(&file).unwrap(), future);
+    server.kill().unwrap();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

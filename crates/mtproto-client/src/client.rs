@@ -13,6 +13,7 @@ use crate::driver::{first_start, lock, Command, Driver, Shared};
 use crate::net;
 use crate::peers::{PeerCache, PeerError, PeerRef, Resolved};
 use crate::{ConnectError, InvocationError, ResolveError, SessionData};
+use mtproto_store::{StoreError, StoredSession};
 
 /// Counters of a client (for tests and a CLI).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,6 +59,33 @@ impl Updates {
     }
 }
 
+/// Loads the store (when `config.session` is not set): the key, salt and
+/// time offset of the DC being connected to, and the peer cache (when
+/// `config.peers` is empty). Returns what is kept for saving.
+fn load_store(config: &mut ClientConfig) -> Result<StoredSession, ConnectError> {
+    let loaded = match (&config.store, &config.session) {
+        (Some(store), None) => store.load().map_err(ConnectError::Store)?,
+        _ => None,
+    };
+    let Some(stored) = loaded else {
+        return Ok(StoredSession::new(config.dc_id));
+    };
+    if let Some(dc) = stored.dc(config.dc_id) {
+        if let Some(key) = &dc.auth_key {
+            config.session = Some(SessionData {
+                dc_id: dc.id,
+                auth_key: key.clone(),
+                salt: dc.salt,
+                time_offset: dc.time_offset,
+            });
+        }
+    }
+    if config.peers.is_empty() {
+        config.peers = stored.peers.clone();
+    }
+    Ok(stored)
+}
+
 /// A connected MTProto client. Cheap to clone; every clone talks to the same
 /// connection task. [`invoke`](Self::invoke) may be called from many tasks at
 /// once, and dropping its future only discards the answer.
@@ -80,7 +108,8 @@ impl core::fmt::Debug for Client {
 impl Client {
     /// Connects, runs the handshake (or resumes `config.session`), and starts
     /// the connection task. Must be called inside a tokio runtime.
-    pub async fn connect(config: ClientConfig) -> Result<Client, ConnectError> {
+    pub async fn connect(mut config: ClientConfig) -> Result<Client, ConnectError> {
+        let stored = load_store(&mut config)?;
         let (start, saved) = first_start(&config);
         let resumed = saved.is_some();
         let up = net::establish(&config, start, 0)
@@ -99,11 +128,14 @@ impl Client {
             data: Mutex::new(data),
             peers: Mutex::new(config.peers.clone()),
             updates: broadcast::channel(UPDATES_BUFFERED).0,
+            stored: Mutex::new(stored),
             handshakes: AtomicU64::new(u64::from(!resumed)),
             reconnects: AtomicU64::new(0),
             resent: AtomicU64::new(0),
         });
         let cfg = Arc::new(config);
+        // The key (new or resumed) and where it works, saved before use.
+        shared.persist(&cfg).map_err(ConnectError::Store)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let driver = Driver::new(cfg.clone(), shared.clone(), rx, up, keys);
         tokio::spawn(driver.run());
@@ -183,9 +215,32 @@ impl Client {
                 }),
                 e => ResolveError::Invocation(e),
             })?;
-        lock(&self.shared.peers)
-            .input_peer(&r.peer)
-            .ok_or(ResolveError::Peer(PeerError::Unresolved { username: name }))
+        let found = lock(&self.shared.peers).input_peer(&r.peer);
+        // A peer learned from the network is worth keeping.
+        if let Err(error) = self.shared.persist(&self.cfg) {
+            crate::net::emit(&self.cfg, crate::ConnectEvent::StoreFailed { error });
+        }
+        found.ok_or(ResolveError::Peer(PeerError::Unresolved { username: name }))
+    }
+
+    /// Saves the session to the configured store now (the client also
+    /// saves on its own when the key, salt or time offset changes and
+    /// after a username look-up); `Ok` without a store.
+    pub fn save(&self) -> Result<(), StoreError> {
+        self.shared.persist(&self.cfg)
+    }
+
+    /// The session as the store would save it.
+    pub fn stored_session(&self) -> StoredSession {
+        let mut s = lock(&self.shared.stored).clone();
+        let data = self.session_data();
+        let dc = s.dc_mut(data.dc_id);
+        dc.addr = Some(self.cfg.addr);
+        dc.auth_key = Some(data.auth_key);
+        dc.salt = data.salt;
+        dc.time_offset = data.time_offset;
+        s.peers = self.peer_cache();
+        s
     }
 
     /// Counters.

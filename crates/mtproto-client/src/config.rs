@@ -7,6 +7,10 @@ use mtproto_crypto::rsa::RsaPublicKey;
 use mtproto_transport::TransportKind;
 use tokio::sync::mpsc;
 
+use std::sync::Arc;
+
+use mtproto_store::{SessionStore, StoreError};
+
 use crate::peers::PeerCache;
 use crate::SessionData;
 
@@ -177,6 +181,12 @@ pub enum ConnectEvent {
         /// How many.
         count: usize,
     },
+    /// Saving the session to its store failed (the client goes on; the
+    /// next change tries again).
+    StoreFailed {
+        /// Why.
+        error: StoreError,
+    },
 }
 
 /// Everything [`Client::connect`](crate::Client::connect) needs.
@@ -197,6 +207,12 @@ pub struct ClientConfig {
     /// Access hashes and usernames saved with the session (see
     /// [`peers`](crate::peers)).
     pub peers: PeerCache,
+    /// Where the session lives ([`store`](crate::store)): loaded by
+    /// [`Client::connect`](crate::Client::connect) when `session` is not
+    /// set, and saved on every change that matters (a new key, a new salt
+    /// or time offset, a username looked up) and by
+    /// [`Client::save`](crate::Client::save).
+    pub store: Option<Arc<dyn SessionStore>>,
     /// Wrap the first request of each connection in
     /// `invokeWithLayer(initConnection(..))` with these parameters.
     pub init: Option<InitParams>,
@@ -224,6 +240,7 @@ impl ClientConfig {
             rsa_keys: mtproto_crypto::rsa::builtin_keys(),
             session: None,
             peers: PeerCache::new(),
+            store: None,
             init: None,
             connect_timeout: Duration::from_secs(15),
             reconnect: ReconnectPolicy::default(),
@@ -259,6 +276,13 @@ impl ClientConfig {
     /// Resumes a saved session.
     pub fn with_session(mut self, session: SessionData) -> Self {
         self.session = Some(session);
+        self
+    }
+
+    /// Keeps the session in `store` (e.g. a
+    /// [`FileStore`](crate::store::FileStore)).
+    pub fn with_store(mut self, store: Arc<dyn SessionStore>) -> Self {
+        self.store = Some(store);
         self
     }
 

@@ -31,6 +31,27 @@ use crate::config::{ClientConfig, ConnectEvent};
 use crate::net::{self, emit, Established, Keys, Live, Start};
 use crate::peers::PeerCache;
 use crate::{InvocationError, SessionData};
+use mtproto_store::{StoreError, StoredSession};
+
+impl Shared {
+    /// Saves the session to the configured store (nothing without one):
+    /// this DC's address, key, salt and time offset, the peer cache, and
+    /// what was loaded besides.
+    pub(crate) fn persist(&self, cfg: &ClientConfig) -> Result<(), StoreError> {
+        let Some(store) = &cfg.store else {
+            return Ok(());
+        };
+        let data = lock(&self.data).clone();
+        let mut stored = lock(&self.stored);
+        let dc = stored.dc_mut(data.dc_id);
+        dc.addr = Some(cfg.addr);
+        dc.auth_key = Some(data.auth_key);
+        dc.salt = data.salt;
+        dc.time_offset = data.time_offset;
+        stored.peers = lock(&self.peers).clone();
+        store.save(&stored)
+    }
+}
 
 /// Locks, whether or not another thread panicked holding the lock.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -73,6 +94,9 @@ pub(crate) struct Shared {
     pub peers: Mutex<PeerCache>,
     /// Pushed updates, to every [`Updates`](crate::Updates) receiver.
     pub updates: broadcast::Sender<Arc<Vec<u8>>>,
+    /// What the store holds beyond `data` and `peers` (other DCs, the
+    /// update state), kept so a save never drops it.
+    pub stored: Mutex<StoredSession>,
     pub handshakes: AtomicU64,
     pub reconnects: AtomicU64,
     pub resent: AtomicU64,
@@ -151,11 +175,21 @@ impl Driver {
         }
     }
 
+    /// Publishes the key, salt and time offset to the handles, and saves
+    /// the session when one of them changed.
     fn update_shared(&self) {
-        if let Ok(mut data) = self.shared.data.lock() {
+        let changed = {
+            let mut data = lock(&self.shared.data);
+            let before = (data.auth_key.id_u64(), data.salt, data.time_offset);
             data.auth_key = self.keys.auth_key.clone();
             data.salt = self.keys.salt;
             data.time_offset = self.keys.time_offset;
+            before != (data.auth_key.id_u64(), data.salt, data.time_offset)
+        };
+        if changed {
+            if let Err(error) = self.shared.persist(&self.cfg) {
+                emit(&self.cfg, ConnectEvent::StoreFailed { error });
+            }
         }
     }
 

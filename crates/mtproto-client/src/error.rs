@@ -86,6 +86,9 @@ pub enum ConnectError {
     Handshake(HandshakeError),
     /// The configuration is unusable (e.g. no RSA key).
     Config(&'static str),
+    /// The session store could not be read (a corrupt file, a future
+    /// version, ...): nothing was reset.
+    Store(mtproto_store::StoreError),
 }
 
 impl fmt::Display for ConnectError {
@@ -97,6 +100,7 @@ impl fmt::Display for ConnectError {
             Self::Transport(e) => write!(f, "transport error: {e}"),
             Self::Handshake(e) => write!(f, "handshake failed: {e}"),
             Self::Config(e) => write!(f, "bad configuration: {e}"),
+            Self::Store(e) => write!(f, "{e}"),
         }
     }
 }
@@ -107,6 +111,7 @@ impl std::error::Error for ConnectError {
             Self::Io(e) => Some(e),
             Self::Transport(e) => Some(e),
             Self::Handshake(e) => Some(e),
+            Self::Store(e) => Some(e),
             Self::Timeout | Self::Closed | Self::Config(_) => None,
         }
     }

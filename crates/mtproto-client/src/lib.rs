@@ -36,6 +36,9 @@ pub mod methods;
 mod net;
 /// Naming peers as users do, and the peer cache (the `mtproto-peers` crate).
 pub use mtproto_peers as peers;
+/// Session storage: the file format, file and memory stores, Telethon
+/// `StringSession` (the `mtproto-store` crate).
+pub use mtproto_store as store;
 mod session_data;
 
 pub use client::{Client, ClientStats, Updates, UPDATES_BUFFERED};
