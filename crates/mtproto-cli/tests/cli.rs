@@ -205,7 +205,7 @@ fn schema_check_and_show() {
     let o = mtproto(&["schema", "check", &api, &mt]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("api.tl: layer 228, 77 types, 315 constructors, 11 functions, 0 duplicate ids, 0 CRC32 mismatches"), "{out}");
+    assert!(out.contains("api.tl: layer 228, 99 types, 379 constructors, 14 functions, 0 duplicate ids, 0 CRC32 mismatches"), "{out}");
     assert!(
         out.contains("mtproto.tl: no layer, 28 types, 42 constructors, 10 functions"),
         "{out}"
