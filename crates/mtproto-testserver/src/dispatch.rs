@@ -211,10 +211,10 @@ fn resolve_username(me: i64, name: &str) -> Result<enums::contacts::ResolvedPeer
     let mut users = Vec::new();
     let mut chats = Vec::new();
     let peer = if let Some(u) = world::USERS.iter().find(|u| u.username.is_some_and(is)) {
-        users.extend(world::user_tl(u, me));
+        users.push(world::user_tl(u, me));
         Target::User(u).peer()
     } else if let Some(c) = world::CHANNELS.iter().find(|c| is(c.username)) {
-        chats.extend(world::channel_tl(c));
+        chats.push(world::channel_tl(c));
         Target::Channel(c).peer()
     } else {
         return Err(rpc(400, "USERNAME_NOT_OCCUPIED"));
@@ -242,7 +242,7 @@ fn users_get_users(inner: &Inner, caller: Caller, body: &[u8]) -> Step {
             }
             _ => None,
         })
-        .filter_map(|u| world::user_tl(u, me))
+        .map(|u| world::user_tl(u, me))
         .collect();
     Step::Answer(Ok(found.to_bytes()))
 }
@@ -263,7 +263,7 @@ fn channels_get_channels(_: &Inner, _: Caller, body: &[u8]) -> Step {
         let Some(w) = found else {
             return Step::Answer(Err(rpc(400, "CHANNEL_INVALID")));
         };
-        chats.extend(world::channel_tl(w));
+        chats.push(world::channel_tl(w));
     }
     Step::Answer(Ok(enums::messages::Chats::Chats(types::messages::Chats {
         chats,

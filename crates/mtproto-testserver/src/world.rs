@@ -24,7 +24,7 @@ use std::collections::HashMap;
 
 use mtproto_session::RpcError;
 use mtproto_tl::api::{enums, types};
-use mtproto_tl::Deserialize;
+use mtproto_tl::support::Placeholder;
 use tokio::sync::mpsc;
 
 /// Alice's user id: every connection acts as Alice by default.
@@ -192,24 +192,9 @@ pub(crate) fn input_peer(me: i64, peer: &enums::InputPeer) -> Result<Option<Targ
     }
 }
 
-/// Decodes a minimal boxed object (`id`, then `body`), the template
-/// whose fields are then set typed. `None` only if the schema changed
-/// under the template (a unit test checks each).
-fn template<T: Deserialize>(id: u32, body: &[u8]) -> Option<T> {
-    let mut b = id.to_le_bytes().to_vec();
-    b.extend_from_slice(body);
-    T::from_bytes(&b).ok()
-}
-
-/// chatPhotoEmpty#37c1011c.
-const CHAT_PHOTO_EMPTY: [u8; 4] = 0x37c1011c_u32.to_le_bytes();
-
 /// The boxed TL `user` as `viewer` sees it.
-pub(crate) fn user_tl(u: &WorldUser, viewer: i64) -> Option<enums::User> {
-    // user#b1b8cc83: flags, flags2, id.
-    let Some(enums::User::User(mut x)) = template(0xb1b8cc83, &[0; 16]) else {
-        return None;
-    };
+pub(crate) fn user_tl(u: &WorldUser, viewer: i64) -> enums::User {
+    let mut x = types::User::placeholder();
     x.id = u.id;
     x.self_ = u.id == viewer;
     x.access_hash = Some(u.access_hash);
@@ -222,45 +207,34 @@ pub(crate) fn user_tl(u: &WorldUser, viewer: i64) -> Option<enums::User> {
         x.bot = true;
         x.bot_info_version = Some(1);
     }
-    Some(enums::User::User(x))
+    enums::User::User(x)
 }
 
 /// The boxed TL `channel`.
-pub(crate) fn channel_tl(c: &WorldChannel) -> Option<enums::Chat> {
-    // channel#d49f34c6: flags, flags2, id, title "", chatPhotoEmpty, date.
-    let mut body = vec![0; 20];
-    body.extend_from_slice(&CHAT_PHOTO_EMPTY);
-    body.extend_from_slice(&[0; 4]);
-    let Some(enums::Chat::Channel(mut x)) = template(0xd49f34c6, &body) else {
-        return None;
-    };
+pub(crate) fn channel_tl(c: &WorldChannel) -> enums::Chat {
+    let mut x = types::Channel::placeholder();
     x.id = c.id;
     x.access_hash = Some(c.access_hash);
     x.title = c.title.to_owned();
     x.username = Some(c.username.to_owned());
     x.broadcast = !c.megagroup;
     x.megagroup = c.megagroup;
+    x.photo = enums::ChatPhoto::Empty;
     x.date = 1_700_000_000;
     x.participants_count = i32::try_from(MEMBERS.len()).ok();
-    Some(enums::Chat::Channel(x))
+    enums::Chat::Channel(x)
 }
 
 /// The boxed TL `chat` (the basic group).
-pub(crate) fn basic_group_tl() -> Option<enums::Chat> {
-    // chat#41cbf256: flags, id, title "", chatPhotoEmpty, participants_count,
-    // date, version.
-    let mut body = vec![0; 16];
-    body.extend_from_slice(&CHAT_PHOTO_EMPTY);
-    body.extend_from_slice(&[0; 12]);
-    let Some(enums::Chat::Chat(mut x)) = template(0x41cbf256, &body) else {
-        return None;
-    };
+pub(crate) fn basic_group_tl() -> enums::Chat {
+    let mut x = types::Chat::placeholder();
     x.id = BASIC_GROUP.0;
     x.title = BASIC_GROUP.1.to_owned();
+    x.photo = enums::ChatPhoto::Empty;
     x.participants_count = i32::try_from(MEMBERS.len()).unwrap_or(0);
     x.date = 1_700_000_000;
     x.version = 1;
-    Some(enums::Chat::Chat(x))
+    enums::Chat::Chat(x)
 }
 
 /// The boxed TL `message` with the fields the world sets.
@@ -271,21 +245,15 @@ fn message_tl(
     peer: enums::Peer,
     date: i32,
     text: &str,
-) -> Option<enums::Message> {
-    // message#7600b9d3: flags, flags2, id, peer_id (peerUser 0), date, message "".
-    let mut body = vec![0; 12];
-    body.extend_from_slice(&0x59511722_u32.to_le_bytes());
-    body.extend_from_slice(&[0; 16]);
-    let Some(enums::Message::Message(mut m)) = template(0x7600b9d3, &body) else {
-        return None;
-    };
+) -> enums::Message {
+    let mut m = types::Message::placeholder();
     m.id = id;
     m.out = out;
     m.from_id = Some(enums::Peer::User(types::PeerUser { user_id: from }));
     m.peer_id = peer;
     m.date = date;
     m.message = text.to_owned();
-    Some(enums::Message::Message(m))
+    enums::Message::Message(m)
 }
 
 /// Pushed updates a connection may have waiting; more are dropped (and
@@ -387,18 +355,18 @@ impl WorldState {
         let mut channel_pts = None;
         match target {
             Target::User(u) => {
-                users.extend(user_tl(sender, u.id));
+                users.push(user_tl(sender, u.id));
                 if u.id != me {
-                    users.extend(user_tl(u, me));
+                    users.push(user_tl(u, me));
                 }
             }
             Target::BasicGroup => {
-                users.extend(user_tl(sender, 0));
-                chats.extend(basic_group_tl());
+                users.push(user_tl(sender, 0));
+                chats.push(basic_group_tl());
             }
             Target::Channel(c) => {
-                users.extend(user_tl(sender, 0));
-                chats.extend(channel_tl(c));
+                users.push(user_tl(sender, 0));
+                chats.push(channel_tl(c));
                 let p = self.channel_pts.entry(c.id).or_insert(0);
                 *p = p.saturating_add(1);
                 channel_pts = Some(*p);
@@ -411,9 +379,7 @@ impl WorldState {
                 Target::User(_) => Target::User(sender).peer(),
                 t => t.peer(),
             };
-            let Some(message) = message_tl(id, r == me, me, peer, date, text) else {
-                continue;
-            };
+            let message = message_tl(id, r == me, me, peer, date, text);
             let update = match channel_pts {
                 Some(pts) => enums::Update::NewChannelMessage(types::UpdateNewChannelMessage {
                     message,
@@ -477,19 +443,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn templates_decode_and_round_trip() {
-        use mtproto_tl::Serialize;
+    fn world_objects_round_trip() {
+        use mtproto_tl::{Deserialize, Serialize};
         for u in USERS {
-            let t = user_tl(u, ALICE).unwrap();
+            let t = user_tl(u, ALICE);
             assert_eq!(enums::User::from_bytes(&t.to_bytes()).unwrap(), t);
         }
         for c in CHANNELS {
-            let t = channel_tl(c).unwrap();
+            let t = channel_tl(c);
             assert_eq!(enums::Chat::from_bytes(&t.to_bytes()).unwrap(), t);
         }
-        assert!(basic_group_tl().is_some());
+        let g = basic_group_tl();
+        assert_eq!(enums::Chat::from_bytes(&g.to_bytes()).unwrap(), g);
         let peer = enums::Peer::User(types::PeerUser { user_id: 1002 });
-        assert!(message_tl(1, true, ALICE, peer, 5, "hi").is_some());
+        let m = message_tl(1, true, ALICE, peer, 5, "hi");
+        assert_eq!(enums::Message::from_bytes(&m.to_bytes()).unwrap(), m);
     }
 
     #[test]
@@ -504,6 +472,7 @@ mod tests {
 
     #[test]
     fn messages_go_to_the_other_sessions_of_each_recipient() {
+        use mtproto_tl::Deserialize;
         let mut w = WorldState::default();
         let (tx1, mut rx1) = mpsc::channel(4);
         let (tx2, mut rx2) = mpsc::channel(4);
