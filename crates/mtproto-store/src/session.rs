@@ -1,9 +1,11 @@
-//! What is stored: [`StoredSession`], [`StoredDc`], [`UpdateState`].
+//! What is stored: [`StoredSession`], [`StoredDc`], and the
+//! [`UpdateState`] of `mtproto-updates`.
 
 use std::net::SocketAddr;
 
 use mtproto_crypto::AuthKey;
 use mtproto_peers::PeerCache;
+pub use mtproto_updates::UpdateState;
 
 /// One data centre as the client knows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -49,22 +51,6 @@ impl StoredDc {
             time_offset: 0,
         }
     }
-}
-
-/// Where the client stands in the update sequence (core.telegram.org/api/updates:
-/// "pts", "qts", "seq" and "date" of the common box, one "pts" per channel).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct UpdateState {
-    /// The common message box's `pts`.
-    pub pts: i32,
-    /// The secret chats' and bots' `qts`.
-    pub qts: i32,
-    /// The date of the last update applied.
-    pub date: i32,
-    /// The `seq` of the last `updates`/`updatesCombined` applied.
-    pub seq: i32,
-    /// `(channel_id, pts)` of every channel followed.
-    pub channels: Vec<(i64, i32)>,
 }
 
 /// Everything a client keeps between runs.
