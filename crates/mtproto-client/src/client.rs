@@ -12,6 +12,7 @@ use crate::config::ClientConfig;
 use crate::driver::{first_start, lock, Command, Driver, Shared};
 use crate::net;
 use crate::peers::{PeerCache, PeerError, PeerRef, Resolved};
+use crate::updates::{Updates, UPDATES_BUFFERED};
 use crate::{ConnectError, InvocationError, ResolveError, SessionData};
 use mtproto_store::{StoreError, StoredSession};
 
@@ -24,39 +25,6 @@ pub struct ClientStats {
     pub reconnects: u64,
     /// Requests re-sent on a new connection.
     pub resent: u64,
-}
-
-/// Pushed updates a slow [`Updates`] receiver may fall behind by before it
-/// misses some (and is told how many).
-pub const UPDATES_BUFFERED: usize = 1024;
-
-/// A receiver of what the server pushes (`updates`, `updateShort*`, ...),
-/// in the order it arrived. Every receiver sees every update from its
-/// creation on.
-#[derive(Debug)]
-pub struct Updates {
-    rx: broadcast::Receiver<Arc<Vec<u8>>>,
-}
-
-impl Updates {
-    /// The next update, decoded (`Err` with its bytes if it is not an
-    /// `Updates` this build can decode), or `None` once the client is gone.
-    /// A receiver that fell more than [`UPDATES_BUFFERED`] behind skips
-    /// what it missed.
-    pub async fn recv(&mut self) -> Option<Result<enums::Updates, Vec<u8>>> {
-        loop {
-            match self.rx.recv().await {
-                Ok(b) => {
-                    return Some(
-                        <enums::Updates as mtproto_tl::Deserialize>::from_bytes(&b)
-                            .map_err(|_| b.to_vec()),
-                    )
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    }
 }
 
 /// Loads the store (when `config.session` is not set): the key, salt and
@@ -91,9 +59,9 @@ fn load_store(config: &mut ClientConfig) -> Result<StoredSession, ConnectError> 
 /// once, and dropping its future only discards the answer.
 #[derive(Clone)]
 pub struct Client {
-    tx: mpsc::UnboundedSender<Command>,
-    cfg: Arc<ClientConfig>,
-    shared: Arc<Shared>,
+    pub(crate) tx: mpsc::UnboundedSender<Command>,
+    pub(crate) cfg: Arc<ClientConfig>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl core::fmt::Debug for Client {
@@ -127,7 +95,9 @@ impl Client {
         let shared = Arc::new(Shared {
             data: Mutex::new(data),
             peers: Mutex::new(config.peers.clone()),
-            updates: broadcast::channel(UPDATES_BUFFERED).0,
+            pushed: broadcast::channel(UPDATES_BUFFERED).0,
+            batches: broadcast::channel(UPDATES_BUFFERED).0,
+            updates_started: std::sync::atomic::AtomicBool::new(false),
             stored: Mutex::new(stored),
             handshakes: AtomicU64::new(u64::from(!resumed)),
             reconnects: AtomicU64::new(0),
@@ -156,11 +126,16 @@ impl Client {
         }
     }
 
-    /// A receiver of the updates the server pushes from now on.
+    /// A receiver of the updates the server pushes from now on, checked
+    /// and in order (see [`Updates`]). The first call starts following the
+    /// update sequences: catching up from the saved state
+    /// (`updates.getDifference`), or fetching it (`updates.getState`).
     pub fn updates(&self) -> Updates {
-        Updates {
-            rx: self.shared.updates.subscribe(),
+        let rx = self.shared.batches.subscribe();
+        if !self.shared.updates_started.swap(true, Ordering::AcqRel) {
+            crate::updates::start(self.cfg.clone(), &self.shared, &self.tx);
         }
+        Updates { rx }
     }
 
     /// The peer cache (to save with the session).

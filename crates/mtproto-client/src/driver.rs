@@ -30,6 +30,7 @@ use tokio::time::{sleep_until, Duration};
 use crate::config::{ClientConfig, ConnectEvent};
 use crate::net::{self, emit, Established, Keys, Live, Start};
 use crate::peers::PeerCache;
+use crate::updates::Pushed;
 use crate::{InvocationError, SessionData};
 use mtproto_store::{StoreError, StoredSession};
 
@@ -92,8 +93,13 @@ pub(crate) struct Shared {
     pub data: Mutex<SessionData>,
     /// Access hashes learned from results and updates.
     pub peers: Mutex<PeerCache>,
-    /// Pushed updates, to every [`Updates`](crate::Updates) receiver.
-    pub updates: broadcast::Sender<Arc<Vec<u8>>>,
+    /// What the server pushes, for the updates task.
+    pub pushed: broadcast::Sender<Pushed>,
+    /// Updates in order, from the updates task to every
+    /// [`Updates`](crate::Updates) receiver.
+    pub batches: broadcast::Sender<Arc<mtproto_updates::Batch>>,
+    /// Whether the updates task runs.
+    pub updates_started: std::sync::atomic::AtomicBool,
     /// What the store holds beyond `data` and `peers` (other DCs, the
     /// update state), kept so a save never drops it.
     pub stored: Mutex<StoredSession>,
@@ -402,7 +408,12 @@ impl Driver {
             SessionEvent::Update(body) => {
                 lock(&self.shared.peers).absorb(&body);
                 // No receiver: nobody listens, the update is dropped.
-                let _ = self.shared.updates.send(Arc::new(body));
+                let _ = self.shared.pushed.send(Pushed::Update(Arc::new(body)));
+            }
+            // "Session loss on the server: the client receives a new
+            // session created notification": catch up.
+            SessionEvent::NewSession { .. } => {
+                let _ = self.shared.pushed.send(Pushed::Resync);
             }
             SessionEvent::ConnectionDead if self.live.is_some() => {
                 self.lost("no pong to the keepalive ping".into(), None);
@@ -486,7 +497,10 @@ impl Driver {
             }
             self.on_timer();
             self.prune();
-            if self.pending_requests() == 0 {
+            // A client following updates reconnects at once (while any
+            // handle is left); others when the next request comes.
+            let following = self.rx_open && self.shared.updates_started.load(Ordering::Relaxed);
+            if self.pending_requests() == 0 && !following {
                 if !self.rx_open {
                     return;
                 }
@@ -562,7 +576,10 @@ impl Driver {
             }
             self.on_timer();
             self.prune();
-            if self.pending_requests() == 0 {
+            // A client following updates stays connected (updates come
+            // only on a connection); others reconnect when they next ask.
+            let following = self.shared.updates_started.load(Ordering::Relaxed);
+            if self.pending_requests() == 0 && !following {
                 self.attempt = 0;
                 return;
             }
@@ -578,6 +595,8 @@ impl Driver {
             match net::establish(&self.cfg, start, self.attempt).await {
                 Ok(up) => {
                     self.shared.reconnects.fetch_add(1, Ordering::Relaxed);
+                    // What was pushed while disconnected: catch up.
+                    let _ = self.shared.pushed.send(Pushed::Resync);
                     if new_key {
                         self.shared.handshakes.fetch_add(1, Ordering::Relaxed);
                         self.need_new_key = false;

@@ -40,15 +40,19 @@ pub use mtproto_peers as peers;
 /// `StringSession` (the `mtproto-store` crate).
 pub use mtproto_store as store;
 mod session_data;
+mod updates;
 
-pub use client::{Client, ClientStats, Updates, UPDATES_BUFFERED};
+pub use client::{Client, ClientStats};
 pub use config::{
     ClientConfig, ConnectEvent, FloodWaitPolicy, InitParams, MessageDirection, ReconnectPolicy,
 };
 pub use driver::PEER_FAULT_CONNECTIONS;
 pub use error::{ConnectError, InvocationError, ResolveError, RpcError};
+/// Updates in order (the `mtproto-updates` crate).
+pub use mtproto_updates::Batch;
 pub use peers::{PeerCache, PeerError, PeerRef};
 pub use session_data::{SessionData, SessionDataError};
+pub use updates::{Updates, UPDATES_BUFFERED};
 
 /// The README's code examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use mtproto_client::methods::{self, MethodError, SendMessageError, SetTypingError, TypedError};
-use mtproto_client::{Client, ClientConfig, PeerCache, PeerError, PeerRef};
+use mtproto_client::{Batch, Client, ClientConfig, PeerCache, PeerError, PeerRef};
 use mtproto_testserver::world::{self, ALICE};
 use mtproto_testserver::{TestServer, TestServerConfig};
 use mtproto_tl::api::enums::{self, InputPeer, SendMessageAction};
@@ -153,11 +153,8 @@ async fn usernames_then_bot_api_ids_then_peers() {
     server.shutdown().await;
 }
 
-fn new_message(u: &enums::Updates) -> (enums::Update, enums::Message) {
-    let enums::Updates::Updates(x) = u else {
-        panic!("not updates: {u:?}")
-    };
-    let up = x.updates[0].clone();
+fn new_message(b: &Batch) -> (enums::Update, enums::Message) {
+    let up = b.updates[0].clone();
     let msg = match &up {
         enums::Update::NewMessage(n) => n.message.clone(),
         enums::Update::NewChannelMessage(n) => n.message.clone(),
@@ -196,7 +193,6 @@ async fn a_pushed_update_and_its_message_name_their_peers() {
     let got = tokio::time::timeout(wait, bob_updates.recv())
         .await
         .unwrap()
-        .unwrap()
         .unwrap();
     let (update, message) = new_message(&got);
     let enums::Message::Message(m) = &message else {
@@ -208,7 +204,6 @@ async fn a_pushed_update_and_its_message_name_their_peers() {
     );
     let mine = tokio::time::timeout(wait, alice2_updates.recv())
         .await
-        .unwrap()
         .unwrap()
         .unwrap();
     let (_, my_copy) = new_message(&mine);
@@ -250,7 +245,6 @@ async fn a_pushed_update_and_its_message_name_their_peers() {
         .unwrap();
     let got = tokio::time::timeout(wait, bob_updates.recv())
         .await
-        .unwrap()
         .unwrap()
         .unwrap();
     let (update, _) = new_message(&got);

@@ -23,7 +23,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use crate::dispatch::{handle_request, Caller};
-use crate::faults::{ConnFaults, Verdict};
+use crate::faults::{ConnFaults, PushFaults, Verdict};
 use crate::limits::{lock, ConnSlot, HandshakeSlot, InboundShare};
 use crate::server::{now, Inner, ServerEvent};
 use crate::world::MAX_QUEUED_UPDATES;
@@ -177,6 +177,7 @@ async fn conn_loop(
         conn.set_admission(policy);
     }
     let mut faults = ConnFaults::new();
+    let mut push_faults = PushFaults::default();
     let mut share = InboundShare::new(&inner.inbound);
     let mut delayed: VecDeque<Delayed> = VecDeque::new();
     let mut wbuf: Vec<u8> = Vec::new();
@@ -401,8 +402,10 @@ async fn conn_loop(
             }
             _ = tokio::time::sleep_until(wake.unwrap_or(now).into()), if wake.is_some() => {}
             Some(update) = updates_rx.recv() => {
-                if let Some(s) = conn.server_session_mut() {
-                    s.push_update(update);
+                for u in push_faults.on_push(&inner.faults, update) {
+                    if let Some(s) = conn.server_session_mut() {
+                        s.push_update(u);
+                    }
                 }
             }
             _ = shutdown.changed() => return Ok("server shutdown".into()),

@@ -74,6 +74,18 @@ const HANDLERS: &[(u32, Handler)] = &[
         functions::messages::SendMessage::CONSTRUCTOR_ID,
         messages_send_message,
     ),
+    (
+        functions::updates::GetState::CONSTRUCTOR_ID,
+        updates_get_state,
+    ),
+    (
+        functions::updates::GetDifference::CONSTRUCTOR_ID,
+        updates_get_difference,
+    ),
+    (
+        functions::updates::GetChannelDifference::CONSTRUCTOR_ID,
+        updates_get_channel_difference,
+    ),
 ];
 
 /// Most ids `users.getUsers` and `channels.getChannels` look at (Telegram
@@ -287,6 +299,44 @@ fn messages_send_message(inner: &Inner, caller: Caller, body: &[u8]) -> Step {
         w.send_message(me, caller.conn, target, &req.message, date_now())
             .map(|s| s.answer.to_bytes()),
     )
+}
+
+fn updates_get_state(inner: &Inner, caller: Caller, body: &[u8]) -> Step {
+    let Ok(_) = functions::updates::GetState::from_bytes(body) else {
+        return Step::Answer(Err(invalid()));
+    };
+    let w = lock(&inner.world);
+    let me = w.account(caller.auth_key_id);
+    Step::Answer(Ok(w.get_state(me, date_now()).to_bytes()))
+}
+
+fn updates_get_difference(inner: &Inner, caller: Caller, body: &[u8]) -> Step {
+    let Ok(req) = functions::updates::GetDifference::from_bytes(body) else {
+        return Step::Answer(Err(invalid()));
+    };
+    let w = lock(&inner.world);
+    let me = w.account(caller.auth_key_id);
+    Step::Answer(Ok(w.get_difference(me, req.pts, date_now()).to_bytes()))
+}
+
+fn updates_get_channel_difference(inner: &Inner, _: Caller, body: &[u8]) -> Step {
+    let Ok(req) = functions::updates::GetChannelDifference::from_bytes(body) else {
+        return Step::Answer(Err(invalid()));
+    };
+    let channel = match &req.channel {
+        enums::InputChannel::InputChannel(c) => {
+            world::channel(c.channel_id).filter(|w| w.access_hash == c.access_hash)
+        }
+        _ => None,
+    };
+    let Some(channel) = channel else {
+        return Step::Answer(Err(rpc(400, "CHANNEL_INVALID")));
+    };
+    let limit = usize::try_from(req.limit).unwrap_or(0);
+    let w = lock(&inner.world);
+    Step::Answer(Ok(w
+        .get_channel_difference(channel.id, req.pts, limit)
+        .to_bytes()))
 }
 
 /// The world's peers (access hashes checked), then the peer → error table

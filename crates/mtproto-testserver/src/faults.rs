@@ -37,6 +37,43 @@ pub struct Faults {
     pub answer_delay: Duration,
     /// Break this rule on every occurrence: a hostile server.
     pub violate: Option<crate::hostile::Rule>,
+    /// Drop every Nth update pushed to a connection (1-based, counted per
+    /// connection): the client must see the gap and fetch the difference.
+    pub drop_pushes: Option<u32>,
+    /// Push updates to each connection in swapped pairs (the second of two
+    /// first): the client must put them back in order.
+    pub reorder_pushes: bool,
+}
+
+/// One connection's pushed-update faults: which to drop, which to hold
+/// back for a swap.
+#[derive(Debug, Default)]
+pub(crate) struct PushFaults {
+    pushed: u32,
+    held: Option<Vec<u8>>,
+}
+
+impl PushFaults {
+    /// The updates to push now for one that arrived, after the faults.
+    pub(crate) fn on_push(&mut self, faults: &Faults, update: Vec<u8>) -> Vec<Vec<u8>> {
+        self.pushed = self.pushed.wrapping_add(1);
+        if faults
+            .drop_pushes
+            .is_some_and(|n| n > 0 && self.pushed.is_multiple_of(n))
+        {
+            return Vec::new();
+        }
+        if !faults.reorder_pushes {
+            return vec![update];
+        }
+        match self.held.take() {
+            Some(first) => vec![update, first],
+            None => {
+                self.held = Some(update);
+                Vec::new()
+            }
+        }
+    }
 }
 
 /// What to do with a request after the faults had their say.

@@ -83,6 +83,7 @@
 //! (`mtproto serve --violate RULE`; `--list-violations` prints them), so a
 //! client can be checked to refuse each by name. See the README's table.
 
+mod accounts;
 mod conn;
 mod dispatch;
 mod faults;

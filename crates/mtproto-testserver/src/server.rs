@@ -20,10 +20,10 @@ use rand::RngCore;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
+use crate::accounts::WorldState;
 use crate::conn::serve;
 use crate::faults::Faults;
 use crate::limits::{lock, ConnCounts, ConnSlot, Limits, TokenBucket};
-use crate::world::WorldState;
 
 /// Server settings.
 #[derive(Clone, Debug)]
