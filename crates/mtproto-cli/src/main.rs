@@ -18,6 +18,7 @@ mod net;
 mod out;
 mod schema_cmd;
 mod session_cmd;
+mod updates_cmd;
 
 /// An error that ends the command.
 #[derive(Debug)]
@@ -92,6 +93,9 @@ enum Command {
     /// Check or show TL schemas.
     #[command(subcommand)]
     Schema(schema_cmd::SchemaCommand),
+    /// Follow the update sequences and print every update as a JSON line,
+    /// in order and each once, until interrupted or --count.
+    Updates(updates_cmd::UpdatesArgs),
     /// Show a session file; import or export a Telethon StringSession.
     #[command(subcommand)]
     Session(session_cmd::SessionCommand),
@@ -322,6 +326,7 @@ fn run(cli: Cli) -> CliResult {
         } => net::serve(port.unwrap_or(0), rsa_key, json, violate.as_deref()),
         Command::Schema(cmd) => schema_cmd::run(cmd),
         Command::Session(cmd) => session_cmd::run(cmd),
+        Command::Updates(args) => updates_cmd::run(args),
     }
 }
 

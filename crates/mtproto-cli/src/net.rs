@@ -346,21 +346,52 @@ fn with_client<T>(
     opts: &ConnectOpts,
     work: impl AsyncFnOnce(&Client) -> CliResult<T>,
 ) -> CliResult<T> {
+    run_client(opts, true, work)
+}
+
+/// [`with_client`] where `--timeout` bounds connecting only (`work` runs
+/// as long as it wants: `mtproto updates`).
+pub(crate) fn with_client_streaming<T>(
+    opts: &ConnectOpts,
+    work: impl AsyncFnOnce(&Client) -> CliResult<T>,
+) -> CliResult<T> {
+    run_client(opts, false, work)
+}
+
+fn run_client<T>(
+    opts: &ConnectOpts,
+    whole: bool,
+    work: impl AsyncFnOnce(&Client) -> CliResult<T>,
+) -> CliResult<T> {
     let (cfg, key_file) = client_config(opts)?;
+    let limit = Duration::from_secs(opts.timeout);
     let secs = opts.timeout;
     let addr = cfg.addr;
     let rt =
         tokio::runtime::Runtime::new().map_err(|e| failed(format!("cannot start tokio: {e}")))?;
+    let timed_out = move || failed(format!("timed out after {secs} s"));
     rt.block_on(async move {
+        let started = tokio::time::Instant::now();
         let run = async {
-            let client = Client::connect(cfg).await.map_err(|e| match e {
-                ConnectError::Store(e) => failed(format!("--session: {e}")),
-                e => failed(format!("cannot connect to {addr}: {e}")),
-            })?;
+            let connect = tokio::time::timeout(limit, Client::connect(cfg));
+            let client = connect
+                .await
+                .map_err(|_| timed_out())?
+                .map_err(|e| match e {
+                    ConnectError::Store(e) => failed(format!("--session: {e}")),
+                    e => failed(format!("cannot connect to {addr}: {e}")),
+                })?;
             if let Some(f) = key_file.as_ref().filter(|f| f.create) {
                 save_key_file(&client, f)?;
             }
-            let r = work(&client).await;
+            let r = if whole {
+                let left = limit.saturating_sub(started.elapsed());
+                tokio::time::timeout(left, work(&client))
+                    .await
+                    .map_err(|_| timed_out())?
+            } else {
+                work(&client).await
+            };
             if let Some(f) = &key_file {
                 save_key_file(&client, f)?;
             }
@@ -369,9 +400,7 @@ fn with_client<T>(
                 .map_err(|e| failed(format!("--session: {e}")))?;
             r
         };
-        tokio::time::timeout(Duration::from_secs(secs), run)
-            .await
-            .map_err(|_| failed(format!("timed out after {secs} s")))?
+        run.await
     })
 }
 

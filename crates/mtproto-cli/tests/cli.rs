@@ -946,3 +946,60 @@ fn session_files_and_telethon_strings() {
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `mtproto updates --count N`: the messages another connection sends to
+/// the same account, as JSON lines, in order.
+#[test]
+fn updates_prints_pushed_updates_as_json_lines() {
+    let (mut server, port) = serve();
+    let dir = std::env::temp_dir().join(format!("mtproto-cli-updates-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let pem = pem.to_str().unwrap();
+    let follower = Command::new(env!("CARGO_BIN_EXE_mtproto"))
+        .args(["updates", "--addr", &addr, "--rsa-key", pem, "--count", "3"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A watchdog: the test never hangs, whatever happens.
+    let pid = follower.id().to_string();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        let _ = Command::new("kill").arg(&pid).status();
+    });
+    // Connected and following (updates.getState answered).
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    for i in 1..=3 {
+        let call = format!(
+            r#"{{"_": "messages.sendMessage", "peer": {{"_": "inputPeerSelf"}}, "message": "note {i}", "random_id": {i}}}"#
+        );
+        let o = mtproto(&["call", "--addr", &addr, "--rsa-key", pem, &call]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(
+            stdout(&o).contains("updateShortSentMessage"),
+            "{}",
+            stdout(&o)
+        );
+    }
+    let o = follower.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let texts: Vec<&str> = lines
+        .iter()
+        .map(|l| {
+            assert_eq!(l["update"]["_"], "updateNewMessage");
+            l["update"]["message"]["message"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(texts, ["note 1", "note 2", "note 3"]);
+    server.kill().unwrap();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
