@@ -56,11 +56,12 @@ else
 fi
 
 # --- server binary ------------------------------------------------------
-log "building mtproto-testserver"
-cargo build -q -p mtproto-testserver --bin mtproto-testserver
+log "building mtproto-testserver and mtproto"
+cargo build -q -p mtproto-testserver --bin mtproto-testserver -p mtproto-cli --bin mtproto
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 SERVER_BIN="$TARGET_DIR/debug/mtproto-testserver"
+CLI_BIN="$TARGET_DIR/debug/mtproto"
 [[ -x "$SERVER_BIN" ]] || { log "FAIL: no server binary at $SERVER_BIN"; exit 1; }
 
 # --- one round: start server, run Telethon, check the log ---------------
@@ -90,11 +91,34 @@ run_round() {
   sed -n '/-----BEGIN RSA PUBLIC KEY-----/,/-----END RSA PUBLIC KEY-----/p' "$slog" >"$pem"
   log "server at $addr, $(grep '^rsa fingerprint' "$slog")"
 
-  local rc=0
-  timeout "$PY_TIMEOUT" "$VENV/bin/python" "$ROOT/tests/interop/telethon_interop.py" \
+  local rc=0 sessions="$WORK/stringsessions-$name"
+  : >"$sessions"
+  STRINGSESSION_OUT="$sessions" timeout "$PY_TIMEOUT" "$VENV/bin/python" "$ROOT/tests/interop/telethon_interop.py" \
     "$host" "$port" "$pem" "${pflags[@]}" </dev/null 2>&1 | tee "$plog" || rc=$?
+
+  # Telethon's StringSession of each key it made, imported into our session
+  # file: our client resumes Telethon's key (no handshake, no RSA key given).
+  local ss_fails=0 ss_n=0 sname sstr sfile out
+  while read -r _ sname sstr; do
+    ss_n=$((ss_n + 1))
+    sfile="$WORK/telethon-$name-$sname.mtrs"
+    if ! "$CLI_BIN" session import-telethon "$sstr" "$sfile" >/dev/null </dev/null; then
+      echo "FAIL stringsession: $sname: not imported"; ss_fails=$((ss_fails + 1)); continue
+    fi
+    out="$("$CLI_BIN" connect --addr "$host:$port" --session "$sfile" set-typing --peer self \
+      --action typing </dev/null 2>&1)" || true
+    if [[ "$out" == "true" ]]; then
+      echo "ok   stringsession: $sname key resumed by our client (no handshake)"
+    else
+      echo "FAIL stringsession: $sname: $out"; ss_fails=$((ss_fails + 1))
+    fi
+    if [[ "$("$CLI_BIN" session export-telethon "$sfile" </dev/null)" != "$sstr" ]]; then
+      echo "FAIL stringsession: $sname: exported again, the string differs"; ss_fails=$((ss_fails + 1))
+    fi
+  done < <(grep '^stringsession ' "$sessions")
   sleep 0.3 # let the server log the last events
   stop_server
+  [[ $ss_n -eq 3 && $ss_fails -eq 0 ]] || { log "FAIL: round '$name': StringSession checks ($ss_n seen, $ss_fails failed)"; return 1; }
 
   echo "--- server log ($name) ---"
   sed '1,/-----END RSA PUBLIC KEY-----/d; /^$/d' "$slog"

@@ -15,7 +15,10 @@ telethon.crypto.rsa.add_key), then
   - with --expect-bad-msg (server run with a skewed clock): a top-level
     bad_msg_notification (16/17) must have corrected Telethon's clock.
 It prints "keyid CLASS ID" per handshake (unsigned decimal, as the server
-logs auth_key_id) for run.sh to match against the server's log.
+logs auth_key_id) for run.sh to match against the server's log, and
+"stringsession CLASS STRING" (Telethon's StringSession of that key) into
+the file $STRINGSESSION_OUT (a secret: never on stdout) for run.sh to
+import into our client.
 Prints one line per check ("ok ..." / "FAIL ...") and a closing
 "N passed, N failed" line; exits 1 if any check failed. Every network step is
 under an asyncio timeout, so the script never hangs.
@@ -23,9 +26,11 @@ under an asyncio timeout, so the script never hangs.
 
 import asyncio
 import logging
+import os
 import sys
 
 import telethon
+from telethon.sessions import StringSession
 from telethon.crypto import rsa as tl_rsa
 from telethon.errors import RPCError, rpc_errors_dict
 from telethon.network import (
@@ -128,6 +133,16 @@ async def run_one(checks, conn_cls, host, port, expect_bad_msg):
             checks.ok(f"{name}: handshake (auth_key_id {kid})")
             # run.sh matches this against the server's HandshakeDone line.
             print(f"keyid {name} {kid}", flush=True)
+            # Telethon's own StringSession of this key: run.sh imports it
+            # into our session file and connects with it, no handshake.
+            ss = StringSession()
+            ss.set_dc(DC_ID, host, port)
+            ss.auth_key = sender.auth_key
+            # A secret (the key): into a file run.sh names, never the log.
+            out = os.environ.get("STRINGSESSION_OUT")
+            if out:
+                with open(out, "a", encoding="ascii") as f:
+                    f.write(f"stringsession {name} {ss.save()}\n")
         else:
             checks.fail(f"{name}: handshake", f"no 256-byte auth key ({key!r:.40})")
             return
