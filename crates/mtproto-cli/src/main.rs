@@ -89,6 +89,14 @@ enum Command {
         /// what the client must refuse) and exit.
         #[arg(long)]
         list_violations: bool,
+        /// Run DCs 1..=N in one process on ports PORT..PORT+N-1 (one
+        /// account database; each lists all in help.getConfig).
+        #[arg(long, value_name = "N")]
+        dcs: Option<i32>,
+        /// The account's home DC: every other DC answers content requests
+        /// with 303 USER_MIGRATE_X (needs --dcs).
+        #[arg(long, value_name = "X", requires = "dcs")]
+        home_dc: Option<i32>,
     },
     /// Check or show TL schemas.
     #[command(subcommand)]
@@ -322,8 +330,16 @@ fn run(cli: Cli) -> CliResult {
             rsa_key,
             json,
             violate,
+            dcs,
+            home_dc,
             ..
-        } => net::serve(port.unwrap_or(0), rsa_key, json, violate.as_deref()),
+        } => net::serve(
+            port.unwrap_or(0),
+            rsa_key,
+            json,
+            violate.as_deref(),
+            dcs.map(|n| (n, home_dc)),
+        ),
         Command::Schema(cmd) => schema_cmd::run(cmd),
         Command::Session(cmd) => session_cmd::run(cmd),
         Command::Updates(args) => updates_cmd::run(args),

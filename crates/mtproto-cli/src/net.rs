@@ -11,7 +11,7 @@ use mtproto_client::{
     Client, ClientConfig, ConnectError, InvocationError, PeerCache, PeerRef, SessionData,
 };
 use mtproto_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
-use mtproto_testserver::{Rule, ServerEvent, TestServer, TestServerConfig};
+use mtproto_testserver::{Rule, ServerEvent, TestCluster, TestServer, TestServerConfig, MAX_DCS};
 use mtproto_tl::api::{enums, types};
 use mtproto_tl_dyn::{json_string, serde_json, DynSchema};
 use mtproto_transport::TransportKind;
@@ -419,6 +419,25 @@ fn print_rpc_error(json: bool, code: i32, name: &str, description: &str) -> CliR
     }
 }
 
+/// `"dc": N, "migrated": [...]`: the DC that answered and the migrations
+/// followed (`--json` output of `connect`).
+fn route_json(client: &Client) -> String {
+    let moves: Vec<String> = client
+        .migrations()
+        .iter()
+        .map(|m| {
+            let mut e = String::new();
+            json_string(&mut e, &m.error);
+            format!("{{\"from\": {}, \"to\": {}, \"error\": {e}}}", m.from, m.to)
+        })
+        .collect();
+    format!(
+        "\"dc\": {}, \"migrated\": [{}]",
+        client.last_dc(),
+        moves.join(", ")
+    )
+}
+
 /// Runs `mtproto connect`.
 pub(crate) fn connect(args: ConnectArgs) -> CliResult {
     let ConnectCommand::SetTyping {
@@ -434,12 +453,23 @@ pub(crate) fn connect(args: ConnectArgs) -> CliResult {
         match set_typing(client, peer, action, top).await {
             Ok(b) => {
                 if json {
-                    outln!("{{\"result\": {b}}}")
+                    outln!("{{\"result\": {b}, {}}}", route_json(client))
                 } else {
                     outln!("{b}")
                 }
             }
-            Err(MethodError::Rpc(e)) => print_rpc_error(json, e.code(), &e.name(), e.description()),
+            Err(MethodError::Rpc(e)) if json => {
+                let mut m = String::new();
+                json_string(&mut m, &e.name());
+                outln!(
+                    "{{\"rpc_error\": {{\"code\": {}, \"message\": {m}}}, {}}}",
+                    e.code(),
+                    route_json(client)
+                )
+            }
+            Err(MethodError::Rpc(e)) => {
+                print_rpc_error(false, e.code(), &e.name(), e.description())
+            }
             Err(MethodError::Peer(e)) => Err(failed(format!("--peer: {e}"))),
             Err(e) => Err(failed(format!("messages.setTyping: {e}"))),
         }
@@ -536,6 +566,7 @@ pub(crate) fn serve(
     rsa_key: Option<PathBuf>,
     json: bool,
     violate: Option<&str>,
+    cluster: Option<(i32, Option<i32>)>,
 ) -> CliResult {
     let mut cfg = TestServerConfig::with_test_key();
     let violate: Option<Rule> = violate.map(str::parse).transpose().map_err(usage)?;
@@ -553,20 +584,44 @@ pub(crate) fn serve(
     let rt =
         tokio::runtime::Runtime::new().map_err(|e| failed(format!("cannot start tokio: {e}")))?;
     rt.block_on(async move {
-        let server = TestServer::start(cfg)
-            .await
-            .map_err(|e| failed(format!("cannot listen on port {port}: {e}")))?;
-        let fp = server.fingerprint() as u64;
-        let mut result = if json {
-            outln!(
-                "{{\"event\": \"listening\", \"addr\": \"{}\", \"port\": {}, \"rsa_fingerprint\": \"{fp:016x}\"}}",
-                server.addr(),
-                server.addr().port()
-            )
-        } else {
-            outln!("listening on {} (port {})", server.addr(), server.addr().port())
-                .and_then(|()| outln!("RSA key fingerprint {fp:016x}"))
+        let servers = match cluster {
+            None => vec![TestServer::start(cfg)
+                .await
+                .map_err(|e| failed(format!("cannot listen on port {port}: {e}")))?],
+            Some((n, home)) => {
+                if !(1..=MAX_DCS).contains(&n) || home.is_some_and(|h| !(1..=n).contains(&h)) {
+                    return Err(usage(format!(
+                        "--dcs takes 1 to {MAX_DCS}, --home-dc one of them"
+                    )));
+                }
+                TestCluster::start(cfg, n, home)
+                    .await
+                    .map_err(|e| failed(format!("cannot listen on ports from {port}: {e}")))?
+                    .into_servers()
+            }
         };
+        let fp = servers.first().map_or(0, |s| s.fingerprint() as u64);
+        let mut result = Ok(());
+        for server in &servers {
+            if result.is_err() {
+                break;
+            }
+            let (addr, p) = (server.addr(), server.addr().port());
+            result = match (json, cluster.is_some()) {
+                (true, false) => outln!(
+                    "{{\"event\": \"listening\", \"addr\": \"{addr}\", \"port\": {p}, \"rsa_fingerprint\": \"{fp:016x}\"}}"
+                ),
+                (true, true) => outln!(
+                    "{{\"event\": \"listening\", \"dc\": {}, \"addr\": \"{addr}\", \"port\": {p}, \"rsa_fingerprint\": \"{fp:016x}\"}}",
+                    server.dc_id()
+                ),
+                (false, false) => outln!("listening on {addr} (port {p})"),
+                (false, true) => outln!("DC {} listening on {addr} (port {p})", server.dc_id()),
+            };
+        }
+        if !json && result.is_ok() {
+            result = outln!("RSA key fingerprint {fp:016x}");
+        }
         if let (Some(rule), Ok(())) = (violate, &result) {
             result = if json {
                 let mut n = String::new();
@@ -586,7 +641,9 @@ pub(crate) fn serve(
                 _ = tokio::signal::ctrl_c() => break,
             }
         }
-        server.shutdown().await;
+        for server in servers {
+            server.shutdown().await;
+        }
         result
     })
 }

@@ -340,7 +340,10 @@ fn connect_against_serve_with_key_file_reuse() {
         "typing",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o).lines().last(), Some("{\"result\": true}"));
+    assert_eq!(
+        stdout(&o).lines().last(),
+        Some("{\"result\": true, \"dc\": 2, \"migrated\": []}")
+    );
     assert!(key_file.exists(), "key file created");
     // Reuse: no RSA key needed any more.
     let o = mtproto(&[
@@ -361,7 +364,7 @@ fn connect_against_serve_with_key_file_reuse() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stdout(&o).lines().last(),
-        Some("{\"rpc_error\": {\"code\": 400, \"message\": \"PEER_ID_INVALID\"}}")
+        Some("{\"rpc_error\": {\"code\": 400, \"message\": \"PEER_ID_INVALID\"}, \"dc\": 2, \"migrated\": []}")
     );
     let o = mtproto(&[
         "connect",
@@ -999,6 +1002,74 @@ fn updates_prints_pushed_updates_as_json_lines() {
         })
         .collect();
     assert_eq!(texts, ["note 1", "note 2", "note 3"]);
+    server.kill().unwrap();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `mtproto serve --dcs 3 --home-dc 3`: three DCs, one line each; a
+/// `connect` to DC 1 follows USER_MIGRATE_3 and `--json` says so.
+#[test]
+fn serve_several_dcs_and_connect_follows_the_migration() {
+    use std::io::BufRead;
+    let mut server = Command::new(env!("CARGO_BIN_EXE_mtproto"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--json",
+            "--dcs",
+            "3",
+            "--home-dc",
+            "3",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut ports = Vec::new();
+    for dc in 1..=3 {
+        let l: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+        assert_eq!(
+            (l["event"].as_str(), l["dc"].as_i64()),
+            (Some("listening"), Some(dc))
+        );
+        ports.push(l["port"].as_u64().unwrap());
+    }
+    let dir = std::env::temp_dir().join(format!("mtproto-cli-dcs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let addr = format!("127.0.0.1:{}", ports[0]);
+    let o = mtproto(&[
+        "connect",
+        "--addr",
+        &addr,
+        "--dc",
+        "1",
+        "--rsa-key",
+        pem.to_str().unwrap(),
+        "--json",
+        "set-typing",
+        "--peer",
+        "self",
+        "--action",
+        "typing",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let last: serde_json::Value = serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
+    assert_eq!(last["result"], true);
+    assert_eq!(last["dc"], 3);
+    assert_eq!(
+        last["migrated"],
+        serde_json::json!([{"from": 1, "to": 3, "error": "USER_MIGRATE_3"}])
+    );
+    assert_fails(
+        &mtproto(&["serve", "--port", "0", "--dcs", "3", "--home-dc", "5"]),
+        2,
+        "--home-dc",
+    );
     server.kill().unwrap();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);

@@ -9,6 +9,7 @@ use mtproto_tl::{Deserialize, RemoteCall};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::ClientConfig;
+use crate::dcs::{migration, DcHandle, Dcs, Migration, MAX_MIGRATIONS};
 use crate::driver::{first_start, lock, Command, Driver, Shared};
 use crate::net;
 use crate::peers::{PeerCache, PeerError, PeerRef, Resolved};
@@ -62,6 +63,20 @@ pub struct Client {
     pub(crate) tx: mpsc::UnboundedSender<Command>,
     pub(crate) cfg: Arc<ClientConfig>,
     pub(crate) shared: Arc<Shared>,
+    /// The DC table, the home DC, the other DCs' connections.
+    pub(crate) dcs: Arc<Dcs>,
+}
+
+/// What the DC connections of one client share: the peer cache, the
+/// stored session, the DC table, and the updates (pushed on whichever DC
+/// connection, followed by one task).
+struct Parts {
+    peers: Arc<Mutex<PeerCache>>,
+    stored: Arc<Mutex<StoredSession>>,
+    dcs: Arc<Dcs>,
+    pushed: broadcast::Sender<crate::updates::Pushed>,
+    batches: broadcast::Sender<Arc<mtproto_updates::Batch>>,
+    updates_started: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl core::fmt::Debug for Client {
@@ -78,6 +93,30 @@ impl Client {
     /// the connection task. Must be called inside a tokio runtime.
     pub async fn connect(mut config: ClientConfig) -> Result<Client, ConnectError> {
         let stored = load_store(&mut config)?;
+        // Requests go to the saved home DC when its address is known.
+        let home = stored
+            .home()
+            .filter(|d| d.addr.is_some())
+            .map_or(config.dc_id, |d| d.id);
+        let dcs = Dcs::new(config.dc_id, config.addr, home);
+        for d in &stored.dcs {
+            if let (Some(a), false) = (d.addr, d.id == config.dc_id) {
+                dcs.learn_one(d.id, a);
+            }
+        }
+        let parts = Parts {
+            peers: Arc::new(Mutex::new(config.peers.clone())),
+            stored: Arc::new(Mutex::new(stored)),
+            dcs: Arc::new(dcs),
+            pushed: broadcast::channel(UPDATES_BUFFERED).0,
+            batches: broadcast::channel(UPDATES_BUFFERED).0,
+            updates_started: Arc::default(),
+        };
+        Self::connect_with(config, parts).await
+    }
+
+    /// Connects to one DC with what the client's DC connections share.
+    async fn connect_with(config: ClientConfig, parts: Parts) -> Result<Client, ConnectError> {
         let (start, saved) = first_start(&config);
         let resumed = saved.is_some();
         let up = net::establish(&config, start, 0)
@@ -94,11 +133,11 @@ impl Client {
         };
         let shared = Arc::new(Shared {
             data: Mutex::new(data),
-            peers: Mutex::new(config.peers.clone()),
-            pushed: broadcast::channel(UPDATES_BUFFERED).0,
-            batches: broadcast::channel(UPDATES_BUFFERED).0,
-            updates_started: std::sync::atomic::AtomicBool::new(false),
-            stored: Mutex::new(stored),
+            peers: parts.peers,
+            pushed: parts.pushed,
+            batches: parts.batches,
+            updates_started: parts.updates_started,
+            stored: parts.stored,
             handshakes: AtomicU64::new(u64::from(!resumed)),
             reconnects: AtomicU64::new(0),
             resent: AtomicU64::new(0),
@@ -109,7 +148,95 @@ impl Client {
         let (tx, rx) = mpsc::unbounded_channel();
         let driver = Driver::new(cfg.clone(), shared.clone(), rx, up, keys);
         tokio::spawn(driver.run());
-        Ok(Client { tx, cfg, shared })
+        Ok(Client {
+            tx,
+            cfg,
+            shared,
+            dcs: parts.dcs,
+        })
+    }
+
+    /// The DC requests go to (the account's home, after any
+    /// `USER_MIGRATE_X`).
+    pub fn home_dc(&self) -> i32 {
+        self.dcs.home()
+    }
+
+    /// The DC that answered the last request.
+    pub fn last_dc(&self) -> i32 {
+        self.dcs.last()
+    }
+
+    /// The migrations followed so far (the latest 64).
+    pub fn migrations(&self) -> Vec<Migration> {
+        self.dcs.migrations()
+    }
+
+    /// The connection to DC `dc`: this one, or another made (with its own
+    /// key) the first time it is needed, its address from `help.getConfig`.
+    async fn dc_client(&self, dc: i32) -> Result<Client, InvocationError> {
+        if dc == self.cfg.dc_id {
+            return Ok(self.clone());
+        }
+        let mut others = self.dcs.others.lock().await;
+        if let Some(h) = others.get(&dc) {
+            return Ok(Client {
+                tx: h.tx.clone(),
+                cfg: h.cfg.clone(),
+                shared: h.shared.clone(),
+                dcs: self.dcs.clone(),
+            });
+        }
+        if self.dcs.address(dc).is_none() {
+            let config = self
+                .raw_direct(
+                    mtproto_tl::Serialize::to_bytes(&functions::help::GetConfig),
+                    self.cfg.request_timeout(),
+                )
+                .await?;
+            let config = enums::Config::from_bytes(&config).map_err(InvocationError::Decode)?;
+            self.dcs.learn(&config);
+        }
+        let unreachable = |reason: String| InvocationError::DcUnreachable { dc, reason };
+        let addr = self
+            .dcs
+            .address(dc)
+            .ok_or_else(|| unreachable("not in help.getConfig's dc_options".into()))?;
+        let mut cfg = (*self.cfg).clone();
+        cfg.addr = addr;
+        cfg.dc_id = dc;
+        cfg.session = None;
+        // This DC's saved key, if any.
+        if let Some(d) = lock(&self.shared.stored).dc(dc) {
+            if let Some(key) = &d.auth_key {
+                cfg.session = Some(SessionData {
+                    dc_id: dc,
+                    auth_key: key.clone(),
+                    salt: d.salt,
+                    time_offset: d.time_offset,
+                });
+            }
+        }
+        let parts = Parts {
+            peers: self.shared.peers.clone(),
+            stored: self.shared.stored.clone(),
+            dcs: self.dcs.clone(),
+            pushed: self.shared.pushed.clone(),
+            batches: self.shared.batches.clone(),
+            updates_started: self.shared.updates_started.clone(),
+        };
+        let c = Box::pin(Self::connect_with(cfg, parts))
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        others.insert(
+            dc,
+            DcHandle {
+                tx: c.tx.clone(),
+                cfg: c.cfg.clone(),
+                shared: c.shared.clone(),
+            },
+        );
+        Ok(c)
     }
 
     /// The configuration this client was made with.
@@ -133,7 +260,7 @@ impl Client {
     pub fn updates(&self) -> Updates {
         let rx = self.shared.batches.subscribe();
         if !self.shared.updates_started.swap(true, Ordering::AcqRel) {
-            crate::updates::start(self.cfg.clone(), &self.shared, &self.tx);
+            crate::updates::start(self.cfg.clone(), &self.shared, &self.dcs, &self.tx);
         }
         Updates { rx }
     }
@@ -265,8 +392,51 @@ impl Client {
 
     /// Sends a serialized TL function and returns the raw bytes of the
     /// result object (whose `users`/`chats`, if any, fill the peer cache).
-    /// No `FLOOD_WAIT` retry.
+    /// It goes to the home DC; a `*_MIGRATE_X` error sends it to DC X
+    /// (`USER_`, `PHONE_`, `NETWORK_MIGRATE` make X the home), at most
+    /// three times. No `FLOOD_WAIT` retry.
     pub async fn invoke_raw(
+        &self,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, InvocationError> {
+        let mut dc = self.dcs.home();
+        for hop in 0..=MAX_MIGRATIONS {
+            let answer = match self.dc_client(dc).await {
+                Ok(c) => c.raw_direct(body.clone(), timeout).await,
+                Err(e) => Err(e),
+            };
+            let to = match &answer {
+                Err(InvocationError::Rpc(e)) if hop < MAX_MIGRATIONS => migration(e),
+                _ => None,
+            };
+            let Some((to, moves_home)) = to else {
+                if answer.is_ok() {
+                    self.dcs.answered(dc);
+                }
+                return answer;
+            };
+            if let Err(InvocationError::Rpc(e)) = &answer {
+                self.dcs.record(Migration {
+                    from: dc,
+                    to,
+                    error: e.message(),
+                });
+            }
+            if moves_home {
+                self.dcs.set_home(to);
+                lock(&self.shared.stored).home_dc = to;
+                if let Err(error) = self.shared.persist(&self.cfg) {
+                    crate::net::emit(&self.cfg, crate::ConnectEvent::StoreFailed { error });
+                }
+            }
+            dc = to;
+        }
+        Err(InvocationError::Disconnected)
+    }
+
+    /// [`invoke_raw`](Self::invoke_raw) on this connection's DC only.
+    async fn raw_direct(
         &self,
         body: Vec<u8>,
         timeout: Duration,

@@ -91,18 +91,19 @@ pub(crate) enum Command {
 /// State shared between the driver and the handles.
 pub(crate) struct Shared {
     pub data: Mutex<SessionData>,
-    /// Access hashes learned from results and updates.
-    pub peers: Mutex<PeerCache>,
+    /// Access hashes learned from results and updates (one cache for
+    /// every DC connection of a client).
+    pub peers: Arc<Mutex<PeerCache>>,
     /// What the server pushes, for the updates task.
     pub pushed: broadcast::Sender<Pushed>,
     /// Updates in order, from the updates task to every
     /// [`Updates`](crate::Updates) receiver.
     pub batches: broadcast::Sender<Arc<mtproto_updates::Batch>>,
-    /// Whether the updates task runs.
-    pub updates_started: std::sync::atomic::AtomicBool,
+    /// Whether the updates task runs (then every DC connection stays up).
+    pub updates_started: Arc<std::sync::atomic::AtomicBool>,
     /// What the store holds beyond `data` and `peers` (other DCs, the
     /// update state), kept so a save never drops it.
-    pub stored: Mutex<StoredSession>,
+    pub stored: Arc<Mutex<StoredSession>>,
     pub handshakes: AtomicU64,
     pub reconnects: AtomicU64,
     pub resent: AtomicU64,

@@ -20,6 +20,13 @@ pub enum InvocationError {
     /// The client's connection task is gone (all handles dropped, or it gave
     /// up reconnecting).
     Disconnected,
+    /// A `*_MIGRATE_X` error named DC `dc`, which could not be reached.
+    DcUnreachable {
+        /// The DC.
+        dc: i32,
+        /// Why.
+        reason: String,
+    },
     /// The session gave up on the request (e.g. too many re-sends, a
     /// `bad_msg_notification` that re-sending cannot fix).
     Dropped(RequestError),
@@ -43,6 +50,7 @@ impl fmt::Display for InvocationError {
             Self::Rpc(e) => write!(f, "{e}"),
             Self::Timeout => f.write_str("request timed out"),
             Self::Disconnected => f.write_str("client disconnected"),
+            Self::DcUnreachable { dc, reason } => write!(f, "cannot reach DC {dc}: {reason}"),
             Self::Dropped(e) => write!(f, "request dropped: {e}"),
             Self::Decode(e) => write!(f, "cannot decode the answer: {e}"),
             Self::PeerFault { rule, connections } => write!(
@@ -59,7 +67,10 @@ impl std::error::Error for InvocationError {
             Self::Rpc(e) => Some(e),
             Self::Dropped(e) => Some(e),
             Self::Decode(e) => Some(e),
-            Self::Timeout | Self::Disconnected | Self::PeerFault { .. } => None,
+            Self::Timeout
+            | Self::Disconnected
+            | Self::DcUnreachable { .. }
+            | Self::PeerFault { .. } => None,
         }
     }
 }

@@ -30,6 +30,7 @@
 
 mod client;
 mod config;
+mod dcs;
 mod driver;
 mod error;
 pub mod methods;
@@ -46,6 +47,7 @@ pub use client::{Client, ClientStats};
 pub use config::{
     ClientConfig, ConnectEvent, FloodWaitPolicy, InitParams, MessageDirection, ReconnectPolicy,
 };
+pub use dcs::Migration;
 pub use driver::PEER_FAULT_CONNECTIONS;
 pub use error::{ConnectError, InvocationError, ResolveError, RpcError};
 /// Updates in order (the `mtproto-updates` crate).

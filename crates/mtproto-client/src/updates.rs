@@ -66,6 +66,7 @@ impl Updates {
 pub(crate) fn start(
     cfg: Arc<ClientConfig>,
     shared: &Arc<Shared>,
+    dcs: &Arc<crate::dcs::Dcs>,
     tx: &mpsc::UnboundedSender<Command>,
 ) {
     let state = lock(&shared.stored).updates.clone();
@@ -80,6 +81,7 @@ pub(crate) fn start(
     let task = Task {
         cfg,
         shared: Arc::downgrade(shared),
+        dcs: Arc::downgrade(dcs),
         tx: tx.downgrade(),
         pushed: shared.pushed.subscribe(),
         mbox,
@@ -94,6 +96,7 @@ pub(crate) fn start(
 struct Task {
     cfg: Arc<ClientConfig>,
     shared: Weak<Shared>,
+    dcs: Weak<crate::dcs::Dcs>,
     tx: mpsc::WeakUnboundedSender<Command>,
     pushed: broadcast::Receiver<Pushed>,
     mbox: MessageBox,
@@ -115,11 +118,13 @@ impl Task {
     fn client(&self) -> Option<(Client, Arc<Shared>)> {
         let shared = self.shared.upgrade()?;
         let tx = self.tx.upgrade()?;
+        let dcs = self.dcs.upgrade()?;
         Some((
             Client {
                 tx,
                 cfg: self.cfg.clone(),
                 shared: shared.clone(),
+                dcs,
             },
             shared,
         ))

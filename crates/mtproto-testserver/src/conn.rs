@@ -31,6 +31,9 @@ use crate::world::MAX_QUEUED_UPDATES;
 /// A delayed answer: (when it is due, auth_key_id, msg_id, result).
 type Delayed = (Instant, u64, i64, Result<Vec<u8>, RpcError>);
 
+/// Connection ids given in this process.
+static CONNECTION_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Most bytes taken from the socket per read.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -166,7 +169,9 @@ async fn conn_loop(
             .max(rule.max_frame_len());
     }
     let mut conn = Connection::server(params);
-    let conn_id = inner.last_conn.fetch_add(1, Ordering::Relaxed) + 1;
+    // Unique across the DCs of a cluster, which share the world's
+    // listeners.
+    let conn_id = CONNECTION_IDS.fetch_add(1, Ordering::Relaxed) + 1;
     let (updates_tx, mut updates_rx) = tokio::sync::mpsc::channel(MAX_QUEUED_UPDATES);
     let mut listening = Listening {
         inner,

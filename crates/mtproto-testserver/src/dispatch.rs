@@ -3,7 +3,6 @@
 //! `initConnection`, `invokeWithoutUpdates`, `invokeAfterMsg`) are handlers
 //! that unwrap; methods are handlers that answer.
 
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
 use mtproto_session::RpcError;
@@ -92,6 +91,14 @@ const HANDLERS: &[(u32, Handler)] = &[
 /// takes 200 at most).
 const MAX_IDS: usize = 200;
 
+/// The wrappers' ids (unwrapped on any DC).
+const WRAPPERS: [u32; 4] = [
+    <InvokeWithLayer<RawObject> as Identifiable>::CONSTRUCTOR_ID,
+    <InitConnection<RawObject> as Identifiable>::CONSTRUCTOR_ID,
+    <InvokeWithoutUpdates<RawObject> as Identifiable>::CONSTRUCTOR_ID,
+    <InvokeAfterMsg<RawObject> as Identifiable>::CONSTRUCTOR_ID,
+];
+
 /// How many dispatch steps (wrappers, then the method) a request may take.
 const MAX_WRAPPERS: usize = 8;
 
@@ -130,6 +137,18 @@ pub(crate) fn handle_request(inner: &Inner, caller: Caller, body: &[u8]) -> Hand
         let name = mtproto_tl::api::name_for_id(id)
             .map(str::to_owned)
             .unwrap_or_else(|| format!("{id:#010x}"));
+        // An account homed elsewhere: content requests go to its DC
+        // ("303 USER_MIGRATE_X: the user whose identity is being used to
+        // execute queries is associated with DC X").
+        if let Some(home) = inner.dc.home.filter(|h| *h != inner.dc.id) {
+            if !WRAPPERS.contains(&id) && id != functions::help::GetConfig::CONSTRUCTOR_ID {
+                return Handled {
+                    name,
+                    wrapped,
+                    result: Err(rpc(303, &format!("USER_MIGRATE_{home}"))),
+                };
+            }
+        }
         let Some((_, handler)) = HANDLERS.iter().find(|(i, _)| *i == id) else {
             // Telegram answers unknown methods with INPUT_METHOD_INVALID_<id>.
             let result = Err(rpc(400, &format!("INPUT_METHOD_INVALID_{id}")));
@@ -197,7 +216,7 @@ fn messages_set_typing(inner: &Inner, caller: Caller, body: &[u8]) -> Step {
 
 fn help_get_config(inner: &Inner, _: Caller, body: &[u8]) -> Step {
     Step::Answer(match functions::help::GetConfig::from_bytes(body) {
-        Ok(_) => Ok(config(inner.addr).to_bytes()),
+        Ok(_) => Ok(config(inner).to_bytes()),
         Err(_) => Err(invalid()),
     })
 }
@@ -396,9 +415,27 @@ fn set_typing(inner: &Inner, me: i64, peer: &enums::InputPeer) -> Result<bool, R
     }
 }
 
-/// A plausible `config` naming this server as DC 2.
-fn config(addr: SocketAddr) -> enums::Config {
+/// A plausible `config`: this server's DC, and every DC of its cluster in
+/// `dc_options`.
+fn config(inner: &Inner) -> enums::Config {
     let date = i32::try_from(now().as_secs()).unwrap_or(i32::MAX);
+    let dc_options = lock(&inner.dc.table)
+        .iter()
+        .map(|(id, addr)| {
+            enums::DcOption::DcOption(types::DcOption {
+                ipv6: addr.is_ipv6(),
+                media_only: false,
+                tcpo_only: false,
+                cdn: false,
+                static_: false,
+                this_port_only: true,
+                id: *id,
+                ip_address: addr.ip().to_string(),
+                port: i32::from(addr.port()),
+                secret: None,
+            })
+        })
+        .collect();
     enums::Config::Config(types::Config {
         default_p2p_contacts: false,
         preload_featured_stickers: false,
@@ -408,19 +445,8 @@ fn config(addr: SocketAddr) -> enums::Config {
         date,
         expires: date.saturating_add(3600),
         test_mode: true,
-        this_dc: 2,
-        dc_options: vec![enums::DcOption::DcOption(types::DcOption {
-            ipv6: addr.is_ipv6(),
-            media_only: false,
-            tcpo_only: false,
-            cdn: false,
-            static_: false,
-            this_port_only: true,
-            id: 2,
-            ip_address: addr.ip().to_string(),
-            port: i32::from(addr.port()),
-            secret: None,
-        })],
+        this_dc: inner.dc.id,
+        dc_options,
         dc_txt_domain_name: "localhost".into(),
         chat_size_max: 200,
         megagroup_size_max: 200_000,
@@ -467,7 +493,7 @@ mod tests {
     use super::*;
 
     fn inner() -> Inner {
-        Inner::for_tests(SocketAddr::from(([127, 0, 0, 1], 4430)))
+        Inner::for_tests(std::net::SocketAddr::from(([127, 0, 0, 1], 4430)))
     }
 
     fn typing(peer: enums::InputPeer) -> Vec<u8> {
@@ -586,7 +612,7 @@ mod tests {
 
     #[test]
     fn config_decodes() {
-        let c = config(SocketAddr::from(([127, 0, 0, 1], 4430)));
+        let c = config(&inner());
         let b = c.to_bytes();
         assert_eq!(&b[..4], &0xcc1a241e_u32.to_le_bytes());
         assert_eq!(enums::Config::from_bytes(&b).unwrap(), c);

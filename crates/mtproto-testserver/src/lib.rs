@@ -84,6 +84,7 @@
 //! client can be checked to refuse each by name. See the README's table.
 
 mod accounts;
+mod cluster;
 mod conn;
 mod dispatch;
 mod faults;
@@ -92,6 +93,7 @@ mod limits;
 mod server;
 pub mod world;
 
+pub use cluster::{TestCluster, MAX_DCS};
 pub use faults::Faults;
 pub use hostile::Rule;
 pub use limits::Limits;

@@ -277,10 +277,11 @@ pub(crate) struct Inner {
     /// ([`Limits::max_parallel_processing`]).
     pub(crate) processing: Arc<tokio::sync::Semaphore>,
     pub(crate) stats: Counters,
-    /// The small world's state (accounts, pts, update listeners).
-    pub(crate) world: Mutex<WorldState>,
-    /// The last connection id given.
-    pub(crate) last_conn: AtomicU64,
+    /// The small world's state (accounts, pts, update listeners), shared
+    /// by every DC of a cluster.
+    pub(crate) world: Arc<Mutex<WorldState>>,
+    /// Which DC this server is, and the DC table.
+    pub(crate) dc: DcPlace,
 }
 
 impl core::fmt::Debug for Inner {
@@ -313,6 +314,8 @@ impl Inner {
 
     fn new(config_parts: InnerParts) -> Self {
         let InnerParts {
+            world,
+            dc,
             rsa,
             faults,
             events,
@@ -340,8 +343,8 @@ impl Inner {
             handshakes: Arc::new(AtomicUsize::new(0)),
             inbound: Arc::new(AtomicUsize::new(0)),
             stats: Counters::default(),
-            world: Mutex::new(WorldState::default()),
-            last_conn: AtomicU64::new(0),
+            world,
+            dc,
         }
     }
 
@@ -349,6 +352,12 @@ impl Inner {
     #[cfg(test)]
     pub(crate) fn for_tests(addr: SocketAddr) -> Self {
         Self::new(InnerParts {
+            world: Arc::default(),
+            dc: DcPlace {
+                id: 2,
+                home: None,
+                table: Arc::new(Mutex::new(vec![(2, addr)])),
+            },
             rsa: RsaPrivateKey::from_pkcs1_pem(TEST_RSA_PRIVATE_PEM)
                 .unwrap_or_else(|_| unreachable!("the test key parses")),
             faults: Faults::default(),
@@ -360,8 +369,23 @@ impl Inner {
     }
 }
 
+/// Which DC a server is, where the account lives, and where every DC of
+/// its cluster listens.
+#[derive(Clone, Debug)]
+pub(crate) struct DcPlace {
+    /// This DC's id.
+    pub(crate) id: i32,
+    /// The account's home DC: any other answers content requests with
+    /// `303 USER_MIGRATE_<home>`, as Telegram does.
+    pub(crate) home: Option<i32>,
+    /// (DC id, address) of every DC (`help.getConfig`'s `dc_options`).
+    pub(crate) table: Arc<Mutex<Vec<(i32, SocketAddr)>>>,
+}
+
 /// What [`Inner::new`] is made of.
 struct InnerParts {
+    world: Arc<Mutex<WorldState>>,
+    dc: DcPlace,
     rsa: RsaPrivateKey,
     faults: Faults,
     events: Option<mpsc::UnboundedSender<ServerEvent>>,
@@ -446,6 +470,16 @@ pub(crate) fn now() -> Timestamp {
 impl TestServer {
     /// Binds and starts accepting. Must be called inside a tokio runtime.
     pub async fn start(config: TestServerConfig) -> std::io::Result<TestServer> {
+        Self::start_dc(config, Arc::default(), None).await
+    }
+
+    /// Starts one DC: `place` says which, within a cluster sharing `world`
+    /// (`None`: DC 2 alone, its table only itself).
+    pub(crate) async fn start_dc(
+        config: TestServerConfig,
+        world: Arc<Mutex<WorldState>>,
+        place: Option<DcPlace>,
+    ) -> std::io::Result<TestServer> {
         let rsa = match config.rsa_key {
             Some(k) => k,
             None => tokio::task::spawn_blocking(|| RsaPrivateKey::generate(&mut rand::rngs::OsRng))
@@ -455,7 +489,14 @@ impl TestServer {
         };
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
+        let dc = place.unwrap_or_else(|| DcPlace {
+            id: 2,
+            home: None,
+            table: Arc::new(Mutex::new(vec![(2, addr)])),
+        });
         let inner = Arc::new(Inner::new(InnerParts {
+            world,
+            dc,
             rsa,
             faults: config.faults,
             events: config.events,
@@ -470,6 +511,11 @@ impl TestServer {
             shutdown,
             task,
         })
+    }
+
+    /// This server's DC id (2 alone; 1..=N in a [`TestCluster`](crate::TestCluster)).
+    pub fn dc_id(&self) -> i32 {
+        self.inner.dc.id
     }
 
     /// The bound address.
