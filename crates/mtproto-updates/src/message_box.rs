@@ -707,57 +707,50 @@ impl MessageBox {
     /// `updateShortMessage` as the `updateNewMessage` it stands for
     /// ("They should be transformed to updateShort upon receival").
     fn short_message(&self, s: types::UpdateShortMessage) -> enums::Update {
-        let mut m = types::Message::placeholder();
-        m.out = s.out;
-        m.mentioned = s.mentioned;
-        m.media_unread = s.media_unread;
-        m.silent = s.silent;
-        m.id = s.id;
         let other = enums::Peer::User(types::PeerUser { user_id: s.user_id });
-        m.from_id = if s.out {
+        let from = if s.out {
             self.self_id
                 .map(|id| enums::Peer::User(types::PeerUser { user_id: id }))
         } else {
             Some(other.clone())
         };
-        m.peer_id = other;
-        m.message = s.message;
-        m.date = s.date;
-        m.fwd_from = s.fwd_from;
-        m.via_bot_id = s.via_bot_id;
-        m.reply_to = s.reply_to;
-        m.entities = s.entities;
-        m.ttl_period = s.ttl_period;
-        enums::Update::NewMessage(types::UpdateNewMessage {
-            message: enums::Message::Message(m),
-            pts: s.pts,
-            pts_count: s.pts_count,
-        })
+        expand_short!(s, from, other)
     }
 }
 
+/// The `updateNewMessage` a short form stands for: its message built from
+/// the fields both short forms share, with `from_id` and `peer_id` given.
+macro_rules! expand_short {
+    ($s:ident, $from:expr, $peer:expr) => {{
+        let mut m = types::Message::placeholder();
+        m.out = $s.out;
+        m.mentioned = $s.mentioned;
+        m.media_unread = $s.media_unread;
+        m.silent = $s.silent;
+        m.id = $s.id;
+        m.from_id = $from;
+        m.peer_id = $peer;
+        m.message = $s.message;
+        m.date = $s.date;
+        m.fwd_from = $s.fwd_from;
+        m.via_bot_id = $s.via_bot_id;
+        m.reply_to = $s.reply_to;
+        m.entities = $s.entities;
+        m.ttl_period = $s.ttl_period;
+        enums::Update::NewMessage(types::UpdateNewMessage {
+            message: enums::Message::Message(m),
+            pts: $s.pts,
+            pts_count: $s.pts_count,
+        })
+    }};
+}
+use expand_short;
+
 /// `updateShortChatMessage` as the `updateNewMessage` it stands for.
 fn short_chat_message(s: types::UpdateShortChatMessage) -> enums::Update {
-    let mut m = types::Message::placeholder();
-    m.out = s.out;
-    m.mentioned = s.mentioned;
-    m.media_unread = s.media_unread;
-    m.silent = s.silent;
-    m.id = s.id;
-    m.from_id = Some(enums::Peer::User(types::PeerUser { user_id: s.from_id }));
-    m.peer_id = enums::Peer::Chat(types::PeerChat { chat_id: s.chat_id });
-    m.message = s.message;
-    m.date = s.date;
-    m.fwd_from = s.fwd_from;
-    m.via_bot_id = s.via_bot_id;
-    m.reply_to = s.reply_to;
-    m.entities = s.entities;
-    m.ttl_period = s.ttl_period;
-    enums::Update::NewMessage(types::UpdateNewMessage {
-        message: enums::Message::Message(m),
-        pts: s.pts,
-        pts_count: s.pts_count,
-    })
+    let from = Some(enums::Peer::User(types::PeerUser { user_id: s.from_id }));
+    let chat = enums::Peer::Chat(types::PeerChat { chat_id: s.chat_id });
+    expand_short!(s, from, chat)
 }
 
 fn item(update: enums::Update) -> Item {
