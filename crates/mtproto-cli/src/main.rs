@@ -3,7 +3,7 @@
 //! Exit codes: 0 success, 1 protocol or I/O error, 2 usage error (bad
 //! arguments, malformed hex, bad peer spec or action). Errors are one line
 //! on stderr. A reader that goes away (`mtproto demo | head -1`) ends the
-//! command quietly with exit code 0; see [`out`].
+//! command quietly with exit code 0; see [`out`](mod@out).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -124,7 +124,7 @@ struct DecodeArgs {
     #[arg(long, value_name = "DIR")]
     schema: Option<PathBuf>,
     /// Decode as this type instead of a boxed object: a bare constructor
-    /// (inputPeerUser), a boxed type (InputPeer) or a builtin (Vector<long>).
+    /// (inputPeerUser), a boxed type (InputPeer) or a builtin (`Vector<long>`).
     #[arg(long = "type", value_name = "NAME", conflicts_with_all = ["function", "packet"])]
     type_name: Option<String>,
     /// The blob is a request (function call).

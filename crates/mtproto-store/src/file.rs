@@ -56,7 +56,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A session kept in one file (see [`format`](crate::format)), written
+/// A session kept in one file (see [`format`](mod@crate::format)), written
 /// with [`write_atomic`]. Saves from several threads are serialized.
 #[derive(Debug)]
 pub struct FileStore {

@@ -57,7 +57,7 @@ fn count_u32(n: usize) -> [u8; 4] {
 }
 
 impl StoredSession {
-    /// The file form (see [`format`](crate::format)).
+    /// The file form (see [`format`](mod@crate::format)).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = Vec::new();
         b.extend_from_slice(&self.home_dc.to_le_bytes());

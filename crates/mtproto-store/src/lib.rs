@@ -5,7 +5,7 @@
 //! - [`StoredSession`]: every DC's auth key, salt, time offset and address,
 //!   the home DC, the peer cache ([`mtproto_peers::PeerCache`]) and the
 //!   update state ([`UpdateState`]).
-//! - Its file format ([`StoredSession::to_bytes`], [`format`]): versioned
+//! - Its file format ([`StoredSession::to_bytes`], [`format`](mod@crate::format)): versioned
 //!   and checksummed; a file from an unknown version, a truncated or a
 //!   corrupted one is refused with a [`StoreError`] saying which (never a
 //!   panic, never a silent reset).
