@@ -368,30 +368,23 @@ impl MessageBox {
                 continue;
             };
             let target = Target::of(pos.sequence);
-            if self.blocked(target) {
-                let held = Packet {
-                    seq_start: 0,
-                    seq: 0,
-                    date: p.date,
-                    items: vec![it],
-                    users: batch.users.clone(),
-                    chats: batch.chats.clone(),
-                };
-                self.hold(now, target, held);
-                continue;
-            }
-            match self
-                .local(pos.sequence)
-                .map(|l| check(l, pos.pts, pos.count))
-            {
-                // No state for it yet: taken as it comes.
-                None | Some(Check::Apply) => {
+            // Waiting for a difference, or a gap: held on its own, with
+            // the users and chats it came with.
+            let verdict = if self.blocked(target) {
+                Check::Gap
+            } else {
+                self.local(pos.sequence)
+                    .map_or(Check::Apply, |l| check(l, pos.pts, pos.count))
+            };
+            match verdict {
+                // (No state for it yet: taken as it comes.)
+                Check::Apply => {
                     self.set_local(pos.sequence, pos.pts);
                     batch.updates.extend(it.update);
                     advanced.insert(target);
                 }
-                Some(Check::AlreadyApplied) => {}
-                Some(Check::Gap) => {
+                Check::AlreadyApplied => {}
+                Check::Gap => {
                     let held = Packet {
                         seq_start: 0,
                         seq: 0,
