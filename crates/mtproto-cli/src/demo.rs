@@ -70,20 +70,32 @@ fn event(json: bool, ev: &ConnectEvent) -> CliResult {
                 ],
             )
         }
-        ConnectEvent::HandshakeDone { rsa_fingerprint, auth_key_id, time_offset, elapsed } => step(
+        ConnectEvent::HandshakeDone { rsa_fingerprint, auth_key_id, time_offset, elapsed, expires_at } => {
+            let kind = if expires_at.is_some() { "temporary" } else { "permanent" };
+            step(
+                json,
+                "auth_key",
+                format!(
+                    "{kind} auth key created in {} ms: auth_key_id {auth_key_id:016x}, server RSA fingerprint {:016x}, time offset {time_offset} s",
+                    ms(*elapsed),
+                    *rsa_fingerprint as u64
+                ),
+                &[
+                    ("auth_key_id", q(&format!("{auth_key_id:016x}"))),
+                    ("kind", q(kind)),
+                    ("rsa_fingerprint", q(&format!("{:016x}", *rsa_fingerprint as u64))),
+                    ("time_offset", time_offset.to_string()),
+                    ("ms", ms(*elapsed)),
+                ],
+            )
+        }
+        ConnectEvent::TempKeyBound { temp_auth_key_id, expires_at } => step(
             json,
-            "auth_key",
+            "temp_key_bound",
             format!(
-                "auth key created in {} ms: auth_key_id {auth_key_id:016x}, server RSA fingerprint {:016x}, time offset {time_offset} s",
-                ms(*elapsed),
-                *rsa_fingerprint as u64
+                "temporary key {temp_auth_key_id:016x} bound to the permanent key (auth.bindTempAuthKey), expires at {expires_at}"
             ),
-            &[
-                ("auth_key_id", q(&format!("{auth_key_id:016x}"))),
-                ("rsa_fingerprint", q(&format!("{:016x}", *rsa_fingerprint as u64))),
-                ("time_offset", time_offset.to_string()),
-                ("ms", ms(*elapsed)),
-            ],
+            &[("temp_auth_key_id", q(&format!("{temp_auth_key_id:016x}"))), ("expires_at", expires_at.to_string())],
         ),
         other => step(json, "event", format!("{other:?}"), &[("event", q(&format!("{other:?}")))]),
     }

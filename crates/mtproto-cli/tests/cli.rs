@@ -176,7 +176,7 @@ fn schema_check_and_show() {
     let o = mtproto(&["schema", "check", &api, &mt]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("api.tl: layer 228, 99 types, 379 constructors, 14 functions, 0 duplicate ids, 0 CRC32 mismatches"), "{out}");
+    assert!(out.contains("api.tl: layer 228, 102 types, 383 constructors, 17 functions, 0 duplicate ids, 0 CRC32 mismatches"), "{out}");
     assert!(
         out.contains("mtproto.tl: no layer, 28 types, 42 constructors, 10 functions"),
         "{out}"
@@ -284,7 +284,7 @@ fn connect_against_serve_with_key_file_reuse() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stdout(&o).lines().last(),
-        Some("{\"result\": true, \"dc\": 2, \"migrated\": []}")
+        Some("{\"result\": true, \"dc\": 2, \"migrated\": [], \"pfs\": null}")
     );
     assert!(key_file.exists(), "key file created");
     // Reuse: no RSA key needed any more.
@@ -306,7 +306,7 @@ fn connect_against_serve_with_key_file_reuse() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stdout(&o).lines().last(),
-        Some("{\"rpc_error\": {\"code\": 400, \"message\": \"PEER_ID_INVALID\"}, \"dc\": 2, \"migrated\": []}")
+        Some("{\"rpc_error\": {\"code\": 400, \"message\": \"PEER_ID_INVALID\"}, \"dc\": 2, \"migrated\": [], \"pfs\": null}")
     );
     let o = mtproto(&[
         "connect",

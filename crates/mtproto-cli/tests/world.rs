@@ -312,6 +312,7 @@ fn serve_several_dcs_and_connect_follows_the_migration() {
         "1",
         "--rsa-key",
         pem.to_str().unwrap(),
+        "--pfs",
         "--json",
         "set-typing",
         "--peer",
@@ -323,6 +324,8 @@ fn serve_several_dcs_and_connect_follows_the_migration() {
     let last: serde_json::Value = serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
     assert_eq!(last["result"], true);
     assert_eq!(last["dc"], 3);
+    // Under DC 3's own temporary key, bound to DC 3's permanent key.
+    assert_eq!(last["pfs"]["bound"], true, "{last}");
     assert_eq!(
         last["migrated"],
         serde_json::json!([{"from": 1, "to": 3, "error": "USER_MIGRATE_3"}])
@@ -331,6 +334,80 @@ fn serve_several_dcs_and_connect_follows_the_migration() {
         &mtproto(&["serve", "--port", "0", "--dcs", "3", "--home-dc", "5"]),
         2,
         "--home-dc",
+    );
+    server.kill().unwrap();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `connect --pfs --json`: the request went under a bound temporary key,
+/// reported with its id and expiry; the next run (same key file) binds a
+/// new temporary key to the same permanent key.
+#[test]
+fn connect_with_pfs_reports_the_bound_temporary_key() {
+    let (mut server, port) = serve();
+    let dir = std::env::temp_dir().join(format!("mtproto-cli-pfs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let key_file = dir.join("session.key");
+    let _ = std::fs::remove_file(&key_file);
+    let addr = format!("127.0.0.1:{port}");
+    let run = |lifetime: &str| {
+        let o = mtproto(&[
+            "connect",
+            "--addr",
+            &addr,
+            "--rsa-key",
+            pem.to_str().unwrap(),
+            "--key-file",
+            key_file.to_str().unwrap(),
+            "--pfs",
+            "--temp-key-lifetime",
+            lifetime,
+            "--json",
+            "set-typing",
+            "--peer",
+            "self",
+            "--action",
+            "typing",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let last: serde_json::Value =
+            serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
+        assert_eq!(last["result"], true);
+        last["pfs"].clone()
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let first = run("3600");
+    assert_eq!(first["bound"], true, "{first}");
+    let id = first["temp_auth_key_id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 16);
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+    let expires = first["expires_at"].as_i64().unwrap();
+    assert!((expires - now - 3600).abs() <= 5, "{expires} vs {now}");
+    let second = run("600");
+    assert_eq!(second["bound"], true);
+    assert_ne!(second["temp_auth_key_id"], first["temp_auth_key_id"]);
+    // --temp-key-lifetime without --pfs is a usage error.
+    assert_fails(
+        &mtproto(&[
+            "connect",
+            "--addr",
+            &addr,
+            "--temp-key-lifetime",
+            "60",
+            "set-typing",
+            "--peer",
+            "self",
+            "--action",
+            "typing",
+        ]),
+        2,
+        "--pfs",
     );
     server.kill().unwrap();
     let _ = server.wait();

@@ -10,7 +10,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::ClientConfig;
 use crate::dcs::{migration, DcHandle, Dcs, Migration, MAX_MIGRATIONS};
-use crate::driver::{first_start, lock, Command, Driver, Shared};
+use crate::driver::{first_start, lock, perm_key_refused, Command, Driver, PfsStatus, Shared};
 use crate::net;
 use crate::peers::{PeerCache, PeerError, PeerRef, Resolved};
 use crate::updates::{Updates, UPDATES_BUFFERED};
@@ -20,8 +20,10 @@ use mtproto_store::{StoreError, StoredSession};
 /// Counters of a client (for tests and a CLI).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ClientStats {
-    /// Auth-key handshakes this client performed.
+    /// Handshakes for a permanent auth key this client performed.
     pub handshakes: u64,
+    /// Temporary keys made and bound (perfect forward secrecy).
+    pub temp_keys: u64,
     /// Successful reconnects.
     pub reconnects: u64,
     /// Requests re-sent on a new connection.
@@ -117,11 +119,21 @@ impl Client {
 
     /// Connects to one DC with what the client's DC connections share.
     async fn connect_with(config: ClientConfig, parts: Parts) -> Result<Client, ConnectError> {
-        let (start, saved) = first_start(&config);
-        let resumed = saved.is_some();
-        let up = net::establish(&config, start, 0)
-            .await
-            .map_err(|(e, _)| e)?;
+        let (start, mut saved) = first_start(&config);
+        let up = match net::establish(&config, start, 0, saved.as_ref()).await {
+            Ok(up) => up,
+            // api/pfs: ENCRYPTED_MESSAGE_INVALID for a permanent key made
+            // over a minute ago (a saved one): "Drop both the temporary and
+            // permanent auth keys [...] Recreate temporary and permanent auth
+            // keys. Retry binding".
+            Err((ConnectError::Bind(f), _)) if saved.is_some() && perm_key_refused(&f) => {
+                saved = None;
+                net::establish(&config, crate::net::Start::NewKey, 0, None)
+                    .await
+                    .map_err(|(e, _)| e)?
+            }
+            Err((e, _)) => return Err(e),
+        };
         let Some(keys) = up.new_key.clone().or(saved) else {
             return Err(ConnectError::Closed);
         };
@@ -138,7 +150,9 @@ impl Client {
             batches: parts.batches,
             updates_started: parts.updates_started,
             stored: parts.stored,
-            handshakes: AtomicU64::new(u64::from(!resumed)),
+            pfs: Mutex::new(None),
+            handshakes: AtomicU64::new(u64::from(up.new_key.is_some())),
+            temp_keys: AtomicU64::new(0),
             reconnects: AtomicU64::new(0),
             resent: AtomicU64::new(0),
         });
@@ -154,6 +168,13 @@ impl Client {
             shared,
             dcs: parts.dcs,
         })
+    }
+
+    /// Perfect forward secrecy: the temporary key requests go under, whether
+    /// it is bound, and until when it lives (`None` with PFS off, or while
+    /// a new temporary key is being made).
+    pub fn pfs(&self) -> Option<PfsStatus> {
+        *lock(&self.shared.pfs)
     }
 
     /// The DC requests go to (the account's home, after any
@@ -349,6 +370,7 @@ impl Client {
     pub fn stats(&self) -> ClientStats {
         ClientStats {
             handshakes: self.shared.handshakes.load(Ordering::Relaxed),
+            temp_keys: self.shared.temp_keys.load(Ordering::Relaxed),
             reconnects: self.shared.reconnects.load(Ordering::Relaxed),
             resent: self.shared.resent.load(Ordering::Relaxed),
         }

@@ -158,6 +158,17 @@ pub enum ConnectEvent {
         time_offset: i32,
         /// Duration of the whole handshake.
         elapsed: Duration,
+        /// For a temporary key (perfect forward secrecy): until when it
+        /// lives, server time.
+        expires_at: Option<i32>,
+    },
+    /// The temporary key is bound to the permanent key
+    /// (`auth.bindTempAuthKey` answered `true`); every request goes under it.
+    TempKeyBound {
+        /// The temporary key's id.
+        temp_auth_key_id: u64,
+        /// Until when the binding holds, server time.
+        expires_at: i32,
     },
     /// A saved auth key is used; no handshake.
     KeyReused {
@@ -227,7 +238,18 @@ pub struct ClientConfig {
     /// Tunables of the sans-IO session (request timeout, keepalive, acks,
     /// containers).
     pub session_config: mtproto_session::session::Config,
+    /// Perfect forward secrecy (core.telegram.org/api/pfs), on by default:
+    /// how long each temporary key lives. Every request goes under a
+    /// temporary key bound to the permanent one (which is made first when
+    /// there is none, and is what the store keeps); a new temporary key is
+    /// made and bound before the old one expires. `None`: requests go under
+    /// the permanent key.
+    pub pfs: Option<Duration>,
 }
+
+/// How long a temporary key lives by default (a day, as Telegram's own
+/// clients do).
+pub const DEFAULT_TEMP_KEY_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 impl ClientConfig {
     /// A configuration with defaults: DC 2, Telegram's RSA keys, no saved
@@ -251,6 +273,7 @@ impl ClientConfig {
                 c.request_timeout = Duration::from_secs(30);
                 c
             },
+            pfs: Some(DEFAULT_TEMP_KEY_LIFETIME),
         }
     }
 
@@ -289,6 +312,20 @@ impl ClientConfig {
     /// Starts with a saved peer cache.
     pub fn with_peer_cache(mut self, peers: PeerCache) -> Self {
         self.peers = peers;
+        self
+    }
+
+    /// Turns perfect forward secrecy on (temporary keys living
+    /// [`DEFAULT_TEMP_KEY_LIFETIME`]) or off.
+    pub fn with_pfs(mut self, on: bool) -> Self {
+        self.pfs = on.then_some(DEFAULT_TEMP_KEY_LIFETIME);
+        self
+    }
+
+    /// Perfect forward secrecy with temporary keys living `lifetime`
+    /// (whole seconds, at least one).
+    pub fn with_temp_key_lifetime(mut self, lifetime: Duration) -> Self {
+        self.pfs = Some(lifetime.max(Duration::from_secs(1)));
         self
     }
 

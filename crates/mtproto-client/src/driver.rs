@@ -29,10 +29,14 @@ use tokio::time::{sleep_until, Duration};
 
 use crate::config::{ClientConfig, ConnectEvent};
 use crate::net::{self, emit, Established, Keys, Live, Start};
+
+mod pfs;
 use crate::peers::PeerCache;
 use crate::updates::Pushed;
-use crate::{InvocationError, SessionData};
+use crate::{ConnectError, InvocationError, SessionData};
 use mtproto_store::{StoreError, StoredSession};
+pub(crate) use pfs::perm_key_refused;
+pub use pfs::PfsStatus;
 
 impl Shared {
     /// Saves the session to the configured store (nothing without one):
@@ -104,7 +108,10 @@ pub(crate) struct Shared {
     /// What the store holds beyond `data` and `peers` (other DCs, the
     /// update state), kept so a save never drops it.
     pub stored: Arc<Mutex<StoredSession>>,
+    /// The temporary key requests go under (perfect forward secrecy).
+    pub pfs: Mutex<Option<PfsStatus>>,
     pub handshakes: AtomicU64,
+    pub temp_keys: AtomicU64,
     pub reconnects: AtomicU64,
     pub resent: AtomicU64,
 }
@@ -114,6 +121,7 @@ enum Wake {
     Wrote(std::io::Result<usize>),
     Cmd(Option<Command>),
     Timer,
+    Renew,
 }
 
 pub(crate) struct Driver {
@@ -143,6 +151,8 @@ pub(crate) struct Driver {
     /// many packets; one more right after connecting, before any valid
     /// packet, drops the key. Cleared by a valid packet after it.
     suspect_404: Option<u64>,
+    /// Perfect forward secrecy: the temporary key and its renewal.
+    pfs: pfs::Pfs,
 }
 
 impl Driver {
@@ -168,6 +178,7 @@ impl Driver {
             accepted_base: 0,
             key_proven: false,
             suspect_404: None,
+            pfs: pfs::Pfs::default(),
         };
         d.install(up);
         d
@@ -203,7 +214,16 @@ impl Driver {
     /// Takes over a connection that is up.
     fn install(&mut self, up: Established) {
         let mut live = up.live;
+        if let Some(t) = up.temp {
+            self.set_temp(t);
+            self.key_proven = false;
+            self.suspect_404 = None;
+        }
         if let Some(k) = up.new_key {
+            if self.cfg.pfs.is_some() {
+                self.pfs.perm_made = Some(std::time::Instant::now());
+                self.pfs.drop_perm = false;
+            }
             self.keys = k;
             self.key_proven = false;
             self.suspect_404 = None;
@@ -398,7 +418,8 @@ impl Driver {
                 };
                 self.finish(request, Err(e));
             }
-            SessionEvent::SaltChanged { salt } => {
+            // (Under a temporary key the salt is that key's: not saved.)
+            SessionEvent::SaltChanged { salt } if self.cfg.pfs.is_none() => {
                 self.keys.salt = salt;
                 self.update_shared();
             }
@@ -415,6 +436,18 @@ impl Driver {
             // session created notification": catch up.
             SessionEvent::NewSession { .. } => {
                 let _ = self.shared.pushed.send(Pushed::Resync);
+            }
+            SessionEvent::TempKeyBound { expires_at } => self.on_temp_key_bound(expires_at),
+            SessionEvent::BindFailed { error } => {
+                self.on_bind_failed(&error);
+                let message = error.to_string();
+                self.lost(
+                    message.clone(),
+                    Some(PeerFault {
+                        key: message.clone(),
+                        message,
+                    }),
+                );
             }
             SessionEvent::ConnectionDead if self.live.is_some() => {
                 self.lost("no pong to the keepalive ping".into(), None);
@@ -448,7 +481,11 @@ impl Driver {
             self.suspect_404 = None;
         }
         if let Some(s) = &self.parked {
-            self.keys.salt = s.salt();
+            // Under a temporary key the session's salt is that key's, not
+            // the permanent key's (the one saved).
+            if self.cfg.pfs.is_none() {
+                self.keys.salt = s.salt();
+            }
             self.keys.time_offset = s.time_offset();
         }
         self.update_shared();
@@ -587,19 +624,22 @@ impl Driver {
             let Some(session) = self.parked.take() else {
                 return;
             };
-            let new_key = self.need_new_key;
+            let new_key = self.need_new_key || self.temp_expired();
             let start = if new_key {
                 Start::Rekey(session)
             } else {
                 Start::Resume(session)
             };
-            match net::establish(&self.cfg, start, self.attempt).await {
+            let perm = (!self.pfs.drop_perm).then_some(&self.keys);
+            match net::establish(&self.cfg, start, self.attempt, perm).await {
                 Ok(up) => {
                     self.shared.reconnects.fetch_add(1, Ordering::Relaxed);
                     // What was pushed while disconnected: catch up.
                     let _ = self.shared.pushed.send(Pushed::Resync);
-                    if new_key {
+                    if up.new_key.is_some() {
                         self.shared.handshakes.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if new_key {
                         self.need_new_key = false;
                     }
                     self.attempt = 0;
@@ -608,6 +648,18 @@ impl Driver {
                 }
                 Err((e, session)) => {
                     self.parked = session;
+                    match &e {
+                        ConnectError::Bind(f) => self.on_bind_failed(f),
+                        // A temporary key the server forgot (expired early,
+                        // or a restart): the next connection makes another.
+                        ConnectError::ServerError(c)
+                            if *c == TransportErrorCode::AUTH_KEY_NOT_FOUND
+                                && self.cfg.pfs.is_some() =>
+                        {
+                            self.need_new_key = true;
+                        }
+                        _ => self.keep_new_temp_key(),
+                    }
                     emit(
                         &self.cfg,
                         ConnectEvent::Disconnected {
@@ -643,7 +695,9 @@ impl Driver {
         live.conn.poll_transmit(net::now(), &mut live.wbuf);
         let far = tokio::time::Instant::now() + Duration::from_secs(3600);
         let pending_write = live.written < live.wbuf.len();
+        let renew_at = self.pfs.renew_at;
         let wake = tokio::select! {
+            _ = sleep_until(renew_at.unwrap_or(far)), if renew_at.is_some() => Wake::Renew,
             r = live.rd.read(&mut live.rbuf) => Wake::Read(r),
             w = live.wr.write(&live.wbuf[live.written..]), if pending_write => Wake::Wrote(w),
             c = self.rx.recv(), if self.rx_open => Wake::Cmd(c),
@@ -674,6 +728,7 @@ impl Driver {
             }
             Wake::Cmd(None) => self.rx_open = false,
             Wake::Timer => self.on_timer(),
+            Wake::Renew => self.renew_temp_key(),
         }
         if !self.rx_open && self.pending_requests() == 0 && self.live.is_some() {
             // Every handle is gone and nothing is pending: close.
@@ -719,8 +774,17 @@ fn connection_wrapper(cfg: &ClientConfig) -> Option<ConnectionWrapper> {
 }
 
 /// Used by [`Client::connect`](crate::Client::connect): the first
-/// connection's start.
+/// connection's start, and the saved (permanent) key. With perfect forward
+/// secrecy the session runs on a new temporary key.
 pub(crate) fn first_start(cfg: &ClientConfig) -> (Start, Option<Keys>) {
+    if let (Some(saved), Some(_)) = (&cfg.session, cfg.pfs) {
+        let keys = Keys {
+            auth_key: saved.auth_key.clone(),
+            salt: saved.salt,
+            time_offset: saved.time_offset,
+        };
+        return (Start::NewKey, Some(keys));
+    }
     match &cfg.session {
         Some(saved) => {
             let mut s = ClientSession::new(

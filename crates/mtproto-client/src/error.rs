@@ -100,6 +100,15 @@ pub enum ConnectError {
     /// The session store could not be read (a corrupt file, a future
     /// version, ...): nothing was reset.
     Store(mtproto_store::StoreError),
+    /// Perfect forward secrecy: the server refused to bind the temporary
+    /// key (`auth.bindTempAuthKey`).
+    Bind(mtproto_session::session::BindFailure),
+    /// A server packet failed a check while the connection was being
+    /// brought up (the answer to the binding of a temporary key).
+    PacketRejected(mtproto_session::session::IncomingError),
+    /// The server sent a transport error code while the connection was
+    /// being brought up (`-404`: it does not know the key).
+    ServerError(mtproto_transport::TransportErrorCode),
 }
 
 impl fmt::Display for ConnectError {
@@ -112,6 +121,9 @@ impl fmt::Display for ConnectError {
             Self::Handshake(e) => write!(f, "handshake failed: {e}"),
             Self::Config(e) => write!(f, "bad configuration: {e}"),
             Self::Store(e) => write!(f, "{e}"),
+            Self::Bind(e) => write!(f, "binding the temporary key failed: {e}"),
+            Self::PacketRejected(e) => write!(f, "server packet refused: {e}"),
+            Self::ServerError(code) => write!(f, "transport error {code} from the server"),
         }
     }
 }
@@ -123,7 +135,12 @@ impl std::error::Error for ConnectError {
             Self::Transport(e) => Some(e),
             Self::Handshake(e) => Some(e),
             Self::Store(e) => Some(e),
-            Self::Timeout | Self::Closed | Self::Config(_) => None,
+            Self::PacketRejected(e) => Some(e),
+            Self::Timeout
+            | Self::Closed
+            | Self::Config(_)
+            | Self::Bind(_)
+            | Self::ServerError(_) => None,
         }
     }
 }

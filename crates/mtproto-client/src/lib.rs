@@ -46,9 +46,10 @@ mod updates;
 pub use client::{Client, ClientStats};
 pub use config::{
     ClientConfig, ConnectEvent, FloodWaitPolicy, InitParams, MessageDirection, ReconnectPolicy,
+    DEFAULT_TEMP_KEY_LIFETIME,
 };
 pub use dcs::Migration;
-pub use driver::PEER_FAULT_CONNECTIONS;
+pub use driver::{PfsStatus, PEER_FAULT_CONNECTIONS};
 pub use error::{ConnectError, InvocationError, ResolveError, RpcError};
 /// Updates in order (the `mtproto-updates` crate).
 pub use mtproto_updates::Batch;

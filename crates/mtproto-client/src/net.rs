@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use mtproto_connection::{ClientParams, ClientStart, Connection, ConnectionError, Event};
+use mtproto_connection::{ClientParams, ClientStart, Connection, ConnectionError, Event, TempKeys};
 use mtproto_crypto::AuthKey;
 use mtproto_session::handshake::HandshakeConfig;
 use mtproto_session::session::{ClientSession, SessionEvent};
@@ -86,27 +86,34 @@ pub(crate) enum Start {
     Rekey(ClientSession),
 }
 
-/// What [`establish`] brings up: the connection, the key it runs on (a new
-/// one after a handshake), and the session events that came while it was
-/// being brought up.
+/// What [`establish`] brings up: the connection, the permanent key (when
+/// a new one was made), the temporary key it runs on (perfect forward
+/// secrecy), and the session events that came while it was being brought
+/// up.
 pub(crate) struct Established {
     pub live: Live,
     pub new_key: Option<Keys>,
+    pub temp: Option<TempKey>,
     pub resent: usize,
     pub early: Vec<SessionEvent>,
 }
 
-/// Opens a TCP connection and brings a [`Connection`] up on it (`attempt`
-/// 0 is the first connect), all within the connect timeout. On failure the
-/// session (if one was given) comes back with the error.
-pub(crate) async fn establish(
+/// A temporary key (kept in RAM only, as api/pfs suggests: "the client can
+/// store the temporary authorization key in RAM only").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TempKey {
+    pub auth_key_id: u64,
+    /// Until when it lives, server time.
+    pub expires_at: i32,
+}
+
+/// Opens a TCP connection to the configured address within `deadline`.
+async fn open(
     cfg: &ClientConfig,
-    start: Start,
+    deadline: tokio::time::Instant,
     attempt: u32,
-) -> Result<Established, (ConnectError, Option<ClientSession>)> {
-    let deadline = tokio::time::Instant::now() + cfg.connect_timeout;
-    let has_session = !matches!(start, Start::NewKey);
-    let started = Instant::now();
+    started: Instant,
+) -> Result<(OwnedReadHalf, OwnedWriteHalf), ConnectError> {
     emit(
         cfg,
         ConnectEvent::Connecting {
@@ -117,8 +124,8 @@ pub(crate) async fn establish(
     );
     let stream = match tokio::time::timeout_at(deadline, TcpStream::connect(cfg.addr)).await {
         Ok(Ok(s)) => s,
-        Ok(Err(e)) => return Err((e.into(), start.into_session())),
-        Err(_) => return Err((ConnectError::Timeout, start.into_session())),
+        Ok(Err(e)) => return Err(e.into()),
+        Err(_) => return Err(ConnectError::Timeout),
     };
     let _ = stream.set_nodelay(true);
     emit(
@@ -128,15 +135,107 @@ pub(crate) async fn establish(
             elapsed: started.elapsed(),
         },
     );
-    let (rd, wr) = stream.into_split();
+    Ok(stream.into_split())
+}
 
-    let handshake = || HandshakeConfig::new(cfg.rsa_keys.clone(), cfg.dc_id);
-    if !matches!(start, Start::Resume(_)) && cfg.rsa_keys.is_empty() {
+/// The connection's settings.
+fn params(cfg: &ClientConfig, pfs: Option<TempKeys>) -> ClientParams {
+    let mut params = ClientParams::new(cfg.transport, seed());
+    params.transport_config = TransportConfig {
+        dc_id: i16::try_from(cfg.dc_id).ok(),
+        ..TransportConfig::default()
+    };
+    params.session = cfg.session_config.clone();
+    params.pfs = pfs;
+    params
+}
+
+/// Makes a permanent key on a connection of its own (api/pfs: the
+/// permanent and the temporary key "may be done in parallel using
+/// different connections"); the connection closes after the handshake.
+async fn permanent_key(
+    cfg: &ClientConfig,
+    deadline: tokio::time::Instant,
+    attempt: u32,
+) -> Result<Keys, ConnectError> {
+    let started = Instant::now();
+    let (rd, wr) = open(cfg, deadline, attempt, started).await?;
+    let start = ClientStart::NewKey(HandshakeConfig::new(cfg.rsa_keys.clone(), cfg.dc_id));
+    let conn = Connection::client(now(), params(cfg, None), start).map_err(connection_error)?;
+    let mut live = Live::new(rd, wr, conn);
+    let up = bring_up(cfg, &mut live, deadline, started).await?;
+    up.new_key.ok_or(ConnectError::Closed)
+}
+
+fn connection_error(e: ConnectionError) -> ConnectError {
+    match e {
+        ConnectionError::Transport(e) => e.into(),
+        ConnectionError::Handshake(e) => e.into(),
+        _ => ConnectError::Closed,
+    }
+}
+
+impl Live {
+    fn new(rd: OwnedReadHalf, wr: OwnedWriteHalf, conn: Connection) -> Self {
+        Self {
+            rd,
+            wr,
+            conn,
+            wbuf: Vec::new(),
+            written: 0,
+            rbuf: vec![0; 64 * 1024],
+        }
+    }
+}
+
+/// Opens a TCP connection and brings a [`Connection`] up on it (`attempt`
+/// 0 is the first connect), all within the connect timeout. With perfect
+/// forward secrecy ([`ClientConfig::pfs`]) the session runs on a temporary
+/// key bound to `perm` (made first on a connection of its own when there
+/// is none), and the connection is up once the binding is answered. On
+/// failure the session (if one was given) comes back with the error.
+pub(crate) async fn establish(
+    cfg: &ClientConfig,
+    start: Start,
+    attempt: u32,
+    perm: Option<&Keys>,
+) -> Result<Established, (ConnectError, Option<ClientSession>)> {
+    let deadline = tokio::time::Instant::now() + cfg.connect_timeout;
+    let has_session = !matches!(start, Start::NewKey);
+    let started = Instant::now();
+    let needs_handshake =
+        !matches!(start, Start::Resume(_)) || (cfg.pfs.is_some() && perm.is_none());
+    if needs_handshake && cfg.rsa_keys.is_empty() {
         return Err((
             ConnectError::Config("no RSA public key configured"),
             start.into_session(),
         ));
     }
+    let mut new_key = None;
+    let pfs = match cfg.pfs {
+        None => None,
+        Some(lifetime) => {
+            let perm = match perm {
+                Some(k) => k.clone(),
+                None => match permanent_key(cfg, deadline, attempt).await {
+                    Ok(k) => {
+                        new_key = Some(k.clone());
+                        k
+                    }
+                    Err(e) => return Err((e, start.into_session())),
+                },
+            };
+            Some(TempKeys {
+                perm_key: perm.auth_key,
+                expires_in: i32::try_from(lifetime.as_secs()).unwrap_or(i32::MAX).max(1),
+            })
+        }
+    };
+    let (rd, wr) = match open(cfg, deadline, attempt, started).await {
+        Ok(halves) => halves,
+        Err(e) => return Err((e, start.into_session())),
+    };
+    let handshake = || HandshakeConfig::new(cfg.rsa_keys.clone(), cfg.dc_id);
     let start = match start {
         Start::NewKey => ClientStart::NewKey(handshake()),
         Start::Rekey(s) => ClientStart::Rekey(handshake(), s),
@@ -150,33 +249,26 @@ pub(crate) async fn establish(
             ClientStart::Resume(s)
         }
     };
-    let mut params = ClientParams::new(cfg.transport, seed());
-    params.transport_config = TransportConfig {
-        dc_id: i16::try_from(cfg.dc_id).ok(),
-        ..TransportConfig::default()
-    };
-    params.session = cfg.session_config.clone();
-    let conn = match Connection::client(now(), params, start) {
+    let conn = match Connection::client(now(), params(cfg, pfs), start) {
         Ok(c) => c,
-        Err(ConnectionError::Transport(e)) => return Err((e.into(), None)),
-        Err(ConnectionError::Handshake(e)) => return Err((e.into(), None)),
-        Err(_) => return Err((ConnectError::Closed, None)),
+        Err(e) => return Err((connection_error(e), None)),
     };
-    let mut live = Live {
-        rd,
-        wr,
-        conn,
-        wbuf: Vec::new(),
-        written: 0,
-        rbuf: vec![0; 64 * 1024],
-    };
+    let mut live = Live::new(rd, wr, conn);
     match bring_up(cfg, &mut live, deadline, started).await {
-        Ok((new_key, resent, early)) => Ok(Established {
-            live,
-            new_key,
-            resent,
-            early,
-        }),
+        Ok(up) => {
+            // Without PFS the key the handshake made is the permanent key.
+            let (new_key, temp) = match up.temp {
+                Some(t) => (new_key, Some(t)),
+                None => (up.new_key.or(new_key), None),
+            };
+            Ok(Established {
+                live,
+                new_key,
+                temp,
+                resent: up.resent,
+                early: up.early,
+            })
+        }
         Err(e) => {
             let session = live.conn.into_session(now());
             Err((e, session.filter(|_| has_session)))
@@ -193,16 +285,31 @@ impl Start {
     }
 }
 
+/// What [`bring_up`] saw: the key a handshake made (a temporary key's
+/// expiry too), how many requests were re-sent, and the session events.
+struct Up {
+    new_key: Option<Keys>,
+    temp: Option<TempKey>,
+    resent: usize,
+    early: Vec<SessionEvent>,
+}
+
 /// Moves bytes until the connection reports it is ready (a new key, or the
-/// session resumed).
+/// session resumed) and, with perfect forward secrecy, its temporary key is
+/// bound.
 async fn bring_up(
     cfg: &ClientConfig,
     live: &mut Live,
     deadline: tokio::time::Instant,
     started: Instant,
-) -> Result<(Option<Keys>, usize, Vec<SessionEvent>), ConnectError> {
-    let mut new_key = None;
-    let mut early = Vec::new();
+) -> Result<Up, ConnectError> {
+    let mut up = Up {
+        new_key: None,
+        temp: None,
+        resent: 0,
+        early: Vec::new(),
+    };
+    let mut resumed = false;
     loop {
         // Events first: a resumed session is ready at once.
         while let Some(ev) = live.conn.poll_event() {
@@ -228,21 +335,56 @@ async fn bring_up(
                             auth_key_id: k.auth_key.id_u64(),
                             time_offset: k.time_offset,
                             elapsed: started.elapsed(),
+                            expires_at: k.expires_at,
                         },
                     );
-                    new_key = Some(Keys {
-                        auth_key: k.auth_key,
-                        salt: k.salt,
-                        time_offset: i64::from(k.time_offset),
-                    });
+                    // A session the handshake made gets the connection
+                    // wrapper before it sends anything.
+                    if let Some(s) = live.conn.client_session_mut() {
+                        if s.stats().packets_sent == 0 {
+                            crate::driver::Driver::wrap(cfg, s);
+                        }
+                    }
+                    match k.expires_at {
+                        Some(expires_at) => {
+                            up.temp = Some(TempKey {
+                                auth_key_id: k.auth_key.id_u64(),
+                                expires_at,
+                            });
+                        }
+                        None => {
+                            up.new_key = Some(Keys {
+                                auth_key: k.auth_key,
+                                salt: k.salt,
+                                time_offset: i64::from(k.time_offset),
+                            });
+                        }
+                    }
                 }
-                Event::Resumed { resent } => return Ok((new_key, resent, early)),
-                Event::Session(e) => early.push(e),
+                Event::Resumed { resent } => {
+                    up.resent = resent;
+                    resumed = true;
+                }
+                Event::Session(SessionEvent::BindFailed { error }) => {
+                    return Err(ConnectError::Bind(error));
+                }
+                Event::Session(e) => up.early.push(e),
                 Event::Closed(ConnectionError::Transport(e)) => return Err(e.into()),
                 Event::Closed(ConnectionError::Handshake(e)) => return Err(e.into()),
-                Event::Closed(_) | Event::TransportError(_) => return Err(ConnectError::Closed),
+                Event::Closed(ConnectionError::PacketRejected(p)) => {
+                    return Err(ConnectError::PacketRejected(p))
+                }
+                Event::TransportError(code) => return Err(ConnectError::ServerError(code)),
+                Event::Closed(_) => return Err(ConnectError::Closed),
                 _ => {}
             }
+        }
+        let binding = live
+            .conn
+            .client_session()
+            .is_some_and(ClientSession::is_binding);
+        if resumed && !binding {
+            return Ok(up);
         }
         live.conn.poll_transmit(now(), &mut live.wbuf);
         if !live.wbuf.is_empty() {

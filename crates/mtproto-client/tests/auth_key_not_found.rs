@@ -83,8 +83,10 @@ async fn setup(immediately: u32) -> (TestServer, Proxy, Client) {
         .await
         .unwrap();
     let p = proxy(server.addr(), immediately).await;
-    let mut cfg =
-        ClientConfig::new(p.addr, TransportKind::Intermediate).with_rsa_key(server.public_key());
+    // The permanent key's -404 handling; tests/pfs.rs covers temporary keys.
+    let mut cfg = ClientConfig::new(p.addr, TransportKind::Intermediate)
+        .with_rsa_key(server.public_key())
+        .with_pfs(false);
     cfg.reconnect = ReconnectPolicy::new(Duration::from_millis(20), Duration::from_millis(100), 5);
     let client = Client::connect(cfg).await.unwrap();
     // The key carries valid server packets.

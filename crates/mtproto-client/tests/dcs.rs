@@ -54,9 +54,12 @@ async fn user_migrate_moves_the_home_and_later_calls_go_straight_there() {
     assert!(typing(&client).await.unwrap());
     assert_eq!(client.migrations(), user_migrate_3());
     assert_eq!((client.home_dc(), client.last_dc()), (3, 3));
-    // One key per DC: the client made one on DC 3 too.
+    // One permanent key per DC: the client made one on DC 3 too.
     let (dc1, dc3) = (cluster.dc(1).unwrap(), cluster.dc(3).unwrap());
-    assert_eq!((dc1.auth_keys(), dc3.auth_keys()), (1, 1));
+    assert_eq!(
+        (dc1.permanent_auth_keys(), dc3.permanent_auth_keys()),
+        (1, 1)
+    );
     // Later calls go to DC 3 directly.
     let before = dc1.stats().requests;
     for _ in 0..5 {
@@ -82,7 +85,7 @@ async fn a_migration_with_requests_in_flight() {
     for c in calls {
         assert!(c.await.unwrap().unwrap());
     }
-    assert_eq!(cluster.dc(3).unwrap().auth_keys(), 1);
+    assert_eq!(cluster.dc(3).unwrap().permanent_auth_keys(), 1);
     assert_eq!(client.home_dc(), 3);
     assert!(client
         .migrations()
@@ -113,6 +116,6 @@ async fn the_home_dc_and_its_key_are_saved() {
     assert!(typing(&again).await.unwrap());
     assert!(again.migrations().is_empty());
     assert_eq!(again.last_dc(), 3);
-    assert_eq!(cluster.dc(3).unwrap().auth_keys(), 1);
+    assert_eq!(cluster.dc(3).unwrap().permanent_auth_keys(), 1);
     cluster.shutdown().await;
 }

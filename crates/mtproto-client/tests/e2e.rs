@@ -25,9 +25,13 @@ async fn server(faults: Faults) -> TestServer {
 }
 
 fn client_config(server: &TestServer, kind: TransportKind) -> ClientConfig {
+    // These tests follow the permanent key (its handshake steps, its reuse,
+    // -404 for an unknown one); tests/pfs.rs runs the same paths under
+    // temporary keys.
     let mut cfg = ClientConfig::new(server.addr(), kind)
         .with_rsa_key(server.public_key())
-        .with_api_id(12345);
+        .with_api_id(12345)
+        .with_pfs(false);
     cfg.reconnect = ReconnectPolicy::new(Duration::from_millis(20), Duration::from_millis(200), 5);
     cfg.session_config.request_timeout = Duration::from_secs(20);
     cfg

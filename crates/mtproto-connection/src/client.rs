@@ -4,7 +4,9 @@
 use std::collections::VecDeque;
 
 use bytes::BytesMut;
+use mtproto_crypto::AuthKey;
 use mtproto_session::handshake::{ClientHandshake, ClientStep, HandshakeConfig};
+use mtproto_session::pfs::BindTempKey;
 use mtproto_session::session::{ClientSession, Config, RequestId, REQUEST_OVERHEAD};
 use mtproto_session::{Monotonic, Now};
 use mtproto_transport::{TransportConfig, TransportKind};
@@ -45,6 +47,32 @@ pub struct ClientParams {
     /// and DH exponent, a new session's ids) comes from a ChaCha20 RNG seeded
     /// with this: fresh OS randomness in production, fixed in tests.
     pub seed: [u8; 32],
+    /// Perfect forward secrecy: a handshake on this connection makes a
+    /// temporary key and binds it to this permanent key before any other
+    /// query goes out; a resumed session whose binding failed binds again.
+    pub pfs: Option<TempKeys>,
+}
+
+/// What [`ClientParams::pfs`] needs: the permanent key and how long a
+/// temporary key lives. `Debug` shows the permanent key's id only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TempKeys {
+    /// The permanent key temporary keys are bound to.
+    pub perm_key: AuthKey,
+    /// `expires_in` of `p_q_inner_data_temp_dc`, seconds.
+    pub expires_in: i32,
+}
+
+impl core::fmt::Debug for TempKeys {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TempKeys")
+            .field(
+                "perm_auth_key_id",
+                &format_args!("{:016x}", self.perm_key.id_u64()),
+            )
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 impl core::fmt::Debug for ClientParams {
@@ -53,6 +81,7 @@ impl core::fmt::Debug for ClientParams {
             .field("transport", &self.transport)
             .field("transport_config", &self.transport_config)
             .field("session", &self.session)
+            .field("pfs", &self.pfs)
             .finish_non_exhaustive()
     }
 }
@@ -65,6 +94,7 @@ impl ClientParams {
             transport_config: TransportConfig::default(),
             session: Config::default(),
             seed,
+            pfs: None,
         }
     }
 }
@@ -101,6 +131,8 @@ pub(crate) struct ClientRole {
     session_config: Config,
     /// The largest request this connection's transport carries.
     max_request_len: usize,
+    /// Perfect forward secrecy, if on.
+    pfs: Option<Box<TempKeys>>,
 }
 
 impl Connection {
@@ -127,6 +159,7 @@ impl Connection {
                 phase: Phase::Gone,
                 session_config,
                 max_request_len,
+                pfs: params.pfs.clone().map(Box::new),
             }),
             rng,
             events: VecDeque::new(),
@@ -134,15 +167,29 @@ impl Connection {
             scratch: Vec::new(),
             frames_in: 0,
         };
+        // api/pfs: "the client generates a permanent authorization key using
+        // p_q_inner_data and a temporary key using p_q_inner_data_temp".
+        let temp = |cfg: HandshakeConfig| match &params.pfs {
+            Some(p) => cfg.temporary(p.expires_in),
+            None => cfg,
+        };
         let phase = match start {
-            ClientStart::NewKey(cfg) => conn.start_handshake(now, cfg, None)?,
+            ClientStart::NewKey(cfg) => conn.start_handshake(now, temp(cfg), None)?,
             ClientStart::Rekey(cfg, mut session) => {
                 session.connection_lost(now);
-                conn.start_handshake(now, cfg, Some(session))?
+                conn.start_handshake(now, temp(cfg), Some(session))?
             }
             ClientStart::Resume(mut session) => {
                 limit(&mut session, max_request_len);
                 let resent = session.resume_on_new_connection(now);
+                // A binding that failed is tried again on the new
+                // connection (a pending one is re-sent by the session).
+                if let (Some(p), true) = (&params.pfs, session.is_binding()) {
+                    if !session.bind_pending() {
+                        let bind = bind_for(p, &mut conn.rng, now, session.time_offset());
+                        session.bind_temp_key(now, bind);
+                    }
+                }
                 conn.events.push_back(Event::Resumed { resent });
                 Phase::Session(session)
             }
@@ -232,6 +279,25 @@ impl Connection {
     }
 }
 
+/// "expires_at = time + expires_in" (api/pfs), in server time.
+fn expiry(now: Now, time_offset: i64, expires_in: i32) -> i32 {
+    let server_now = i64::try_from(now.wall.as_secs())
+        .unwrap_or(i64::MAX)
+        .saturating_add(time_offset);
+    let at = server_now.saturating_add(i64::from(expires_in));
+    i32::try_from(at).unwrap_or(i32::MAX)
+}
+
+/// A binding of the session's (temporary) key to `p.perm_key`, with a fresh
+/// nonce, expiring `p.expires_in` from now.
+fn bind_for(p: &TempKeys, rng: &mut impl rand::RngCore, now: Now, offset: i64) -> BindTempKey {
+    BindTempKey {
+        perm_key: p.perm_key.clone(),
+        nonce: i64::from_le_bytes(rng.next_u64().to_le_bytes()),
+        expires_at: expiry(now, offset, p.expires_in),
+    }
+}
+
 /// Lowers the session's request limit to what the transport carries.
 fn limit(session: &mut ClientSession, max: usize) {
     let cur = session.config().max_request_len;
@@ -287,11 +353,15 @@ impl ClientRole {
         outcome: mtproto_session::handshake::HandshakeOutcome,
         cx: &mut Cx<'_>,
     ) {
+        let expires_at = outcome
+            .expires_in
+            .map(|e| expiry(now, i64::from(outcome.time_offset), e));
         let key = ClientKey {
             auth_key: outcome.auth_key.clone(),
             salt: outcome.server_salt,
             time_offset: outcome.time_offset,
             rsa_fingerprint: outcome.rsa_fingerprint,
+            expires_at,
         };
         let old = match std::mem::replace(&mut self.phase, Phase::Gone) {
             Phase::Handshake { session, .. } => session,
@@ -319,6 +389,11 @@ impl ClientRole {
         limit(&mut session, self.max_request_len);
         session.set_time_offset(i64::from(outcome.time_offset));
         let resumed = session.resume_on_new_connection(now);
+        // api/pfs: the temporary key is bound before anything else is sent.
+        if let (Some(p), Some(_)) = (&self.pfs, outcome.expires_in) {
+            let bind = bind_for(p, cx.rng, now, session.time_offset());
+            session.bind_temp_key(now, bind);
+        }
         cx.events.push_back(Event::KeyReady(Box::new(key)));
         cx.events.push_back(Event::Resumed {
             resent: resent + resumed,

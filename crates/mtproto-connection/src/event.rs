@@ -19,6 +19,10 @@ pub struct ClientKey {
     pub time_offset: i32,
     /// Fingerprint of the server's RSA key that was used.
     pub rsa_fingerprint: i64,
+    /// For a temporary key ([`ClientParams::pfs`](crate::ClientParams::pfs)):
+    /// until when it lives, server time (the handshake's time plus
+    /// `expires_in`); its binding is under way.
+    pub expires_at: Option<i32>,
 }
 
 /// The key a server handshake made.

@@ -51,7 +51,7 @@ use mtproto_session::{Monotonic, Now};
 use mtproto_transport::TransportError;
 use rand_chacha::ChaCha20Rng;
 
-pub use client::{ClientParams, ClientStart};
+pub use client::{ClientParams, ClientStart, TempKeys};
 pub use event::{ClientKey, ConnectionError, EnqueueError, Event, ServerKey};
 pub use server::{
     AdmissionPolicy, KeyStore, PacketTamper, ServerParams, Tampered, MAX_FUTURE_SALTS,

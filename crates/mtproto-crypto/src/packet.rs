@@ -291,6 +291,100 @@ pub fn kdf_v1(auth_key: &AuthKey, msg_key: &[u8; 16], dir: Direction) -> AesKeyI
     AesKeyIv { key, iv }
 }
 
+/// The internal header of an MTProto 1.0 message: `salt` and `session_id`
+/// (for `bind_auth_key_inner`, 16 random bytes), `msg_id`, `seqno`, `msg_len`.
+pub const V1_HEADER_LEN: usize = 32;
+
+/// MTProto 1.0 encryption of one message (description_v1), still used for
+/// `auth.bindTempAuthKey`'s `encrypted_message`: `auth_key_id`, then
+/// `msg_key = SHA1(plaintext)[4..20]` over the plaintext *without* padding,
+/// then `AES-256-IGE(plaintext + padding)` under [`kdf_v1`]. `plaintext` is
+/// the internal header ([`V1_HEADER_LEN`] bytes) and the message; `padding`
+/// (0..=15 bytes) brings it to a multiple of 16.
+pub fn encrypt_v1(
+    auth_key: &AuthKey,
+    dir: Direction,
+    plaintext: &[u8],
+    padding: &[u8],
+) -> Result<Vec<u8>, PacketError> {
+    let total = plaintext
+        .len()
+        .checked_add(padding.len())
+        .ok_or(PacketError::TooLong)?;
+    // description_v1: "the data is padded with random bytes to the smallest
+    // length divisible by 16 bytes" (padding 0..15).
+    if padding.len() > 15 {
+        return Err(PacketError::PaddingOutOfRange {
+            padding: padding.len(),
+        });
+    }
+    if total % 16 != 0 || total == 0 {
+        return Err(PacketError::NotBlockAligned { len: total });
+    }
+    let mk = msg_key_v1(plaintext);
+    let kiv = kdf_v1(auth_key, &mk, dir);
+    let mut out = Vec::with_capacity(HEADER_LEN + total);
+    out.extend_from_slice(&auth_key.id);
+    out.extend_from_slice(&mk);
+    out.extend_from_slice(plaintext);
+    out.extend_from_slice(padding);
+    let body = out.get_mut(HEADER_LEN..).unwrap_or_default();
+    ige::encrypt_with(&Aes256Enc::new((&kiv.key).into()), &kiv.iv, body)
+        .map_err(|_| PacketError::NotBlockAligned { len: total })?;
+    Ok(out)
+}
+
+/// Decrypts an MTProto 1.0 message made by [`encrypt_v1`] and checks it:
+/// `auth_key_id` is `auth_key`'s, `msg_len` (bytes 28..32 of the plaintext)
+/// is a multiple of 4 that fits with 0..=15 bytes of padding after it, and
+/// `msg_key` is `SHA1(plaintext)[4..20]` of the plaintext up to the padding
+/// (compared in constant time). Returns that plaintext (header and message,
+/// padding cut off).
+pub fn decrypt_v1(
+    auth_key: &AuthKey,
+    dir: Direction,
+    packet: &[u8],
+) -> Result<Vec<u8>, PacketError> {
+    let len = packet.len();
+    if len < HEADER_LEN + V1_HEADER_LEN {
+        return Err(PacketError::PacketTooShort { len });
+    }
+    if !(len - HEADER_LEN).is_multiple_of(16) {
+        return Err(PacketError::NotBlockAligned {
+            len: len - HEADER_LEN,
+        });
+    }
+    let (header, body) = packet.split_at(HEADER_LEN);
+    if !ct_eq(&header[..8], &auth_key.id) {
+        return Err(PacketError::AuthKeyIdMismatch);
+    }
+    let mut mk = [0u8; 16];
+    mk.copy_from_slice(&header[8..24]);
+    let kiv = kdf_v1(auth_key, &mk, dir);
+    let mut plain = body.to_vec();
+    ige::decrypt_with(&Aes256Dec::new((&kiv.key).into()), &kiv.iv, &mut plain)
+        .map_err(|_| PacketError::NotBlockAligned { len: body.len() })?;
+    let field: [u8; 4] = plain
+        .get(28..32)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(PacketError::PacketTooShort { len })?;
+    let msg_len = i32::from_le_bytes(field);
+    let end = usize::try_from(msg_len)
+        .ok()
+        .filter(|n| n % 4 == 0)
+        .and_then(|n| n.checked_add(V1_HEADER_LEN))
+        .filter(|&end| end <= plain.len() && plain.len() - end < 16)
+        .ok_or(PacketError::InvalidMessageLength { len: msg_len })?;
+    plain.truncate(end);
+    // description_v1: "msg_key [...] the lower-order 128 bits of the SHA1
+    // hash of the part of the message to be encrypted (including the
+    // internal header and excluding the alignment bytes)".
+    if !ct_eq(&msg_key_v1(&plain), &mk) {
+        return Err(PacketError::MsgKeyMismatch);
+    }
+    Ok(plain)
+}
+
 /// The smallest valid padding (12..=27 bytes) for a plaintext of `len` bytes.
 pub fn min_padding_len(len: usize) -> usize {
     // "MTProto 2.0 requires from 12 to 1024 bytes of padding, still subject to the

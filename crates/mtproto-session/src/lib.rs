@@ -10,9 +10,12 @@
 //! - [`wire`]: the one wire layer both roles use: message headers,
 //!   sealing and opening packets, containers, seqnos, bad_msg codes.
 //! - [`msg_id`]: message identifiers.
+//! - [`pfs`]: perfect forward secrecy: binding a temporary key to the
+//!   permanent one (`auth.bindTempAuthKey`), both roles.
 
 pub mod handshake;
 pub mod msg_id;
+pub mod pfs;
 pub mod session;
 pub mod time;
 pub mod wire;

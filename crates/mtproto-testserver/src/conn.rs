@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mtproto_connection::{Connection, ConnectionError, Event, KeyStore, ServerParams};
+use mtproto_session::handshake::PqInnerVariant;
 use mtproto_session::{Monotonic, Now, RpcError};
 use rand::RngCore;
 use tokio::io::AsyncWriteExt;
@@ -232,6 +233,11 @@ async fn conn_loop(
                     };
                 }
                 Event::ServerKeyReady(k) => {
+                    if let PqInnerVariant::Temp { expires_in }
+                    | PqInnerVariant::TempDc { expires_in, .. } = k.inner
+                    {
+                        inner.mark_temporary(k.auth_key_id, expires_in);
+                    }
                     t.handshake = None;
                     t.handshake_by = None;
                     inner.stats.handshakes.fetch_add(1, Ordering::Relaxed);
@@ -248,21 +254,34 @@ async fn conn_loop(
                         return Ok("dropped by fault".into());
                     }
                     let key = conn.server_auth_key_id();
-                    if let (Some(k), false) = (key, listening.key == key) {
+                    // A bound temporary key acts for its permanent key.
+                    let account = key.map(|k| inner.account_key(k));
+                    if let (Some(k), false) = (account, listening.key == account) {
                         // Pushed updates follow the key's account.
                         lock(&inner.world).listen(conn_id, k, updates_tx.clone());
-                        listening.key = key;
+                        listening.key = account;
                     }
+                    let session_id = conn
+                        .server_session_mut()
+                        .and_then(|s| s.client_session_id())
+                        .unwrap_or_default();
                     let caller = Caller {
                         conn: conn_id,
-                        auth_key_id: key,
+                        auth_key_id: account,
+                        key,
+                        session_id,
+                        msg_id,
                     };
                     let handled = handle_request(inner, caller, &body);
                     inner.emit(ServerEvent::Request {
                         peer,
                         name: handled.name,
                         wrapped: handled.wrapped,
+                        auth_key_id: key,
                     });
+                    if handled.bound && faults.drop_bind_answer(inner) {
+                        return Ok("closed after a binding, unanswered (fault)".into());
+                    }
                     let delay = inner.faults.answer_delay;
                     let key = conn.server_auth_key_id();
                     let due = Instant::now().checked_add(delay);

@@ -12,9 +12,11 @@ use mtproto_tl::api::functions::{
 use mtproto_tl::api::{enums, functions, types};
 use mtproto_tl::{Deserialize, Identifiable, RawObject, Serialize};
 
+use crate::keys::{now_secs, KeyKind, TempKey};
 use crate::limits::lock;
 use crate::server::{now, Inner};
 use crate::world::{self, Target};
+use mtproto_session::pfs::{verify_bind, BindContext};
 
 /// What a handler does with a request.
 enum Step {
@@ -24,13 +26,21 @@ enum Step {
     Answer(Result<Vec<u8>, RpcError>),
 }
 
-/// Who sent a request: the connection and the auth key it came under.
+/// Who sent a request: the connection, the auth key it came under, and
+/// the message that carried it.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Caller {
     /// The connection's id (updates are pushed to the others).
     pub conn: u64,
-    /// The auth key (its account is the sender).
+    /// The key whose account is the sender (for a bound temporary key, its
+    /// permanent key).
     pub auth_key_id: Option<u64>,
+    /// The key the request came under.
+    pub key: Option<u64>,
+    /// The client's session_id.
+    pub session_id: i64,
+    /// The request's msg_id.
+    pub msg_id: i64,
 }
 
 /// A request handler: the whole request (its constructor id included).
@@ -60,6 +70,10 @@ const HANDLERS: &[(u32, Handler)] = &[
         messages_set_typing,
     ),
     (functions::help::GetConfig::CONSTRUCTOR_ID, help_get_config),
+    (
+        functions::auth::BindTempAuthKey::CONSTRUCTOR_ID,
+        auth_bind_temp_auth_key,
+    ),
     (
         functions::contacts::ResolveUsername::CONSTRUCTOR_ID,
         contacts_resolve_username,
@@ -99,6 +113,14 @@ const WRAPPERS: [u32; 4] = [
     <InvokeAfterMsg<RawObject> as Identifiable>::CONSTRUCTOR_ID,
 ];
 
+/// api/pfs: "An unbound temp_auth_key_id may only be used with the
+/// following methods: auth.bindTempAuthKey, help.getConfig,
+/// help.getNearestDc" (and the wrappers around them).
+const UNBOUND_ALLOWED: [u32; 2] = [
+    functions::auth::BindTempAuthKey::CONSTRUCTOR_ID,
+    functions::help::GetConfig::CONSTRUCTOR_ID,
+];
+
 /// How many dispatch steps (wrappers, then the method) a request may take.
 const MAX_WRAPPERS: usize = 8;
 
@@ -124,12 +146,18 @@ pub(crate) struct Handled {
     pub wrapped: bool,
     /// The answer.
     pub result: Result<Vec<u8>, RpcError>,
+    /// It bound a temporary key.
+    pub bound: bool,
 }
 
 /// Unwraps the wrappers and answers the request.
 pub(crate) fn handle_request(inner: &Inner, caller: Caller, body: &[u8]) -> Handled {
     let mut cur = body.to_vec();
     let mut wrapped = false;
+    let unbound = matches!(
+        caller.key.map(|k| inner.key_kind(k)),
+        Some(KeyKind::Temporary(TempKey { bound: None, .. }))
+    );
     for _ in 0..MAX_WRAPPERS {
         let Some(id) = first_id(&cur) else {
             break;
@@ -137,26 +165,28 @@ pub(crate) fn handle_request(inner: &Inner, caller: Caller, body: &[u8]) -> Hand
         let name = mtproto_tl::api::name_for_id(id)
             .map(str::to_owned)
             .unwrap_or_else(|| format!("{id:#010x}"));
+        let answer = |result| Handled {
+            name: name.clone(),
+            wrapped,
+            bound: false,
+            result,
+        };
+        // api/pfs: a query under a temporary key that is not bound yet
+        // (Telegram answers 401 AUTH_KEY_UNREGISTERED).
+        if unbound && !WRAPPERS.contains(&id) && !UNBOUND_ALLOWED.contains(&id) {
+            return answer(Err(rpc(401, "AUTH_KEY_UNREGISTERED")));
+        }
         // An account homed elsewhere: content requests go to its DC
         // ("303 USER_MIGRATE_X: the user whose identity is being used to
         // execute queries is associated with DC X").
         if let Some(home) = inner.dc.home.filter(|h| *h != inner.dc.id) {
-            if !WRAPPERS.contains(&id) && id != functions::help::GetConfig::CONSTRUCTOR_ID {
-                return Handled {
-                    name,
-                    wrapped,
-                    result: Err(rpc(303, &format!("USER_MIGRATE_{home}"))),
-                };
+            if !WRAPPERS.contains(&id) && !UNBOUND_ALLOWED.contains(&id) {
+                return answer(Err(rpc(303, &format!("USER_MIGRATE_{home}"))));
             }
         }
         let Some((_, handler)) = HANDLERS.iter().find(|(i, _)| *i == id) else {
             // Telegram answers unknown methods with INPUT_METHOD_INVALID_<id>.
-            let result = Err(rpc(400, &format!("INPUT_METHOD_INVALID_{id}")));
-            return Handled {
-                name,
-                wrapped,
-                result,
-            };
+            return answer(Err(rpc(400, &format!("INPUT_METHOD_INVALID_{id}"))));
         };
         match handler(inner, caller, &cur) {
             Step::Unwrap(q) => {
@@ -164,17 +194,19 @@ pub(crate) fn handle_request(inner: &Inner, caller: Caller, body: &[u8]) -> Hand
                 wrapped = true;
             }
             Step::Answer(result) => {
+                let bound =
+                    id == functions::auth::BindTempAuthKey::CONSTRUCTOR_ID && result.is_ok();
                 return Handled {
-                    name,
-                    wrapped,
-                    result,
-                }
+                    bound,
+                    ..answer(result)
+                };
             }
         }
     }
     Handled {
         name: "?".into(),
         wrapped,
+        bound: false,
         result: Err(invalid()),
     }
 }
@@ -219,6 +251,31 @@ fn help_get_config(inner: &Inner, _: Caller, body: &[u8]) -> Step {
         Ok(_) => Ok(config(inner).to_bytes()),
         Err(_) => Err(invalid()),
     })
+}
+
+/// `auth.bindTempAuthKey`: every field of `bind_auth_key_inner` checked
+/// (`mtproto_session::pfs::verify_bind`), then the binding recorded.
+fn auth_bind_temp_auth_key(inner: &Inner, caller: Caller, body: &[u8]) -> Step {
+    let Some(key) = caller.key else {
+        return Step::Answer(Err(invalid()));
+    };
+    let temp_expires_at = match inner.key_kind(key) {
+        KeyKind::Temporary(t) => Some(t.expires_at),
+        KeyKind::Permanent => None,
+    };
+    let cx = BindContext {
+        temp_key_id: key,
+        temp_expires_at,
+        session_id: caller.session_id,
+        msg_id: caller.msg_id,
+        now_secs: now_secs(),
+    };
+    let result = verify_bind(body, &cx, |id| inner.permanent_key(id))
+        .and_then(|b| inner.bind(key, b.perm_key_id));
+    if result.is_ok() {
+        inner.stats.bindings.fetch_add(1, Ordering::Relaxed);
+    }
+    Step::Answer(result.map(|()| true.to_bytes()).map_err(|e| e.rpc_error()))
 }
 
 fn date_now() -> i32 {
@@ -537,6 +594,7 @@ mod tests {
             name,
             wrapped: was_wrapped,
             result: r,
+            ..
         } = handle_request(&i, Caller::default(), &wrapped);
         assert_eq!(name, "messages.setTyping");
         assert!(was_wrapped);

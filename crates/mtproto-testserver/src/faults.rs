@@ -43,6 +43,10 @@ pub struct Faults {
     /// Push updates to each connection in swapped pairs (the second of two
     /// first): the client must put them back in order.
     pub reorder_pushes: bool,
+    /// The Nth accepted `auth.bindTempAuthKey` (1-based, over the server's
+    /// life) is carried out, then its connection closes before the answer
+    /// goes out: the client must send the binding again, and keep its key.
+    pub drop_bind_answer: Option<u32>,
 }
 
 /// One connection's pushed-update faults: which to drop, which to hold
@@ -92,6 +96,20 @@ pub(crate) struct ConnFaults {
 impl ConnFaults {
     pub(crate) fn new() -> Self {
         Self { requests: 0 }
+    }
+
+    /// Whether the answer to a binding just carried out is to be lost
+    /// ([`Faults::drop_bind_answer`]).
+    pub(crate) fn drop_bind_answer(&self, inner: &Inner) -> bool {
+        let Some(n) = inner.faults.drop_bind_answer else {
+            return false;
+        };
+        inner.stats.bindings.load(Ordering::Relaxed) == u64::from(n)
+            && inner
+                .stats
+                .bind_answers_dropped
+                .compare_exchange(0, 1, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// The admission policy that answers the Nth decrypted packet with a

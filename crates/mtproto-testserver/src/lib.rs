@@ -89,6 +89,7 @@ mod conn;
 mod dispatch;
 mod faults;
 pub mod hostile;
+mod keys;
 mod limits;
 mod server;
 pub mod world;

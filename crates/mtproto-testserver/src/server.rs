@@ -3,7 +3,7 @@
 
 pub use mtproto_crypto::test_keys::TEST_RSA_PRIVATE_PEM;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,16 +13,15 @@ use mtproto_connection::KeyStore;
 use mtproto_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use mtproto_crypto::AuthKey;
 use mtproto_session::handshake::{PqInnerVariant, RsaScheme};
-use mtproto_session::session::{Config, KeyReplayWindow};
 use mtproto_session::Timestamp;
 use mtproto_transport::TransportKind;
-use rand::RngCore;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use crate::accounts::WorldState;
 use crate::conn::serve;
 use crate::faults::Faults;
+use crate::keys::Keys;
 use crate::limits::{lock, ConnCounts, ConnSlot, Limits, TokenBucket};
 
 /// Server settings.
@@ -97,6 +96,8 @@ pub enum ServerEvent {
         name: String,
         /// Whether the request came in `invokeWithLayer`/`initConnection`/... wrappers.
         wrapped: bool,
+        /// The auth key it came under.
+        auth_key_id: Option<u64>,
     },
     /// A scripted fault fired.
     Fault {
@@ -154,6 +155,11 @@ pub struct StatsSnapshot {
     pub inbound_overflows: u64,
     /// Auth keys evicted from the full store.
     pub evicted_keys: u64,
+    /// `auth.bindTempAuthKey` requests accepted.
+    pub bindings: u64,
+    /// Connections closed after a binding, unanswered
+    /// ([`Faults::drop_bind_answer`]).
+    pub bind_answers_dropped: u64,
 }
 
 /// The counters behind [`StatsSnapshot`].
@@ -175,78 +181,8 @@ pub(crate) struct Counters {
     pub(crate) output_stalls: AtomicU64,
     pub(crate) inbound_overflows: AtomicU64,
     pub(crate) evicted_keys: AtomicU64,
-}
-
-/// One stored auth key.
-#[derive(Debug)]
-struct KeyEntry {
-    key: AuthKey,
-    salt: i64,
-    /// When it was last used (a tick of [`Keys::tick`]).
-    used: u64,
-    /// (valid_since, valid_until, salt), server time, consecutive windows.
-    future: Vec<(i32, i32, i64)>,
-    /// The key's replay window, shared by its connections and sessions
-    /// (evicted with the key).
-    replay: KeyReplayWindow,
-}
-
-/// The auth-key store: at most `max_auth_keys`, least recently used first out.
-#[derive(Debug, Default)]
-struct Keys {
-    map: HashMap<u64, KeyEntry>,
-    /// Last-use tick → key id, oldest first.
-    lru: BTreeMap<u64, u64>,
-    tick: u64,
-}
-
-impl Keys {
-    /// Marks `id` used now.
-    fn touch(&mut self, id: u64) {
-        self.tick += 1;
-        let tick = self.tick;
-        if let Some(e) = self.map.get_mut(&id) {
-            self.lru.remove(&e.used);
-            e.used = tick;
-            self.lru.insert(tick, id);
-        }
-    }
-
-    /// Stores a key, evicting the least recently used ones beyond `max`;
-    /// returns how many were evicted.
-    fn insert(&mut self, key: AuthKey, salt: i64, max: usize) -> u64 {
-        let id = key.id_u64();
-        let mut evicted = 0;
-        if !self.map.contains_key(&id) {
-            while self.map.len() >= max.max(1) {
-                let Some((_, old)) = self.lru.pop_first() else {
-                    break;
-                };
-                self.map.remove(&old);
-                evicted += 1;
-            }
-        }
-        let future = Vec::new();
-        if let Some(e) = self.map.insert(
-            id,
-            KeyEntry {
-                key,
-                salt,
-                used: 0,
-                future,
-                replay: KeyReplayWindow::new(Config::default().replay_window),
-            },
-        ) {
-            self.lru.remove(&e.used);
-        }
-        self.tick += 1;
-        let tick = self.tick;
-        if let Some(e) = self.map.get_mut(&id) {
-            e.used = tick;
-        }
-        self.lru.insert(tick, id);
-        evicted
-    }
+    pub(crate) bindings: AtomicU64,
+    pub(crate) bind_answers_dropped: AtomicU64,
 }
 
 /// How long each future salt is valid: consecutive windows of an hour.
@@ -261,7 +197,7 @@ pub(crate) struct Inner {
     pub(crate) addr: SocketAddr,
     pub(crate) limits: Limits,
     /// auth_key_id → (key, current salt, future salts, last use).
-    store: Mutex<Keys>,
+    pub(crate) store: Mutex<Keys>,
     /// (user_id, access_hash) → FLOOD_WAIT answers given; at most
     /// `limits.max_flood_counters` entries.
     pub(crate) floods: Mutex<HashMap<(i64, i64), i64>>,
@@ -297,13 +233,6 @@ impl Inner {
     pub(crate) fn emit(&self, ev: ServerEvent) {
         if let Some(tx) = &self.events {
             let _ = tx.send(ev);
-        }
-    }
-
-    /// Records a key's new salt (for the next connection with it).
-    pub(crate) fn set_salt(&self, auth_key_id: u64, salt: i64) {
-        if let Some(e) = lock(&self.store).map.get_mut(&auth_key_id) {
-            e.salt = salt;
         }
     }
 
@@ -392,56 +321,6 @@ struct InnerParts {
     idle: Duration,
     addr: SocketAddr,
     limits: Limits,
-}
-
-/// The server's auth keys, shared by its connections: at most
-/// `limits.max_auth_keys`, the least recently used evicted first.
-impl KeyStore for Inner {
-    fn get(&self, auth_key_id: u64) -> Option<(AuthKey, i64)> {
-        let mut st = lock(&self.store);
-        let found = st.map.get(&auth_key_id).map(|e| (e.key.clone(), e.salt))?;
-        st.touch(auth_key_id);
-        Some(found)
-    }
-
-    fn contains(&self, auth_key_id: u64) -> bool {
-        lock(&self.store).map.contains_key(&auth_key_id)
-    }
-
-    fn insert(&self, key: AuthKey, salt: i64) {
-        let evicted = lock(&self.store).insert(key, salt, self.limits.max_auth_keys);
-        self.stats
-            .evicted_keys
-            .fetch_add(evicted, Ordering::Relaxed);
-    }
-
-    /// Consecutive one-hour windows from `now_secs` on, as many as a
-    /// `get_future_salts` may ask for (64), kept per key: the same salts for
-    /// every connection, the expired ones dropped, new ones added at the end.
-    fn future_salts(&self, auth_key_id: u64, now_secs: i64) -> Vec<(i32, i32, i64)> {
-        let mut st = lock(&self.store);
-        let Some(e) = st.map.get_mut(&auth_key_id) else {
-            return Vec::new();
-        };
-        let now = i32::try_from(now_secs).unwrap_or(i32::MAX);
-        e.future.retain(|&(_, until, _)| until > now);
-        while e.future.len() < mtproto_connection::MAX_FUTURE_SALTS {
-            let since = e.future.last().map_or(now, |&(_, until, _)| until);
-            let Some(until) = since.checked_add(FUTURE_SALT_WINDOW_SECS) else {
-                break;
-            };
-            let salt = i64::from_le_bytes(rand::rngs::OsRng.next_u64().to_le_bytes());
-            e.future.push((since, until, salt));
-        }
-        e.future.clone()
-    }
-
-    fn replay_window(&self, auth_key_id: u64) -> Option<KeyReplayWindow> {
-        lock(&self.store)
-            .map
-            .get(&auth_key_id)
-            .map(|e| e.replay.clone())
-    }
 }
 
 /// A running test server.
@@ -554,12 +433,29 @@ impl TestServer {
             output_stalls: l(&c.output_stalls),
             inbound_overflows: l(&c.inbound_overflows),
             evicted_keys: l(&c.evicted_keys),
+            bindings: l(&c.bindings),
+            bind_answers_dropped: l(&c.bind_answers_dropped),
         }
     }
 
-    /// Number of auth keys in the store.
+    /// Number of auth keys in the store (permanent and temporary).
     pub fn auth_keys(&self) -> usize {
-        lock(&self.inner.store).map.len()
+        lock(&self.inner.store).len()
+    }
+
+    /// Number of permanent auth keys in the store (temporary keys, made for
+    /// perfect forward secrecy, come and go).
+    pub fn permanent_auth_keys(&self) -> usize {
+        lock(&self.inner.store).permanent()
+    }
+
+    /// The permanent key a temporary key is bound to (`None`: not bound,
+    /// unknown, or not temporary).
+    pub fn bound_to(&self, temp_auth_key_id: u64) -> Option<u64> {
+        match self.inner.key_kind(temp_auth_key_id) {
+            crate::keys::KeyKind::Temporary(t) => t.bound,
+            crate::keys::KeyKind::Permanent => None,
+        }
     }
 
     /// Makes the connections under this auth key act as world user
@@ -593,11 +489,7 @@ impl TestServer {
     /// is answered from), `(valid_since, valid_until, salt)` in server time;
     /// empty until a connection used the key.
     pub fn future_salts(&self, auth_key_id: u64) -> Vec<(i32, i32, i64)> {
-        lock(&self.inner.store)
-            .map
-            .get(&auth_key_id)
-            .map(|e| e.future.clone())
-            .unwrap_or_default()
+        lock(&self.inner.store).future_of(auth_key_id)
     }
 
     /// Connections open now.

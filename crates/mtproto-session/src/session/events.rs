@@ -85,4 +85,39 @@ pub enum SessionEvent {
     /// should close it, call [`ClientSession::connection_lost`], reconnect
     /// and call [`ClientSession::resume_on_new_connection`].
     ConnectionDead,
+    /// `auth.bindTempAuthKey` was answered `boolTrue`: the temporary key
+    /// is bound until `expires_at` (server time), and the queries held for
+    /// it go out (see [`ClientSession::bind_temp_key`]).
+    TempKeyBound {
+        /// The expiry the binding named.
+        expires_at: i32,
+    },
+    /// The binding failed; the queries stay held until a new key is bound.
+    BindFailed {
+        /// Why.
+        error: BindFailure,
+    },
+}
+
+/// Why [`SessionEvent::BindFailed`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BindFailure {
+    /// The server answered an `rpc_error` (`ENCRYPTED_MESSAGE_INVALID`,
+    /// `EXPIRES_AT_INVALID`, `TEMP_AUTH_KEY_ALREADY_BOUND`, ...).
+    Rpc(RpcError),
+    /// The answer was not `boolTrue`.
+    NotTrue,
+    /// No answer (timeout, too many re-sends).
+    Request(RequestError),
+}
+
+impl core::fmt::Display for BindFailure {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Rpc(e) => write!(f, "auth.bindTempAuthKey: {e}"),
+            Self::NotTrue => f.write_str("auth.bindTempAuthKey: the answer was not boolTrue"),
+            Self::Request(e) => write!(f, "auth.bindTempAuthKey: {e}"),
+        }
+    }
 }

@@ -25,7 +25,7 @@ mod server;
 pub use client::{ClientSession, ConnectionWrapper, SessionStats};
 pub use config::{Config, DEFAULT_MAX_PACKET_INFLATION, DEFAULT_MAX_REQUEST_LEN, REQUEST_OVERHEAD};
 pub use errors::{Check, IncomingError, RequestError, RequestId};
-pub use events::{SessionEvent, Violation};
+pub use events::{BindFailure, SessionEvent, Violation};
 pub use mtproto_crypto::{AuthKey, PacketError};
 pub use mtproto_tl::DecodeError;
 pub use replay::KeyReplayWindow;

@@ -96,6 +96,11 @@ impl ClientSession {
     pub fn rekey(&mut self, key: AuthKey, salt: i64) -> usize {
         self.key = key;
         self.salt = salt;
+        // A binding was for the old key; the owner binds the new one.
+        if let Some(id) = self.binding.take().and_then(|b| b.request) {
+            self.requests.remove(&id);
+            self.outbox.queue.retain(|q| *q != id);
+        }
         self.future_salts.clear();
         // Nothing sent under the old key can be answered under the new one.
         self.sent.clear();

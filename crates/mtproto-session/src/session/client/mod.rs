@@ -12,6 +12,7 @@
 //! - [`lifecycle`](self::lifecycle): connection lost, resume, rekey and new
 //!   session, through one path.
 
+mod binding;
 mod inbox;
 mod lifecycle;
 mod outbox;
@@ -55,6 +56,9 @@ enum Kind {
     Ping,
     /// A caller's `get_future_salts` (answered by `future_salts`).
     FutureSalts,
+    /// `auth.bindTempAuthKey` ([`ClientSession::bind_temp_key`]): its body
+    /// is built anew for the msg_id of each transmission.
+    Bind,
 }
 
 /// One pending request.
@@ -142,6 +146,8 @@ pub struct ClientSession {
     /// Numbers the connections the session has run on (to tell a packet
     /// replayed on the same connection from a re-delivery on a new one).
     conn_epoch: u32,
+    /// A temporary key being bound: the other queries wait.
+    binding: Option<Box<binding::PendingBind>>,
 }
 
 /// Counters of what a [`ClientSession`] dropped or did; for tests and metrics.
@@ -211,6 +217,7 @@ impl ClientSession {
             stats: SessionStats::default(),
             connected: true,
             conn_epoch: 0,
+            binding: None,
         }
     }
 
@@ -271,8 +278,13 @@ impl ClientSession {
     }
 
     /// The pending requests, oldest first.
+    /// (A binding in progress is not among them: it is the session's own.)
     pub fn pending_request_ids(&self) -> Vec<RequestId> {
-        self.requests.keys().copied().collect()
+        self.requests
+            .iter()
+            .filter(|(_, r)| r.kind != Kind::Bind)
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// The msg_id currently carrying `request`, once it has been sent.
@@ -382,6 +394,9 @@ impl ClientSession {
         if found {
             self.outbox.queue.retain(|q| *q != request);
         }
+        if let Some(b) = self.binding.as_mut().filter(|b| b.request == Some(request)) {
+            b.request = None;
+        }
         found
     }
 
@@ -393,6 +408,10 @@ impl ClientSession {
             // a re-send or a reconnect) may still come: it is a duplicate.
             self.sent.mark_answered(&r.transmissions);
             self.outbox.queue.retain(|q| *q != id);
+            if r.kind == Kind::Bind {
+                self.bind_answered(id, result);
+                return;
+            }
             self.events.push_back(SessionEvent::Response {
                 request: id,
                 result,
@@ -402,8 +421,12 @@ impl ClientSession {
 
     /// The request ends without an answer.
     fn fail(&mut self, id: RequestId, error: RequestError) {
-        if self.requests.remove(&id).is_some() {
+        if let Some(r) = self.requests.remove(&id) {
             self.outbox.queue.retain(|q| *q != id);
+            if r.kind == Kind::Bind {
+                self.bind_failed(id, super::BindFailure::Request(error));
+                return;
+            }
             self.events
                 .push_back(SessionEvent::RequestFailed { request: id, error });
         }

@@ -106,6 +106,9 @@ impl ClientSession {
         let mut messages: Vec<(i64, i32, Item)> = Vec::with_capacity(items.len());
         for item in items {
             let msg_id = self.msg_ids.next(now.wall);
+            if let Item::Request(id) = &item {
+                self.bind_for_msg_id(*id, msg_id);
+            }
             let content = self.record(now, msg_id, &item);
             let seqno = self.seqno.next(content);
             messages.push((msg_id, seqno, item));
@@ -174,7 +177,8 @@ impl ClientSession {
     /// waits for the next packet. A request marked `solo` (its container drew
     /// "64: invalid container") goes alone.
     fn gather(&mut self, now: Now) -> Vec<Item> {
-        if let Some(&id) = self.outbox.queue.front() {
+        let binding = self.is_binding();
+        if let Some(&id) = self.outbox.queue.front().filter(|_| !binding) {
             if self.requests.get(&id).is_some_and(|r| r.solo) && self.prepare_wire(id).is_some() {
                 self.outbox.queue.pop_front();
                 return vec![Item::Request(id)];
@@ -229,7 +233,20 @@ impl ClientSession {
             items.push(Item::Keepalive(body));
         }
 
-        while let Some(&id) = self.outbox.queue.front() {
+        if binding {
+            // api/pfs: "An unbound temp_auth_key_id may only be used with
+            // [...] auth.bindTempAuthKey": the binding goes alone, the
+            // other queries wait for its answer.
+            if let Some(id) = self.pending_bind() {
+                if let Some(at) = self.outbox.queue.iter().position(|q| *q == id) {
+                    if self.prepare_wire(id).is_some() {
+                        self.outbox.queue.remove(at);
+                        items.push(Item::Request(id));
+                    }
+                }
+            }
+        }
+        while let Some(&id) = self.outbox.queue.front().filter(|_| !binding) {
             let Some(len) = self.prepare_wire(id) else {
                 self.outbox.queue.pop_front();
                 continue;
@@ -317,7 +334,9 @@ impl ClientSession {
                 };
                 maybe_gzip(raw, threshold)
             }
-            Kind::Ping | Kind::FutureSalts => r.body.clone(),
+            // The binding's body is made for each msg_id when it goes out
+            // (`bind_for_msg_id`); its length is fixed.
+            Kind::Ping | Kind::FutureSalts | Kind::Bind => r.body.clone(),
         };
         let len = w.len();
         r.wire = Some(w);
