@@ -445,6 +445,9 @@ impl Client {
                     error: e.message(),
                 });
             }
+            // api/datacenter: a new key on DC X is not logged in; the
+            // account is carried there with an exported authorization.
+            self.carry_authorization(dc, to, timeout).await?;
             if moves_home {
                 self.dcs.set_home(to);
                 lock(&self.shared.stored).home_dc = to;
@@ -455,6 +458,56 @@ impl Client {
             dc = to;
         }
         Err(InvocationError::Disconnected)
+    }
+
+    /// Carries the account from DC `from` to DC `to` when `to` gets a new
+    /// key (none saved, no connection yet): `auth.exportAuthorization` on
+    /// `from`, `auth.importAuthorization` on `to`. A `from` that is not
+    /// authorized (401, e.g. before a login: `USER_MIGRATE_X` from
+    /// `auth.sendCode`) has nothing to carry. Once per DC, also when
+    /// several requests migrate at once.
+    async fn carry_authorization(
+        &self,
+        from: i32,
+        to: i32,
+        timeout: Duration,
+    ) -> Result<(), InvocationError> {
+        let mut carried = self.dcs.carried.lock().await;
+        if carried.contains(&to) || to == self.cfg.dc_id {
+            return Ok(());
+        }
+        let has_key = self.dcs.others.lock().await.contains_key(&to)
+            || lock(&self.shared.stored)
+                .dc(to)
+                .is_some_and(|d| d.auth_key.is_some());
+        if has_key {
+            carried.insert(to);
+            return Ok(());
+        }
+        let export = functions::auth::ExportAuthorization { dc_id: to };
+        let src = self.dc_client(from).await?;
+        let exported = match src
+            .raw_direct(mtproto_tl::Serialize::to_bytes(&export), timeout)
+            .await
+        {
+            Ok(b) => enums::auth::ExportedAuthorization::from_bytes(&b)
+                .map_err(InvocationError::Decode)?,
+            Err(InvocationError::Rpc(e)) if e.code == 401 => {
+                carried.insert(to);
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let enums::auth::ExportedAuthorization::ExportedAuthorization(x) = exported;
+        let import = functions::auth::ImportAuthorization {
+            id: x.id,
+            bytes: x.bytes,
+        };
+        let dst = self.dc_client(to).await?;
+        dst.raw_direct(mtproto_tl::Serialize::to_bytes(&import), timeout)
+            .await?;
+        carried.insert(to);
+        Ok(())
     }
 
     /// [`invoke_raw`](Self::invoke_raw) on this connection's DC only.

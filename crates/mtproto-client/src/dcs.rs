@@ -48,6 +48,9 @@ pub(crate) struct Dcs {
     migrations: Mutex<Vec<Migration>>,
     /// Connections to DCs other than the first, made when needed.
     pub(crate) others: tokio::sync::Mutex<HashMap<i32, DcHandle>>,
+    /// DCs whose key the account was carried to (or needed no carrying);
+    /// held while carrying, so concurrent migrations carry it once.
+    pub(crate) carried: tokio::sync::Mutex<std::collections::HashSet<i32>>,
 }
 
 /// A connection to another DC, without the shared [`Dcs`] (which holds
@@ -69,6 +72,7 @@ impl Dcs {
             table: Mutex::new(HashMap::from([(first, addr)])),
             migrations: Mutex::new(Vec::new()),
             others: tokio::sync::Mutex::new(HashMap::new()),
+            carried: tokio::sync::Mutex::new(std::collections::HashSet::new()),
         }
     }
 

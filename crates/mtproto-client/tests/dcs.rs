@@ -119,3 +119,34 @@ async fn the_home_dc_and_its_key_are_saved() {
     assert_eq!(cluster.dc(3).unwrap().permanent_auth_keys(), 1);
     cluster.shutdown().await;
 }
+
+/// The user `users.getUsers([inputUserSelf])` names.
+async fn me(client: &Client) -> i64 {
+    use mtproto_tl::api::{functions, types};
+    let users = client
+        .invoke(&functions::users::GetUsers {
+            id: vec![mtproto_tl::api::enums::InputUser::InputUserSelf],
+        })
+        .await
+        .unwrap();
+    match &users[0] {
+        mtproto_tl::api::enums::User::User(types::User { id, .. }) => *id,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_account_is_carried_to_the_new_dc() {
+    let cluster = cluster().await;
+    let client = Client::connect(on_dc1(&cluster)).await.unwrap();
+    // The key on DC 1 is Bob's (the test server has no login: the embedding
+    // program signs keys in; a key nobody signed in acts as Alice).
+    let dc1 = cluster.dc(1).unwrap();
+    assert!(dc1.sign_in(client.session_data().auth_key.id_u64(), 1002));
+    // USER_MIGRATE_3: a new key on DC 3, where nobody signed it in; the
+    // client exports the authorization from DC 1 and imports it on DC 3.
+    assert!(typing(&client).await.unwrap());
+    assert_eq!(client.last_dc(), 3);
+    assert_eq!(me(&client).await, 1002, "Bob on DC 3 too");
+    cluster.shutdown().await;
+}

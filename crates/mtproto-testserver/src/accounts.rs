@@ -108,6 +108,8 @@ pub(crate) struct WorldState {
     listeners: HashMap<u64, Listener>,
     /// Updates dropped because a connection's queue was full.
     pub(crate) dropped_updates: u64,
+    /// Authorizations exported to another DC, not imported yet.
+    exports: crate::authorization::Exports,
 }
 
 /// A message sent: the answer for the sender (`updateShortSentMessage`).
@@ -151,6 +153,11 @@ impl WorldState {
         auth_key_id
             .and_then(|k| self.accounts.get(&k).copied())
             .unwrap_or(ALICE)
+    }
+
+    /// The authorizations exported and not yet imported.
+    pub(crate) fn exports_mut(&mut self) -> &mut crate::authorization::Exports {
+        &mut self.exports
     }
 
     /// Binds an auth key to a world user; `false` if there is no such user.

@@ -12,6 +12,7 @@ use mtproto_tl::api::functions::{
 use mtproto_tl::api::{enums, functions, types};
 use mtproto_tl::{Deserialize, Identifiable, RawObject, Serialize};
 
+use crate::authorization::{auth_export_authorization, auth_import_authorization};
 use crate::keys::{now_secs, KeyKind, TempKey};
 use crate::limits::lock;
 use crate::server::{now, Inner};
@@ -19,7 +20,7 @@ use crate::world::{self, Target};
 use mtproto_session::pfs::{verify_bind, BindContext};
 
 /// What a handler does with a request.
-enum Step {
+pub(crate) enum Step {
     /// A wrapper: the inner query is dispatched next.
     Unwrap(Vec<u8>),
     /// The answer.
@@ -75,6 +76,14 @@ const HANDLERS: &[(u32, Handler)] = &[
         auth_bind_temp_auth_key,
     ),
     (
+        functions::auth::ExportAuthorization::CONSTRUCTOR_ID,
+        auth_export_authorization,
+    ),
+    (
+        functions::auth::ImportAuthorization::CONSTRUCTOR_ID,
+        auth_import_authorization,
+    ),
+    (
         functions::contacts::ResolveUsername::CONSTRUCTOR_ID,
         contacts_resolve_username,
     ),
@@ -121,14 +130,23 @@ const UNBOUND_ALLOWED: [u32; 2] = [
     functions::help::GetConfig::CONSTRUCTOR_ID,
 ];
 
+/// What any DC answers, the account's home or not: the binding, the
+/// config, and carrying the authorization to another DC.
+const ANY_DC: [u32; 4] = [
+    functions::auth::BindTempAuthKey::CONSTRUCTOR_ID,
+    functions::help::GetConfig::CONSTRUCTOR_ID,
+    functions::auth::ExportAuthorization::CONSTRUCTOR_ID,
+    functions::auth::ImportAuthorization::CONSTRUCTOR_ID,
+];
+
 /// How many dispatch steps (wrappers, then the method) a request may take.
 const MAX_WRAPPERS: usize = 8;
 
-fn rpc(code: i32, message: &str) -> RpcError {
+pub(crate) fn rpc(code: i32, message: &str) -> RpcError {
     RpcError::parse(code, message)
 }
 
-fn invalid() -> RpcError {
+pub(crate) fn invalid() -> RpcError {
     rpc(400, "INPUT_REQUEST_INVALID")
 }
 
@@ -180,7 +198,7 @@ pub(crate) fn handle_request(inner: &Inner, caller: Caller, body: &[u8]) -> Hand
         // ("303 USER_MIGRATE_X: the user whose identity is being used to
         // execute queries is associated with DC X").
         if let Some(home) = inner.dc.home.filter(|h| *h != inner.dc.id) {
-            if !WRAPPERS.contains(&id) && !UNBOUND_ALLOWED.contains(&id) {
+            if !WRAPPERS.contains(&id) && !ANY_DC.contains(&id) {
                 return answer(Err(rpc(303, &format!("USER_MIGRATE_{home}"))));
             }
         }

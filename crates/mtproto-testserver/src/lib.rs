@@ -39,6 +39,10 @@
 //! | `users.getUsers` | the world's users named with their access hash (others left out) |
 //! | `channels.getChannels` | the world's channels; a wrong access hash `400 CHANNEL_INVALID` |
 //! | `messages.sendMessage` | `updateShortSentMessage`; `updates` with `updateNewMessage` (`updateNewChannelMessage` in a channel) pushed to every other connection of every recipient |
+//! | `auth.bindTempAuthKey` | `boolTrue` once every field of `bind_auth_key_inner` checks out (api/pfs); else `400 ENCRYPTED_MESSAGE_INVALID`, `EXPIRES_AT_INVALID`, `TEMP_AUTH_KEY_ALREADY_BOUND` or `TEMP_AUTH_KEY_EMPTY` |
+//! | `auth.exportAuthorization` | a one-use token for another DC of the cluster (`400 DC_ID_INVALID` otherwise) |
+//! | `auth.importAuthorization` | signs the key in as the token's user: `auth.authorization`; `400 AUTH_BYTES_INVALID`, `400 USER_ID_INVALID` |
+//! | any other method under a temporary key not bound yet | `401 AUTH_KEY_UNREGISTERED` (only the binding and `help.getConfig` are allowed) |
 //! | `messages.setTyping` | for the world's peers, `boolTrue` or the documented error of a wrong access hash (`400 PEER_ID_INVALID` for a user, `400 CHANNEL_INVALID` for a channel; the deleted user `400 INPUT_USER_DEACTIVATED`); for others, `boolTrue` or the error of the peer table below |
 //! | anything else | `400 INPUT_METHOD_INVALID_<constructor id, decimal>` |
 //! | a known method that does not decode | `400 INPUT_REQUEST_INVALID` |
@@ -49,7 +53,8 @@
 //! `helper_bot`), a deleted account (1004), a basic group (3001), the
 //! channel News (2001, `news`) and the supergroup Devs (2002, `devs`), each
 //! with a fixed access hash: see [`world`]. Every connection acts as Alice
-//! unless [`TestServer::sign_in`] binds its key to another user.
+//! unless [`TestServer::sign_in`] (or `auth.importAuthorization`) binds its
+//! key to another user; a bound temporary key acts for its permanent key.
 //!
 //! # Peer → error table (`messages.setTyping`, peers outside the world)
 //!
@@ -84,6 +89,7 @@
 //! client can be checked to refuse each by name. See the README's table.
 
 mod accounts;
+mod authorization;
 mod cluster;
 mod conn;
 mod dispatch;
