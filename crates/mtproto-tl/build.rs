@@ -2,7 +2,8 @@
 //!
 //! Schema folder: `$MTPROTO_TL_SCHEMA_DIR` if set (e.g. `../shared/tl` for
 //! the full layer), else `<workspace>/tl-schema`. It must hold `mtproto.tl`
-//! and `api.tl`. When the chosen `mtproto.tl` lacks the core constructors
+//! and `api.tl`; `$MTPROTO_TL_API` names another API schema file instead of
+//! the folder's `api.tl` (e.g. `../shared/tl/api_layer230_grammers.tl`). When the chosen `mtproto.tl` lacks the core constructors
 //! (`rpc_result`, `message`, `msg_container`, `msg_copy`, `gzip_packed`; the
 //! published schema has them only as comments), our own declarations of the
 //! missing ones are appended, so `mtproto::types::RpcResult` and friends
@@ -44,6 +45,10 @@ const CORE_LINES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The layer of a schema without a `// LAYER N` comment (tdlib's
+/// `telegram_api.tl` has none: ours at `../shared/tl/api.tl` is layer 228).
+const DEFAULT_LAYER: i32 = 228;
+
 fn fail(msg: String) -> ! {
     // Shown by cargo as the build script's error output.
     eprintln!("error: {msg}");
@@ -68,7 +73,7 @@ fn generate(
 ) {
     let cfg = mtproto_tl_gen::GeneratorConfig {
         module_path,
-        default_layer: 228,
+        default_layer: DEFAULT_LAYER,
         source_name: path
             .file_name()
             .and_then(|n| n.to_str())
@@ -84,7 +89,7 @@ fn generate(
     }
     if warn_layer && !generated.layer_from_schema {
         println!(
-            "cargo:warning={} has no `// LAYER N` comment; LAYER defaults to 228",
+            "cargo:warning={} has no `// LAYER N` comment; LAYER defaults to {DEFAULT_LAYER}",
             path.display()
         );
     }
@@ -97,6 +102,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(mtproto_full_schema)");
     println!("cargo::rustc-check-cfg=cfg(mtproto_full_schema_tests)");
     println!("cargo:rerun-if-env-changed=MTPROTO_TL_SCHEMA_DIR");
+    println!("cargo:rerun-if-env-changed=MTPROTO_TL_API");
     println!("cargo:rerun-if-env-changed=MTPROTO_FULL_SCHEMA");
     println!("cargo:rerun-if-changed=build.rs");
     if std::env::var_os("MTPROTO_FULL_SCHEMA").is_some_and(|v| v == "1") {
@@ -150,7 +156,10 @@ fn main() {
         manifest.join("../../tl-schema/method_errors.tsv")
     };
     let errors = read(&errors_path);
-    let api_path = dir.join("api.tl");
+    let api_path = match std::env::var_os("MTPROTO_TL_API") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => dir.join("api.tl"),
+    };
     let api = read(&api_path);
     generate(
         &api_path,

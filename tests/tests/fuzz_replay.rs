@@ -45,7 +45,15 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// One target replays at a time: the amplification accounting reads the
+/// process-wide heap, so another test reading its corpus (or building
+/// inputs) on another thread would count against the input being measured.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn replay(name: &str) {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
     let corpus = files(&root.join("corpus").join(name));
     assert!(!corpus.is_empty(), "no seed corpus for {name}");
@@ -117,6 +125,7 @@ macro_rules! replay_tests {
 }
 
 replay_tests!(
+    pfs_bind,
     tl_schema_parse,
     tl_decode_any,
     gzip_packed,

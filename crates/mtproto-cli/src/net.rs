@@ -13,6 +13,7 @@ use mtproto_client::{
 use mtproto_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use mtproto_testserver::{Rule, ServerEvent, TestCluster, TestServer, TestServerConfig, MAX_DCS};
 use mtproto_tl::api::{enums, types};
+use mtproto_tl::support::Placeholder;
 use mtproto_tl_dyn::{json_string, serde_json, DynSchema};
 use mtproto_transport::TransportKind;
 
@@ -224,6 +225,8 @@ pub(crate) fn parse_action(spec: &str) -> CliResult<enums::SendMessageAction> {
                     text: text.to_owned(),
                     entities: Vec::new(),
                 }),
+                // Layer 230 added flags (can_stop, keep_on_stop): unset.
+                ..Placeholder::placeholder()
             })
         }
         "input-rich-message-draft" => {
@@ -241,6 +244,7 @@ pub(crate) fn parse_action(spec: &str) -> CliResult<enums::SendMessageAction> {
                             files: None,
                         },
                     ),
+                    ..Placeholder::placeholder()
                 },
             )
         }
@@ -255,6 +259,7 @@ pub(crate) fn parse_action(spec: &str) -> CliResult<enums::SendMessageAction> {
                     photos: Vec::new(),
                     documents: Vec::new(),
                 }),
+                ..Placeholder::placeholder()
             })
         }
 

@@ -176,7 +176,7 @@ fn schema_check_and_show() {
     let o = mtproto(&["schema", "check", &api, &mt]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("api.tl: layer 228, 102 types, 383 constructors, 17 functions, 0 duplicate ids, 0 CRC32 mismatches"), "{out}");
+    assert!(out.contains("api.tl: layer 230, 108 types, 395 constructors, 17 functions, 0 duplicate ids, 0 CRC32 mismatches"), "{out}");
     assert!(
         out.contains("mtproto.tl: no layer, 28 types, 42 constructors, 10 functions"),
         "{out}"

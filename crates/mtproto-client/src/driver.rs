@@ -17,11 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mtproto_connection::Event;
-use mtproto_session::session::{
-    ClientSession, ConnectionWrapper, RequestError, RequestId, SessionEvent,
-};
-use mtproto_tl::api::functions::{InitConnection, InvokeWithLayer};
-use mtproto_tl::{RawObject, Serialize};
+use mtproto_session::session::{ClientSession, RequestError, RequestId, SessionEvent};
 use mtproto_transport::TransportErrorCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -31,12 +27,15 @@ use crate::config::{ClientConfig, ConnectEvent};
 use crate::net::{self, emit, Established, Keys, Live, Start};
 
 mod pfs;
+mod start;
 use crate::peers::PeerCache;
 use crate::updates::Pushed;
 use crate::{ConnectError, InvocationError, SessionData};
 use mtproto_store::{StoreError, StoredSession};
 pub(crate) use pfs::perm_key_refused;
 pub use pfs::PfsStatus;
+use start::connection_wrapper;
+pub(crate) use start::first_start;
 
 impl Shared {
     /// Saves the session to the configured store (nothing without one):
@@ -747,61 +746,4 @@ fn variant_name(v: &impl core::fmt::Debug) -> String {
         .next()
         .unwrap_or_default()
         .to_owned()
-}
-
-/// The connection wrapper: the first query of every connection goes inside
-/// `invokeWithLayer(initConnection(..))` when an `api_id` is configured.
-fn connection_wrapper(cfg: &ClientConfig) -> Option<ConnectionWrapper> {
-    let p = cfg.init.clone()?;
-    Some(Box::new(move |body: &[u8]| {
-        InvokeWithLayer {
-            layer: mtproto_tl::api::LAYER,
-            query: InitConnection {
-                api_id: p.api_id,
-                device_model: p.device_model.clone(),
-                system_version: p.system_version.clone(),
-                app_version: p.app_version.clone(),
-                system_lang_code: p.system_lang_code.clone(),
-                lang_pack: p.lang_pack.clone(),
-                lang_code: p.lang_code.clone(),
-                proxy: None,
-                params: None,
-                query: RawObject(body.to_vec()),
-            },
-        }
-        .to_bytes()
-    }))
-}
-
-/// Used by [`Client::connect`](crate::Client::connect): the first
-/// connection's start, and the saved (permanent) key. With perfect forward
-/// secrecy the session runs on a new temporary key.
-pub(crate) fn first_start(cfg: &ClientConfig) -> (Start, Option<Keys>) {
-    if let (Some(saved), Some(_)) = (&cfg.session, cfg.pfs) {
-        let keys = Keys {
-            auth_key: saved.auth_key.clone(),
-            salt: saved.salt,
-            time_offset: saved.time_offset,
-        };
-        return (Start::NewKey, Some(keys));
-    }
-    match &cfg.session {
-        Some(saved) => {
-            let mut s = ClientSession::new(
-                saved.auth_key.clone(),
-                saved.salt,
-                cfg.session_config.clone(),
-                net::seed(),
-            );
-            s.set_time_offset(saved.time_offset);
-            Driver::wrap(cfg, &mut s);
-            let keys = Keys {
-                auth_key: saved.auth_key.clone(),
-                salt: saved.salt,
-                time_offset: saved.time_offset,
-            };
-            (Start::Resume(s), Some(keys))
-        }
-        None => (Start::NewKey, None),
-    }
 }

@@ -17,9 +17,12 @@
 //!
 //! `build.rs` generates [`mtproto`] and [`api`] (with `mtproto-tl-gen`) from
 //! `<workspace>/tl-schema/{mtproto,api}.tl`; the shipped `api.tl` is a subset
-//! of layer 228. Set `MTPROTO_TL_SCHEMA_DIR` to a folder holding `api.tl` and
-//! `mtproto.tl` (e.g. `../shared/tl`) to build the whole layer instead; that
-//! also enables `cfg(mtproto_full_schema)`. If that `mtproto.tl` has
+//! of layer 230 (made by `mtproto-tl-subset` from `tl-schema/api.subset`).
+//! Set `MTPROTO_TL_SCHEMA_DIR` to a folder holding `api.tl` and `mtproto.tl`
+//! (e.g. `../shared/tl`, layer 228) to build the whole layer instead, and
+//! `MTPROTO_TL_API` to another API file (e.g.
+//! `../shared/tl/api_layer230_grammers.tl`); that also enables
+//! `cfg(mtproto_full_schema)`. If that `mtproto.tl` has
 //! `rpc_result`, `message`, `msg_container`, `msg_copy` or `gzip_packed` only
 //! as comments (as the published schema does), build.rs appends our own
 //! declarations of them. Of definitions sharing an id, the one whose written
@@ -67,7 +70,7 @@ pub mod mtproto {
     include!(concat!(env!("OUT_DIR"), "/mtproto.rs"));
 }
 
-/// The Telegram API (`tl-schema/api.tl`, a subset of layer 228 by default;
+/// The Telegram API (`tl-schema/api.tl`, a subset of layer 230 by default;
 /// set `MTPROTO_TL_SCHEMA_DIR` at build time to generate a full schema).
 /// Same layout as [`mtproto`]; namespaces are nested modules
 /// (`api::functions::messages::SetTyping`).

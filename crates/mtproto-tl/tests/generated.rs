@@ -155,7 +155,7 @@ fn invoke_with_layer_init_connection() {
     // The answer type comes from the innermost query.
     fn ret<T: RemoteCall<Return = enums::Config>>(_: &T) {}
     ret(&q);
-    assert_eq!(mtproto_tl::api::LAYER, 228);
+    assert_eq!(mtproto_tl::api::LAYER, 230);
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //! One submodule per attack surface: `tl` (schema parser, generated decoders,
 //! structure-aware round trips), `gzip`, `cli_decode` (the run-time decoder),
 //! `transport`, `session`, `handshake` (with the seeds of its corpus),
-//! `user_input` (saved peer caches, `--peer`, `mtproto call` JSON).
+//! `user_input` (saved peer caches, `--peer`, `mtproto call` JSON), `pfs`
+//! (the server's check of `auth.bindTempAuthKey`).
 //!
 //! Every input runs under the amplification accounting of [`alloc_bound`]
 //! ([`run_checked`]): the peak of heap bytes it makes the code hold must stay
@@ -18,6 +19,7 @@ pub mod alloc_bound;
 mod cli_decode;
 mod gzip;
 mod handshake;
+mod pfs;
 mod session;
 mod tl;
 mod transport;
@@ -26,6 +28,7 @@ mod user_input;
 pub use cli_decode::cli_decode;
 pub use gzip::gzip_packed;
 pub use handshake::{handshake_client, handshake_seeds, handshake_server, FUZZ_RSA_PRIVATE_PEM};
+pub use pfs::pfs_bind;
 pub use session::{session_gzip_containers, session_incoming};
 pub use tl::{tl_decode_any, tl_roundtrip_structured, tl_schema_parse};
 pub use transport::{
@@ -80,6 +83,7 @@ pub const TARGETS: &[(&str, Target, usize)] = &[
         INFLATION_BOUND,
     ),
     ("user_input", user_input, INFLATION_BOUND),
+    ("pfs_bind", pfs_bind, INFLATION_BOUND),
 ];
 
 /// Runs the target `name` (of [`TARGETS`]) on `data` under the amplification
