@@ -13,7 +13,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use mtproto_tl_dyn::{DynSchema, Value};
 use out::{errln, out, outln};
 
+mod bench;
 mod demo;
+mod histogram;
 mod net;
 mod out;
 mod schema_cmd;
@@ -107,6 +109,11 @@ enum Command {
     /// Show a session file; import or export a Telethon StringSession.
     #[command(subcommand)]
     Session(session_cmd::SessionCommand),
+    /// Load: K connections (K handshakes), then messages.setTyping calls
+    /// with C in flight per connection, every answer checked; prints
+    /// handshake latency, throughput and call latency (exit 1 if any call
+    /// failed). Against an embedded test server unless --addr is given.
+    Bench(bench::BenchArgs),
 }
 
 /// Which side sent a packet.
@@ -342,6 +349,7 @@ fn run(cli: Cli) -> CliResult {
         ),
         Command::Schema(cmd) => schema_cmd::run(cmd),
         Command::Session(cmd) => session_cmd::run(cmd),
+        Command::Bench(args) => bench::run(args),
         Command::Updates(args) => updates_cmd::run(args),
     }
 }

@@ -1,7 +1,7 @@
 //! `mtproto connect ... set-typing`, `mtproto call` and `mtproto serve`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -271,7 +271,7 @@ pub(crate) fn parse_action(spec: &str) -> CliResult<enums::SendMessageAction> {
     })
 }
 
-fn read_rsa_key(path: &PathBuf) -> CliResult<RsaPublicKey> {
+pub(crate) fn read_rsa_key(path: &Path) -> CliResult<RsaPublicKey> {
     let pem = std::fs::read_to_string(path)
         .map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?;
     if let Ok(k) = RsaPublicKey::from_pem(&pem) {

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::{Command, Output, Stdio};
 
-use common::{assert_fails, mtproto, serve, serve_with, stderr, stdout};
+use common::{assert_fails, dir_with_key, mtproto, serve, serve_with, stderr, stdout};
 
 /// Telethon: messages.setTyping(inputPeerUser(777000, -6045902435384592131), typing).
 const SET_TYPING: &str = "e23e9458000000004ca5e8dd28db0b0000000000fd783b80c4a318ac4e74bf16";
@@ -257,10 +257,7 @@ fn demo_prints_true_and_peer_id_invalid() {
 #[test]
 fn connect_against_serve_with_key_file_reuse() {
     let (mut server, port) = serve();
-    let dir = std::env::temp_dir().join(format!("mtproto-cli-connect-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let pem = dir.join("server.pem");
-    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let (dir, pem) = dir_with_key("connect");
     let key_file = dir.join("session.key");
     let _ = std::fs::remove_file(&key_file);
     let addr = format!("127.0.0.1:{port}");
@@ -627,10 +624,7 @@ fn connect_against_a_hostile_server_fails_fast_naming_the_check() {
     // A server that breaks msg_key on every packet: the client closes and
     // reconnects, and after the same check failed on 3 connections in a row
     // `connect` exits 1 within 2 s naming it (not "timed out" after 10 s).
-    let dir = std::env::temp_dir().join(format!("mtproto-cli-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let pem = dir.join("server.pem");
-    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let (dir, pem) = dir_with_key("hostile");
     for (rule, check) in [
         ("msg-key", "msg_key mismatch"),
         ("msg-id-window", "msg_id outside the time window"),

@@ -7,7 +7,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{assert_fails, mtproto, serve, stderr, stdout};
+use common::{assert_fails, dir_with_key, mtproto, serve, stderr, stdout};
 use mtproto_tl_dyn::serde_json;
 
 /// `mtproto call` for methods the CLI has no command for, with their JSON
@@ -17,10 +17,7 @@ use mtproto_tl_dyn::serde_json;
 fn call_any_method_and_name_peers_every_way() {
     use std::io::Write;
     let (mut server, port) = serve();
-    let dir = std::env::temp_dir().join(format!("mtproto-cli-call-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let pem = dir.join("server.pem");
-    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let (dir, pem) = dir_with_key("call");
     let key_file = dir.join("session.key");
     let _ = std::fs::remove_file(&key_file);
     let addr = format!("127.0.0.1:{port}");
@@ -145,11 +142,7 @@ fn call_any_method_and_name_peers_every_way() {
 #[test]
 fn session_files_and_telethon_strings() {
     let (mut server, port) = serve();
-    let dir = std::env::temp_dir().join(format!("mtproto-cli-session-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let pem = dir.join("server.pem");
-    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let (dir, pem) = dir_with_key("session");
     let file = dir.join("s.mtrs");
     let addr = format!("127.0.0.1:{port}");
     let (pem, f) = (pem.to_str().unwrap(), file.to_str().unwrap());
@@ -217,10 +210,7 @@ fn session_files_and_telethon_strings() {
 #[test]
 fn updates_prints_pushed_updates_as_json_lines() {
     let (mut server, port) = serve();
-    let dir = std::env::temp_dir().join(format!("mtproto-cli-updates-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let pem = dir.join("server.pem");
-    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let (dir, pem) = dir_with_key("updates");
     let addr = format!("127.0.0.1:{port}");
     let pem = pem.to_str().unwrap();
     let follower = Command::new(env!("CARGO_BIN_EXE_mtproto"))
@@ -299,10 +289,7 @@ fn serve_several_dcs_and_connect_follows_the_migration() {
         );
         ports.push(l["port"].as_u64().unwrap());
     }
-    let dir = std::env::temp_dir().join(format!("mtproto-cli-dcs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let pem = dir.join("server.pem");
-    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let (dir, pem) = dir_with_key("dcs");
     let addr = format!("127.0.0.1:{}", ports[0]);
     let o = mtproto(&[
         "connect",
@@ -346,10 +333,7 @@ fn serve_several_dcs_and_connect_follows_the_migration() {
 #[test]
 fn connect_with_pfs_reports_the_bound_temporary_key() {
     let (mut server, port) = serve();
-    let dir = std::env::temp_dir().join(format!("mtproto-cli-pfs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let pem = dir.join("server.pem");
-    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    let (dir, pem) = dir_with_key("pfs");
     let key_file = dir.join("session.key");
     let _ = std::fs::remove_file(&key_file);
     let addr = format!("127.0.0.1:{port}");

@@ -47,7 +47,7 @@ pub fn cli_decode(data: &[u8]) {
 
 /// Whether the run-time decoder failed on a constructor id that the generated
 /// code knows but the run-time decoder's schema does not define.
-fn only_generated_knows(schema: &DynSchema, e: &mtproto_tl_dyn::DynError) -> bool {
+pub(super) fn only_generated_knows(schema: &DynSchema, e: &mtproto_tl_dyn::DynError) -> bool {
     match e.kind {
         mtproto_tl_dyn::DynErrorKind::UnknownConstructor { id, .. } => {
             schema.by_id(id).is_none()

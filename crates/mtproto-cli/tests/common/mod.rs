@@ -63,3 +63,14 @@ pub(crate) fn serve_with(extra: &[&str]) -> (std::process::Child, u16) {
         .unwrap();
     (child, port.trim().parse().unwrap())
 }
+
+/// A fresh folder for one test (`mtproto-cli-<name>-<pid>` under the temp
+/// dir) holding the test server's RSA key as `server.pem`: (folder, key).
+pub(crate) fn dir_with_key(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("mtproto-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = dir.join("server.pem");
+    std::fs::write(&pem, mtproto_testserver::TEST_RSA_PRIVATE_PEM).unwrap();
+    (dir, pem)
+}

@@ -42,6 +42,9 @@ pub(crate) fn renew_margin(lifetime: Duration) -> Duration {
     (lifetime / 4).min(Duration::from_secs(600))
 }
 
+/// How often a renewal waiting for requests in flight looks again.
+const RENEW_POLL: Duration = Duration::from_millis(50);
+
 /// api/pfs: after `ENCRYPTED_MESSAGE_INVALID`, "If and only if the
 /// permanent auth key used in the request was created more than 60 seconds
 /// ago: Drop both the temporary and permanent auth keys [...] Otherwise,
@@ -154,8 +157,18 @@ impl Driver {
     }
 
     /// Time to renew: the connection is closed and the next one makes and
-    /// binds a new temporary key.
+    /// binds a new temporary key. A new key starts a new session, where the
+    /// requests still unanswered go out again; so while any is in flight
+    /// the renewal waits (polling every 50 ms), until half the margin is
+    /// left.
     pub(super) fn renew_temp_key(&mut self) {
+        let margin = renew_margin(self.cfg.pfs.unwrap_or_default());
+        let left = self.pfs.temp.map(|t| self.time_left(t.expires_at));
+        let busy = self.pending_requests() > 0;
+        if busy && left.is_some_and(|l| l > margin / 2) {
+            self.pfs.renew_at = Some(tokio::time::Instant::now() + RENEW_POLL);
+            return;
+        }
         self.pfs.renew_at = None;
         self.need_new_key = true;
         self.lost("renewing the temporary key before it expires".into(), None);
