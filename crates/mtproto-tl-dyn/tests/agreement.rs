@@ -21,9 +21,18 @@ fn h(s: &str) -> Vec<u8> {
     hex::decode(s).unwrap()
 }
 
+/// The schema the generated types were built from: `mtproto-tl`'s build
+/// reads `$MTPROTO_TL_SCHEMA_DIR` (and `$MTPROTO_TL_API`) when set, else
+/// our `tl-schema/` (CI builds layer 228 and layer 230 that way).
 fn schema() -> DynSchema {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tl-schema");
-    let api = std::fs::read_to_string(format!("{root}/api.tl")).unwrap();
+    let ours = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tl-schema");
+    let root = option_env!("MTPROTO_TL_SCHEMA_DIR")
+        .filter(|d| !d.is_empty())
+        .unwrap_or(ours);
+    let api_path = option_env!("MTPROTO_TL_API")
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| format!("{root}/api.tl"), str::to_owned);
+    let api = std::fs::read_to_string(&api_path).unwrap();
     let mt = std::fs::read_to_string(format!("{root}/mtproto.tl")).unwrap();
     DynSchema::from_texts(&[&api, &mt]).unwrap()
 }
