@@ -217,7 +217,7 @@ fn bench_modexp(c: &mut Criterion) {
     let mut b_bytes = [0u8; 256];
     rand::RngCore::fill_bytes(&mut ChaCha20Rng::seed_from_u64(5), &mut b_bytes);
     let g_a = dh::public_value(3, &dh::DhSecret::generate(&mut rng), &p).unwrap();
-    g.bench_function("crypto_bigint_ct_g_a_pow_b", |bch| {
+    g.bench_function("ours_ct_g_a_pow_b", |bch| {
         bch.iter(|| dh::pow_secret(black_box(&g_a), &b_secret, &p).unwrap())
     });
     let (pn, gan, bn) = (
@@ -262,9 +262,10 @@ fn min_of_n() {
         best
     }
 
-    // MIN_OF_N=ige / packet / pq runs one section; any other value runs all.
+    // MIN_OF_N=ige / packet / pq / modexp runs one section; any other value
+    // runs all.
     let only = std::env::var("MIN_OF_N").unwrap_or_default();
-    let want = |s: &str| !["ige", "packet", "pq"].contains(&only.as_str()) || only == s;
+    let want = |s: &str| !["ige", "packet", "pq", "modexp"].contains(&only.as_str()) || only == s;
     if want("ige") {
         ige_min_of_n(&run);
     }
@@ -274,7 +275,136 @@ fn min_of_n() {
     if want("pq") {
         pq_min_of_n(&run);
     }
+    if want("modexp") {
+        modexp_min_of_n(&run);
+    }
 }
+
+/// 2048-bit modular exponentiation with a 2048-bit exponent (the DH step of
+/// a handshake, `g_a^b mod dh_prime`): ours (constant time) against the
+/// variable-time ones (num-bigint; OpenSSL's `BN_mod_exp` with the bench
+/// crate's `openssl` feature) and crypto-bigint's constant-time one (what
+/// we used before). Then RSA-2048 private decryption, ours (CRT, constant
+/// time, result checked) against OpenSSL's raw RSA decryption (same key).
+fn modexp_min_of_n(run: &Runner) {
+    let p = dh::TELEGRAM_DH_PRIME;
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let b_secret = dh::DhSecret::generate(&mut rng);
+    let mut b_bytes = [0u8; 256];
+    rand::RngCore::fill_bytes(&mut ChaCha20Rng::seed_from_u64(5), &mut b_bytes);
+    let g_a = dh::public_value(3, &dh::DhSecret::generate(&mut rng), &p).unwrap();
+    let (pn, gan, bn) = (
+        num_bigint::BigUint::from_bytes_be(&p),
+        num_bigint::BigUint::from_bytes_be(&g_a),
+        num_bigint::BigUint::from_bytes_be(&b_bytes),
+    );
+    let want = gan.modpow(&bn, &pn);
+    assert_eq!(
+        num_bigint::BigUint::from_bytes_be(&dh::pow_secret(&g_a, &b_secret, &p).unwrap()),
+        want
+    );
+    let cb = {
+        use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
+        use crypto_bigint::U2048;
+        let params = DynResidueParams::new(&U2048::from_be_slice(&p));
+        let (base, exp) = (U2048::from_be_slice(&g_a), U2048::from_be_slice(&b_bytes));
+        move || black_box(DynResidue::new(&base, params).pow(&exp).retrieve())
+    };
+    let mut ops: Vec<Contender> = vec![
+        (
+            "ours_constant_time",
+            Box::new(|| {
+                black_box(dh::pow_secret(black_box(&g_a), &b_secret, &p).unwrap());
+            }),
+        ),
+        (
+            "num_bigint_variable_time",
+            Box::new(|| {
+                black_box(black_box(&gan).modpow(&bn, &pn));
+            }),
+        ),
+        (
+            "crypto_bigint_constant_time",
+            Box::new(move || {
+                black_box(cb());
+            }),
+        ),
+    ];
+    #[cfg(feature = "openssl")]
+    {
+        let mut ctx = openssl::bn::BigNumContext::new().unwrap();
+        let (po, go, bo) = (
+            openssl::bn::BigNum::from_slice(&p).unwrap(),
+            openssl::bn::BigNum::from_slice(&g_a).unwrap(),
+            openssl::bn::BigNum::from_slice(&b_bytes).unwrap(),
+        );
+        let mut r = openssl::bn::BigNum::new().unwrap();
+        r.mod_exp(&go, &bo, &po, &mut ctx).unwrap();
+        assert_eq!(r.to_vec(), want.to_bytes_be());
+        ops.push((
+            "openssl_variable_time",
+            Box::new(move || {
+                r.mod_exp(black_box(&go), &bo, &po, &mut ctx).unwrap();
+            }),
+        ));
+    }
+    println!("modexp_2048 (2048-bit exponent; min of 15):");
+    let mut refs: Vec<(&str, &mut dyn FnMut())> = ops
+        .iter_mut()
+        .map(|(n, f)| (*n, &mut **f as &mut dyn FnMut()))
+        .collect();
+    let r = run(15, 3, &mut refs);
+    let fastest_vartime = if r.len() > 3 { r[1].min(r[3]) } else { r[1] };
+    println!(
+        "  => ours / fastest variable-time = {:.2}x; crypto-bigint / ours = {:.2}x",
+        r[0] / fastest_vartime,
+        r[2] / r[0]
+    );
+
+    let key = mtproto_crypto::rsa::RsaPrivateKey::from_pkcs1_pem(
+        mtproto_crypto::test_keys::TEST_RSA_PRIVATE_PEM,
+    )
+    .unwrap();
+    let c = [0x42u8; 255];
+    let mut rsa_ops: Vec<Contender> = vec![(
+        "ours_rsa_decrypt_crt",
+        Box::new(|| {
+            black_box(key.decrypt_raw(black_box(&c)).unwrap());
+        }),
+    )];
+    #[cfg(feature = "openssl")]
+    {
+        let k = openssl::rsa::Rsa::private_key_from_pem(
+            mtproto_crypto::test_keys::TEST_RSA_PRIVATE_PEM.as_bytes(),
+        )
+        .unwrap();
+        let mut full = [0u8; 256];
+        full[1..].copy_from_slice(&c);
+        let mut out = vec![0u8; 256];
+        k.private_decrypt(&full, &mut out, openssl::rsa::Padding::NONE)
+            .unwrap();
+        assert_eq!(out, key.decrypt_raw(&c).unwrap());
+        rsa_ops.push((
+            "openssl_rsa_decrypt",
+            Box::new(move || {
+                k.private_decrypt(black_box(&full), &mut out, openssl::rsa::Padding::NONE)
+                    .unwrap();
+            }),
+        ));
+    }
+    println!("rsa_2048_decrypt (min of 15):");
+    let mut refs: Vec<(&str, &mut dyn FnMut())> = rsa_ops
+        .iter_mut()
+        .map(|(n, f)| (*n, &mut **f as &mut dyn FnMut()))
+        .collect();
+    let r = run(15, 10, &mut refs);
+    if r.len() > 1 {
+        println!("  => ours / openssl = {:.2}x", r[0] / r[1]);
+    }
+}
+
+/// A named operation to time.
+type Contender<'a> = (&'static str, Box<dyn FnMut() + 'a>);
 
 type Runner = dyn Fn(usize, usize, &mut [(&str, &mut dyn FnMut())]) -> Vec<f64>;
 

@@ -17,12 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$(pwd)"
 
-TELETHON_VERSION=1.45.0
-# Telethon 1.45.0's dependencies, pinned to the versions it resolved to.
-PIP_PINS=(telethon==$TELETHON_VERSION rsa==4.9.1 pyasn1==0.6.5 pyaes==1.6.1)
-VENV="${TELETHON_VENV:-$ROOT/target/telethon-venv}"
+# shellcheck source=tests/interop/telethon_venv.sh
+source "$ROOT/tests/interop/telethon_venv.sh"
 PY_TIMEOUT=600
-export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONUNBUFFERED=1
+export PYTHONUNBUFFERED=1
 
 log() { echo "interop: $*"; }
 
@@ -40,20 +38,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- venv ---------------------------------------------------------------
-venv_ok() {
-  [[ -x "$VENV/bin/python" ]] &&
-    "$VENV/bin/python" -c "import sys, telethon, rsa, pyaes; sys.exit(telethon.__version__ != '$TELETHON_VERSION')" 2>/dev/null
-}
-if venv_ok; then
-  log "reusing venv $VENV"
-else
-  log "creating venv $VENV with ${PIP_PINS[*]}"
-  rm -rf "$VENV"
-  mkdir -p "$(dirname "$VENV")"
-  python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q "${PIP_PINS[@]}"
-  venv_ok || { log "FAIL: telethon $TELETHON_VERSION not importable from $VENV"; exit 1; }
-fi
+ensure_telethon_venv || { log "FAIL: no Telethon venv"; exit 1; }
 
 # --- server binary ------------------------------------------------------
 log "building mtproto-testserver and mtproto"
@@ -93,7 +78,7 @@ run_round() {
 
   local rc=0 sessions="$WORK/stringsessions-$name"
   : >"$sessions"
-  STRINGSESSION_OUT="$sessions" timeout "$PY_TIMEOUT" "$VENV/bin/python" "$ROOT/tests/interop/telethon_interop.py" \
+  STRINGSESSION_OUT="$sessions" timeout "$PY_TIMEOUT" "$TELETHON_PY" "$ROOT/tests/interop/telethon_interop.py" \
     "$host" "$port" "$pem" "${pflags[@]}" </dev/null 2>&1 | tee "$plog" || rc=$?
 
   # Telethon's StringSession of each key it made, imported into our session

@@ -99,6 +99,14 @@ enum Command {
         /// with 303 USER_MIGRATE_X (needs --dcs).
         #[arg(long, value_name = "X", requires = "dcs")]
         home_dc: Option<i32>,
+        /// Log nothing per connection or request (only the listening
+        /// lines): for load runs, where the log would cost the server time.
+        #[arg(long)]
+        quiet: bool,
+        /// Write the server's RSA public key (PKCS#1 PEM) to FILE, for
+        /// clients that must be given it (Telethon, mtcute, `--rsa-key`).
+        #[arg(long, value_name = "FILE")]
+        write_public_key: Option<PathBuf>,
     },
     /// Check or show TL schemas.
     #[command(subcommand)]
@@ -339,14 +347,18 @@ fn run(cli: Cli) -> CliResult {
             violate,
             dcs,
             home_dc,
+            quiet,
+            write_public_key,
             ..
-        } => net::serve(
-            port.unwrap_or(0),
+        } => net::serve(net::ServeOptions {
+            port: port.unwrap_or(0),
             rsa_key,
             json,
-            violate.as_deref(),
-            dcs.map(|n| (n, home_dc)),
-        ),
+            violate,
+            cluster: dcs.map(|n| (n, home_dc)),
+            quiet,
+            write_public_key,
+        }),
         Command::Schema(cmd) => schema_cmd::run(cmd),
         Command::Session(cmd) => session_cmd::run(cmd),
         Command::Bench(args) => bench::run(args),

@@ -585,16 +585,41 @@ pub(crate) fn list_violations(json: bool) -> CliResult {
     Ok(())
 }
 
+/// What `mtproto serve` was asked for.
+pub(crate) struct ServeOptions {
+    /// The first port (0: a free one).
+    pub port: u16,
+    /// An RSA private key file; default: the fixed test key.
+    pub rsa_key: Option<PathBuf>,
+    /// Log as JSON lines.
+    pub json: bool,
+    /// The rule a hostile server breaks.
+    pub violate: Option<String>,
+    /// `--dcs N` and `--home-dc X`.
+    pub cluster: Option<(i32, Option<i32>)>,
+    /// No per-request log.
+    pub quiet: bool,
+    /// Where to write the public key.
+    pub write_public_key: Option<PathBuf>,
+}
+
 /// Runs `mtproto serve` until interrupted.
-pub(crate) fn serve(
-    port: u16,
-    rsa_key: Option<PathBuf>,
-    json: bool,
-    violate: Option<&str>,
-    cluster: Option<(i32, Option<i32>)>,
-) -> CliResult {
+pub(crate) fn serve(opts: ServeOptions) -> CliResult {
+    let ServeOptions {
+        port,
+        rsa_key,
+        json,
+        violate,
+        cluster,
+        quiet,
+        write_public_key,
+    } = opts;
     let mut cfg = TestServerConfig::with_test_key();
-    let violate: Option<Rule> = violate.map(str::parse).transpose().map_err(usage)?;
+    let violate: Option<Rule> = violate
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(usage)?;
     cfg.faults.violate = violate;
     if let Some(p) = rsa_key {
         let pem = std::fs::read_to_string(&p)
@@ -605,7 +630,11 @@ pub(crate) fn serve(
     }
     cfg.bind = SocketAddr::from(([127, 0, 0, 1], port));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    cfg.events = Some(tx);
+    // Quiet: the server gets no event sender, and `tx` stays alive below so
+    // the log loop waits for the interrupt alone.
+    if !quiet {
+        cfg.events = Some(tx.clone());
+    }
     let rt =
         tokio::runtime::Runtime::new().map_err(|e| failed(format!("cannot start tokio: {e}")))?;
     rt.block_on(async move {
@@ -627,6 +656,10 @@ pub(crate) fn serve(
         };
         let fp = servers.first().map_or(0, |s| s.fingerprint() as u64);
         let mut result = Ok(());
+        if let (Some(path), Some(server)) = (&write_public_key, servers.first()) {
+            result = std::fs::write(path, server.public_key().to_pkcs1_pem())
+                .map_err(|e| failed(format!("cannot write {}: {e}", path.display())));
+        }
         for server in &servers {
             if result.is_err() {
                 break;
@@ -666,6 +699,7 @@ pub(crate) fn serve(
                 _ = tokio::signal::ctrl_c() => break,
             }
         }
+        drop(tx);
         for server in servers {
             server.shutdown().await;
         }

@@ -276,10 +276,10 @@ impl AwaitingDhGen {
         let b = DhSecret::from_bytes(b);
         // "g_b := pow(g, b) mod dh_prime"; crypto also checks "both sides are to
         // check that [...] g_b [...]" lie in the allowed range.
-        let g_b = cdh::public_value(self.g, &b, &self.dh_prime).map_err(dh::dh_error)?;
-        // "on the client as (g_a)^b mod dh_prime"
-        let auth_key =
-            cdh::compute_auth_key(&self.g_a, &b, &self.dh_prime).map_err(dh::dh_error)?;
+        // "on the client as (g_a)^b mod dh_prime"; both at once, on two
+        // cores where there are two.
+        let (g_b, auth_key) =
+            cdh::client_values(self.g, &self.g_a, &b, &self.dh_prime).map_err(dh::dh_error)?;
         // "data := serialization client_DH_inner_data#6643b654 nonce:int128
         // server_nonce:int128 retry_id:long g_b:string"
         let data = types::ClientDhInnerData {
