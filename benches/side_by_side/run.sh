@@ -13,7 +13,9 @@
 #   bash benches/side_by_side/run.sh            # by hand; not run in CI
 #
 # Env: DURATION (seconds per run, default 10), CONCURRENCY (default
-# "1 16 256"), OUT (default benches/side_by_side/results: results.jsonl,
+# "1 16 256"), SERVE_FLAGS (default "--threads 1": a single-threaded server
+# carries the most calls on this 2-core machine, so the clients' differences
+# show), OUT (default benches/side_by_side/results: results.jsonl,
 # table.md, plot.svg), TELETHON_VENV, CARGO_TARGET_DIR.
 # A client that cannot run (no Python venv, no npm) is skipped, and the
 # table says why. Loopback only; every run is bounded by a timeout.
@@ -24,6 +26,7 @@ HERE="$ROOT/benches/side_by_side"
 DURATION="${DURATION:-10}"
 CONCURRENCY="${CONCURRENCY:-1 16 256}"
 OUT="${OUT:-$HERE/results}"
+SERVE_FLAGS="${SERVE_FLAGS:---threads 1}"
 RUN_TIMEOUT=$(( ${DURATION%.*} + 120 ))
 export PYTHONUNBUFFERED=1
 
@@ -61,7 +64,9 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 else
   mkdir -p "$MTCUTE_DIR"
   cp "$HERE/package.json" "$HERE/mtcute_bench.mjs" "$MTCUTE_DIR/"
-  if [[ "$(cd "$MTCUTE_DIR" && node -p 'require("@mtcute/node/package.json").version' 2>/dev/null)" != "$MTCUTE_VERSION" ]]; then
+  installed="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' \
+    "$MTCUTE_DIR/node_modules/@mtcute/node/package.json" 2>/dev/null || true)"
+  if [[ "$installed" != "$MTCUTE_VERSION" ]]; then
     log "installing @mtcute/node $MTCUTE_VERSION into $MTCUTE_DIR"
     (cd "$MTCUTE_DIR" && npm install --no-audit --no-fund --ignore-scripts --loglevel=error >&2) ||
       MTCUTE_SKIP="npm install of @mtcute/node $MTCUTE_VERSION failed"
@@ -70,7 +75,8 @@ fi
 
 # --- the server -----------------------------------------------------------
 PEM="$WORK/server.pem"
-"$MTPROTO" serve --port 0 --json --quiet --write-public-key "$PEM" >"$WORK/serve.log" 2>&1 </dev/null &
+# shellcheck disable=SC2086 # SERVE_FLAGS is a list of flags
+"$MTPROTO" serve --port 0 --json --quiet --write-public-key "$PEM" $SERVE_FLAGS >"$WORK/serve.log" 2>&1 </dev/null &
 SERVER_PID=$!
 for _ in $(seq 1 300); do
   grep -q '"event": "listening"' "$WORK/serve.log" 2>/dev/null && break
@@ -78,7 +84,7 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 PORT="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["port"])' "$WORK/serve.log")"
-log "mtproto serve on 127.0.0.1:$PORT"
+log "mtproto serve $SERVE_FLAGS on 127.0.0.1:$PORT"
 
 # --- the runs -------------------------------------------------------------
 mkdir -p "$OUT"

@@ -47,6 +47,11 @@ pub(crate) struct BenchArgs {
     /// One JSON object (no progress bar).
     #[arg(long)]
     json: bool,
+    /// After the handshakes, hold every connection idle for SECS seconds
+    /// before the calls (announced on stderr as `idle: K connections`), so
+    /// the memory of both sides can be read from outside.
+    #[arg(long, value_name = "SECS")]
+    idle: Option<f64>,
     /// Perfect forward secrecy: each connection also makes and binds a
     /// temporary key (the handshake latency then covers both).
     #[arg(long)]
@@ -170,17 +175,19 @@ fn progress_line(p: &Progress, stop: Stop, started: Instant) -> String {
 /// handshake rate limit to speak of, many connections).
 async fn embedded() -> CliResult<TestServer> {
     let mut cfg = TestServerConfig::with_test_key();
-    let mut limits = Limits::default();
-    limits.max_connections = MAX_CONNECTIONS + 16;
-    limits.max_connections_per_ip = MAX_CONNECTIONS + 16;
-    limits.handshakes_per_sec = 1_000_000;
-    limits.handshake_burst = 1_000_000;
-    limits.max_handshakes_in_progress = 1024;
-    limits.max_auth_keys = 2 * MAX_CONNECTIONS;
-    cfg.limits = limits;
+    cfg.limits = Limits::for_load(MAX_CONNECTIONS + 16);
     TestServer::start(cfg)
         .await
         .map_err(|e| failed(format!("cannot start the test server: {e}")))
+}
+
+/// This process's resident memory (Linux: `/proc/self/statm`), if known.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // The page size is 4 KiB on every Linux this runs on that matters here;
+    // reading it needs libc (sysconf), which this crate does not use.
+    Some(pages * 4096)
 }
 
 /// Runs `mtproto bench`.
@@ -213,8 +220,17 @@ pub(crate) fn run(args: BenchArgs) -> CliResult {
         None => None,
     };
     let show_progress = !args.json && std::io::stdout().is_terminal();
-    let rt =
-        tokio::runtime::Runtime::new().map_err(|e| failed(format!("cannot start tokio: {e}")))?;
+    // One connection against another process: one thread, so no wake-up
+    // crosses threads (the latency of a call is then the network's and the
+    // server's); otherwise a thread per core.
+    let rt = if args.connections == 1 && addr.is_some() {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Runtime::new()
+    }
+    .map_err(|e| failed(format!("cannot start tokio: {e}")))?;
     rt.block_on(async move {
         let server = match addr {
             Some(_) => None,
@@ -233,31 +249,57 @@ pub(crate) fn run(args: BenchArgs) -> CliResult {
             cfg = cfg.with_rsa_key(k);
         }
 
-        // K handshakes, HANDSHAKES_AT_ONCE at a time.
-        let mut handshakes = Histogram::default();
-        let mut clients = Vec::with_capacity(args.connections);
-        let gate = Arc::new(tokio::sync::Semaphore::new(HANDSHAKES_AT_ONCE));
-        let mut pending = Vec::with_capacity(args.connections);
-        for _ in 0..args.connections {
-            let (cfg, gate) = (cfg.clone(), gate.clone());
-            pending.push(tokio::spawn(async move {
-                let _turn = gate.acquire_owned().await;
-                let t = Instant::now();
-                let c = Client::connect(cfg).await;
-                (c, t.elapsed())
+        // K handshakes, HANDSHAKES_AT_ONCE at a time; the resident memory
+        // before and after tells what an idle connected session costs.
+        let rss_before = resident_bytes();
+        // HANDSHAKES_AT_ONCE workers, each connecting one client after
+        // another: only that many connect futures (and their buffers) are
+        // ever alive, so they do not count against the idle sessions.
+        let made = Arc::new(std::sync::Mutex::new((
+            Vec::with_capacity(args.connections),
+            Histogram::default(),
+        )));
+        let next = Arc::new(AtomicU64::new(0));
+        let total = args.connections as u64;
+        let mut workers = Vec::with_capacity(HANDSHAKES_AT_ONCE);
+        for _ in 0..HANDSHAKES_AT_ONCE.min(args.connections) {
+            let (cfg, made, next) = (cfg.clone(), made.clone(), next.clone());
+            workers.push(tokio::spawn(async move {
+                while next.fetch_add(1, Ordering::Relaxed) < total {
+                    let t = Instant::now();
+                    let c = Client::connect(cfg.clone()).await?;
+                    let took = us(t.elapsed());
+                    let mut m = made.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    m.1.record(took);
+                    m.0.push(c);
+                }
+                Ok::<(), mtproto_client::ConnectError>(())
             }));
         }
-        for p in pending {
-            match p.await {
-                Ok((Ok(c), took)) => {
-                    handshakes.record(us(took));
-                    clients.push(c);
-                }
-                Ok((Err(e), _)) => return Err(failed(format!("cannot connect to {addr}: {e}"))),
+        for w in workers {
+            match w.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(failed(format!("cannot connect to {addr}: {e}"))),
                 Err(e) => return Err(failed(format!("connect task: {e}"))),
             }
         }
-
+        let (clients, handshakes) = std::mem::take(
+            &mut *made
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        // Settled: every connection has its key and sits idle.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let idle_per_connection = match (rss_before, resident_bytes()) {
+            (Some(a), Some(b)) if server.is_none() => {
+                Some(b.saturating_sub(a) / args.connections as u64)
+            }
+            _ => None,
+        };
+        if let Some(secs) = args.idle.filter(|s| *s > 0.0 && *s <= 3600.0) {
+            eprintln!("idle: {} connections", clients.len());
+            tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        }
         let progress = Arc::new(Progress::default());
         let started = Instant::now();
         let stop = match (args.count, args.duration) {
@@ -306,7 +348,8 @@ pub(crate) fn run(args: BenchArgs) -> CliResult {
             outln!(
                 "{{\"connections\": {}, \"concurrency\": {}, \"calls\": {calls}, \"errors\": {errors}, \
                  \"seconds\": {seconds:.3}, \"rps\": {rps:.1}, \"handshake_ms\": {{\"p50\": {:.3}, \"p99\": {:.3}}}, \
-                 \"latency_us\": {{\"p50\": {}, \"p90\": {}, \"p99\": {}, \"max\": {}}}}}",
+                 \"latency_us\": {{\"p50\": {}, \"p90\": {}, \"p99\": {}, \"max\": {}}}, \
+                 \"idle_bytes_per_connection\": {}}}",
                 args.connections,
                 args.concurrency,
                 ms(handshakes.per_mille(500)),
@@ -315,6 +358,7 @@ pub(crate) fn run(args: BenchArgs) -> CliResult {
                 latency.per_mille(900),
                 latency.per_mille(990),
                 latency.max(),
+                idle_per_connection.map_or_else(|| "null".to_string(), |b| b.to_string()),
             )?;
         } else {
             outln!(
@@ -327,6 +371,9 @@ pub(crate) fn run(args: BenchArgs) -> CliResult {
                 ms(handshakes.per_mille(500)),
                 ms(handshakes.per_mille(990))
             )?;
+            if let Some(b) = idle_per_connection {
+                outln!("idle memory: {b} bytes per connected session (resident, after the handshakes)")?;
+            }
             outln!("calls: {calls} in {seconds:.2} s, {rps:.0} rpc/s, {errors} errors")?;
             outln!(
                 "latency: p50 {} us, p90 {} us, p99 {} us, max {} us",

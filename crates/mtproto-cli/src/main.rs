@@ -107,6 +107,14 @@ enum Command {
         /// clients that must be given it (Telethon, mtcute, `--rsa-key`).
         #[arg(long, value_name = "FILE")]
         write_public_key: Option<PathBuf>,
+        /// Worker threads (default: one per core; 1 runs everything on one
+        /// thread, with no wake-ups across threads).
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        /// Room for N connections from one address, with no handshake rate
+        /// limit (load runs such as `mtproto bench --connections N`).
+        #[arg(long, value_name = "N")]
+        max_connections: Option<usize>,
     },
     /// Check or show TL schemas.
     #[command(subcommand)]
@@ -349,6 +357,8 @@ fn run(cli: Cli) -> CliResult {
             home_dc,
             quiet,
             write_public_key,
+            threads,
+            max_connections,
             ..
         } => net::serve(net::ServeOptions {
             port: port.unwrap_or(0),
@@ -358,6 +368,8 @@ fn run(cli: Cli) -> CliResult {
             cluster: dcs.map(|n| (n, home_dc)),
             quiet,
             write_public_key,
+            threads,
+            max_connections,
         }),
         Command::Schema(cmd) => schema_cmd::run(cmd),
         Command::Session(cmd) => session_cmd::run(cmd),

@@ -601,6 +601,11 @@ pub(crate) struct ServeOptions {
     pub quiet: bool,
     /// Where to write the public key.
     pub write_public_key: Option<PathBuf>,
+    /// Worker threads (default: one per core; 1: a single-threaded runtime).
+    pub threads: Option<usize>,
+    /// Room for this many connections (load runs), instead of the default
+    /// limits.
+    pub max_connections: Option<usize>,
 }
 
 /// Runs `mtproto serve` until interrupted.
@@ -613,7 +618,12 @@ pub(crate) fn serve(opts: ServeOptions) -> CliResult {
         cluster,
         quiet,
         write_public_key,
+        threads,
+        max_connections,
     } = opts;
+    if threads == Some(0) {
+        return Err(usage("--threads: at least 1"));
+    }
     let mut cfg = TestServerConfig::with_test_key();
     let violate: Option<Rule> = violate
         .as_deref()
@@ -621,6 +631,9 @@ pub(crate) fn serve(opts: ServeOptions) -> CliResult {
         .transpose()
         .map_err(usage)?;
     cfg.faults.violate = violate;
+    if let Some(n) = max_connections {
+        cfg.limits = mtproto_testserver::Limits::for_load(n);
+    }
     if let Some(p) = rsa_key {
         let pem = std::fs::read_to_string(&p)
             .map_err(|e| failed(format!("cannot read {}: {e}", p.display())))?;
@@ -635,8 +648,17 @@ pub(crate) fn serve(opts: ServeOptions) -> CliResult {
     if !quiet {
         cfg.events = Some(tx.clone());
     }
-    let rt =
-        tokio::runtime::Runtime::new().map_err(|e| failed(format!("cannot start tokio: {e}")))?;
+    let rt = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Runtime::new(),
+    }
+    .map_err(|e| failed(format!("cannot start tokio: {e}")))?;
     rt.block_on(async move {
         let servers = match cluster {
             None => vec![TestServer::start(cfg)

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_fails, dir_with_key, mtproto, serve, stderr, stdout};
+use common::{assert_fails, dir_with_key, mtproto, serve, serve_with, stderr, stdout};
 use mtproto_tl_dyn::serde_json;
 
 #[test]
@@ -37,6 +37,9 @@ fn bench_prints_one_json_object_with_every_answer_checked() {
         "rps",
         "handshake_ms",
         "latency_us",
+        // Added to the shape: null against the embedded server
+        // (one process holds both sides).
+        "idle_bytes_per_connection",
     ];
     want.sort_unstable();
     let mut got = keys.clone();
@@ -46,6 +49,7 @@ fn bench_prints_one_json_object_with_every_answer_checked() {
     assert_eq!(v["concurrency"], 4);
     assert_eq!(v["calls"], 300);
     assert_eq!(v["errors"], 0);
+    assert!(v["idle_bytes_per_connection"].is_null());
     assert!(v["rps"].as_f64().unwrap() > 0.0);
     let h = &v["handshake_ms"];
     assert!(h["p50"].as_f64().unwrap() > 0.0);
@@ -91,5 +95,59 @@ fn bench_against_a_server_and_nothing() {
         &mtproto(&["bench", "--connections", "0"]),
         2,
         "--connections",
+    );
+}
+
+/// A load run's server (`serve --quiet --threads 1 --max-connections N
+/// --write-public-key FILE`), and `bench --idle` against it with the key it
+/// wrote: the idle memory per session is measured (a number, not null).
+#[test]
+fn a_quiet_load_server_and_the_idle_memory() {
+    let (dir, _) = dir_with_key("bench-load");
+    let public = dir.join("public.pem");
+    let (mut server, port) = serve_with(&[
+        "--quiet",
+        "--threads",
+        "1",
+        "--max-connections",
+        "64",
+        "--write-public-key",
+        public.to_str().unwrap(),
+    ]);
+    let pem = std::fs::read_to_string(&public).unwrap();
+    assert!(pem.starts_with("-----BEGIN RSA PUBLIC KEY-----"), "{pem}");
+    let addr = format!("127.0.0.1:{port}");
+    let o = mtproto(&[
+        "bench",
+        "--addr",
+        &addr,
+        "--rsa-key",
+        public.to_str().unwrap(),
+        "--connections",
+        "20",
+        "--concurrency",
+        "2",
+        "--count",
+        "200",
+        "--idle",
+        "0.2",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("idle: 20 connections"),
+        "{}",
+        stderr(&o)
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["calls"], 200);
+    assert!(v["idle_bytes_per_connection"].is_u64(), "{v}");
+    server.kill().unwrap();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_fails(
+        &mtproto(&["serve", "--port", "0", "--threads", "0"]),
+        2,
+        "--threads",
     );
 }

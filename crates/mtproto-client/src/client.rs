@@ -6,14 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use mtproto_tl::api::{enums, functions};
 use mtproto_tl::{Deserialize, RemoteCall};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::config::ClientConfig;
 use crate::dcs::{migration, DcHandle, Dcs, Migration, MAX_MIGRATIONS};
 use crate::driver::{first_start, lock, perm_key_refused, Command, Driver, PfsStatus, Shared};
 use crate::net;
 use crate::peers::{PeerCache, PeerError, PeerRef, Resolved};
-use crate::updates::{Updates, UPDATES_BUFFERED};
+use crate::updates::Updates;
 use crate::{ConnectError, InvocationError, ResolveError, SessionData};
 use mtproto_store::{StoreError, StoredSession};
 
@@ -76,8 +76,8 @@ struct Parts {
     peers: Arc<Mutex<PeerCache>>,
     stored: Arc<Mutex<StoredSession>>,
     dcs: Arc<Dcs>,
-    pushed: broadcast::Sender<crate::updates::Pushed>,
-    batches: broadcast::Sender<Arc<mtproto_updates::Batch>>,
+    pushed: crate::updates::LazyBroadcast<crate::updates::Pushed>,
+    batches: crate::updates::LazyBroadcast<Arc<mtproto_updates::Batch>>,
     updates_started: Arc<std::sync::atomic::AtomicBool>,
 }
 
@@ -110,8 +110,8 @@ impl Client {
             peers: Arc::new(Mutex::new(config.peers.clone())),
             stored: Arc::new(Mutex::new(stored)),
             dcs: Arc::new(dcs),
-            pushed: broadcast::channel(UPDATES_BUFFERED).0,
-            batches: broadcast::channel(UPDATES_BUFFERED).0,
+            pushed: crate::updates::LazyBroadcast::new(),
+            batches: crate::updates::LazyBroadcast::new(),
             updates_started: Arc::default(),
         };
         Self::connect_with(config, parts).await

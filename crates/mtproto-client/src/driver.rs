@@ -20,7 +20,7 @@ use mtproto_connection::Event;
 use mtproto_session::session::{ClientSession, RequestError, RequestId, SessionEvent};
 use mtproto_transport::TransportErrorCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Duration};
 
 use crate::config::{ClientConfig, ConnectEvent};
@@ -98,10 +98,10 @@ pub(crate) struct Shared {
     /// every DC connection of a client).
     pub peers: Arc<Mutex<PeerCache>>,
     /// What the server pushes, for the updates task.
-    pub pushed: broadcast::Sender<Pushed>,
+    pub pushed: crate::updates::LazyBroadcast<Pushed>,
     /// Updates in order, from the updates task to every
     /// [`Updates`](crate::Updates) receiver.
-    pub batches: broadcast::Sender<Arc<mtproto_updates::Batch>>,
+    pub batches: crate::updates::LazyBroadcast<Arc<mtproto_updates::Batch>>,
     /// Whether the updates task runs (then every DC connection stays up).
     pub updates_started: Arc<std::sync::atomic::AtomicBool>,
     /// What the store holds beyond `data` and `peers` (other DCs, the
@@ -135,7 +135,7 @@ pub(crate) struct Driver {
     /// The connection, while there is one.
     live: Option<Live>,
     /// The session while no connection carries it.
-    parked: Option<ClientSession>,
+    parked: Option<Box<ClientSession>>,
     /// Who waits for which request.
     replies: HashMap<RequestId, oneshot::Sender<Reply>>,
     attempt: u32,
@@ -252,14 +252,14 @@ impl Driver {
     fn session_mut(&mut self) -> Option<&mut ClientSession> {
         match &mut self.live {
             Some(l) => l.conn.client_session_mut(),
-            None => self.parked.as_mut(),
+            None => self.parked.as_deref_mut(),
         }
     }
 
     fn pending_requests(&self) -> usize {
         let s = match &self.live {
             Some(l) => l.conn.client_session(),
-            None => self.parked.as_ref(),
+            None => self.parked.as_deref(),
         };
         s.map_or(0, ClientSession::pending_requests)
     }
@@ -316,7 +316,7 @@ impl Driver {
         match &mut self.live {
             Some(l) => l.conn.handle_timeout(now),
             None => {
-                if let Some(s) = self.parked.as_mut() {
+                if let Some(s) = self.parked.as_deref_mut() {
                     s.handle_timeout(now);
                 }
             }
@@ -333,7 +333,11 @@ impl Driver {
                     Some(e) => e,
                     None => return,
                 },
-                None => match self.parked.as_mut().and_then(ClientSession::poll_event) {
+                None => match self
+                    .parked
+                    .as_deref_mut()
+                    .and_then(ClientSession::poll_event)
+                {
                     Some(e) => Event::Session(e),
                     None => return,
                 },
@@ -429,12 +433,12 @@ impl Driver {
             SessionEvent::Update(body) => {
                 lock(&self.shared.peers).absorb(&body);
                 // No receiver: nobody listens, the update is dropped.
-                let _ = self.shared.pushed.send(Pushed::Update(Arc::new(body)));
+                self.shared.pushed.send(Pushed::Update(Arc::new(body)));
             }
             // "Session loss on the server: the client receives a new
             // session created notification": catch up.
             SessionEvent::NewSession { .. } => {
-                let _ = self.shared.pushed.send(Pushed::Resync);
+                self.shared.pushed.send(Pushed::Resync);
             }
             SessionEvent::TempKeyBound { expires_at } => self.on_temp_key_bound(expires_at),
             SessionEvent::BindFailed { error } => {
@@ -468,8 +472,8 @@ impl Driver {
         while let Some(e) = conn.poll_event() {
             pending.push(e);
         }
-        self.parked = conn.into_session(net::now());
-        let total = Self::accepted(self.parked.as_ref());
+        self.parked = conn.into_session(net::now()).map(Box::new);
+        let total = Self::accepted(self.parked.as_deref());
         let accepted = total > self.accepted_base;
         if accepted {
             self.key_proven = true;
@@ -521,7 +525,7 @@ impl Driver {
     fn session_deadline(&self) -> Option<tokio::time::Instant> {
         let t = match &self.live {
             Some(l) => l.conn.poll_timeout(),
-            None => self.parked.as_ref().and_then(ClientSession::poll_timeout),
+            None => self.parked.as_deref().and_then(ClientSession::poll_timeout),
         };
         t.map(net::instant_of)
     }
@@ -553,7 +557,10 @@ impl Driver {
                     continue;
                 }
             }
-            self.reconnect().await;
+            // Boxed: a reconnect (a handshake, a binding) is a large future
+            // that runs rarely; inline, every idle session would carry its
+            // size (about 15 kB) all the time.
+            Box::pin(self.reconnect()).await;
         }
     }
 
@@ -565,12 +572,12 @@ impl Driver {
     /// Fails every pending request with `error()`.
     fn fail_all(&mut self, error: impl Fn() -> InvocationError) {
         for (id, reply) in self.replies.drain() {
-            if let Some(s) = self.parked.as_mut() {
+            if let Some(s) = self.parked.as_deref_mut() {
                 s.cancel(id);
             }
             let _ = reply.send(Err(error()));
         }
-        if let Some(s) = self.parked.as_mut() {
+        if let Some(s) = self.parked.as_deref_mut() {
             for id in s.pending_request_ids() {
                 s.cancel(id);
             }
@@ -620,7 +627,7 @@ impl Driver {
                 self.attempt = 0;
                 return;
             }
-            let Some(session) = self.parked.take() else {
+            let Some(session) = self.parked.take().map(|b| *b) else {
                 return;
             };
             let new_key = self.need_new_key || self.temp_expired();
@@ -634,7 +641,7 @@ impl Driver {
                 Ok(up) => {
                     self.shared.reconnects.fetch_add(1, Ordering::Relaxed);
                     // What was pushed while disconnected: catch up.
-                    let _ = self.shared.pushed.send(Pushed::Resync);
+                    self.shared.pushed.send(Pushed::Resync);
                     if up.new_key.is_some() {
                         self.shared.handshakes.fetch_add(1, Ordering::Relaxed);
                     }
@@ -646,7 +653,7 @@ impl Driver {
                     return;
                 }
                 Err((e, session)) => {
-                    self.parked = session;
+                    self.parked = session.map(Box::new);
                     match &e {
                         ConnectError::Bind(f) => self.on_bind_failed(f),
                         // A temporary key the server forgot (expired early,
@@ -707,8 +714,7 @@ impl Driver {
             Wake::Read(Err(e)) => self.lost(format!("read: {e}"), None),
             Wake::Read(Ok(n)) => {
                 if let Some(live) = self.live.as_mut() {
-                    let Live { conn, rbuf, .. } = live;
-                    conn.handle_bytes(net::now(), &rbuf[..n]);
+                    live.read_into(n);
                 }
                 self.drain();
             }
@@ -732,7 +738,7 @@ impl Driver {
         if !self.rx_open && self.pending_requests() == 0 && self.live.is_some() {
             // Every handle is gone and nothing is pending: close.
             if let Some(live) = self.live.take() {
-                self.parked = live.conn.into_session(net::now());
+                self.parked = live.conn.into_session(net::now()).map(Box::new);
             }
         }
     }

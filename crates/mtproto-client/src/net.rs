@@ -73,8 +73,15 @@ pub(crate) struct Live {
     /// Bytes to write, and how many of them were written.
     pub wbuf: Vec<u8>,
     pub written: usize,
+    /// Where reads land: small while the connection is quiet, doubled
+    /// (up to [`READ_BUF_MAX`]) each time a read fills it ([`Live::read_into`]).
     pub rbuf: Vec<u8>,
 }
+
+/// A read buffer's first size: an idle session keeps only this much.
+const READ_BUF_MIN: usize = 1024;
+/// The most a read buffer grows to under load.
+const READ_BUF_MAX: usize = 64 * 1024;
 
 /// How to start a connection.
 pub(crate) enum Start {
@@ -183,7 +190,17 @@ impl Live {
             conn,
             wbuf: Vec::new(),
             written: 0,
-            rbuf: vec![0; 64 * 1024],
+            rbuf: vec![0; READ_BUF_MIN],
+        }
+    }
+
+    /// Hands the `n` bytes just read to the connection, and grows the read
+    /// buffer if they filled it (more was likely waiting).
+    pub(crate) fn read_into(&mut self, n: usize) {
+        let Self { conn, rbuf, .. } = self;
+        conn.handle_bytes(now(), &rbuf[..n]);
+        if n == rbuf.len() && rbuf.len() < READ_BUF_MAX {
+            rbuf.resize(rbuf.len() * 2, 0);
         }
     }
 }
@@ -402,6 +419,6 @@ async fn bring_up(
         if n == 0 {
             return Err(ConnectError::Closed);
         }
-        live.conn.handle_bytes(now(), &live.rbuf[..n]);
+        live.read_into(n);
     }
 }

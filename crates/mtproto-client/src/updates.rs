@@ -34,6 +34,40 @@ pub(crate) enum Pushed {
 /// misses some (it then skips ahead).
 pub const UPDATES_BUFFERED: usize = 1024;
 
+/// A broadcast channel whose buffer ([`UPDATES_BUFFERED`] slots) is made
+/// on the first subscription: an idle session nobody follows updates on
+/// does not pay for it (two such buffers were most of a session's memory).
+/// Sending before anyone subscribed drops the value, as a broadcast
+/// channel with no receiver does.
+pub(crate) struct LazyBroadcast<T>(Arc<std::sync::OnceLock<broadcast::Sender<T>>>);
+
+impl<T> Clone for LazyBroadcast<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T: Clone> LazyBroadcast<T> {
+    /// A channel with no buffer yet.
+    pub(crate) fn new() -> Self {
+        Self(Arc::default())
+    }
+
+    /// A receiver (the buffer is made now if it was not yet).
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<T> {
+        self.0
+            .get_or_init(|| broadcast::channel(UPDATES_BUFFERED).0)
+            .subscribe()
+    }
+
+    /// Sends to every receiver; nothing if there is none.
+    pub(crate) fn send(&self, value: T) {
+        if let Some(tx) = self.0.get() {
+            let _ = tx.send(value);
+        }
+    }
+}
+
 /// Saves of the update state are at least this far apart (and always after
 /// a difference).
 const SAVE_EVERY: Duration = Duration::from_secs(1);
@@ -261,7 +295,7 @@ impl Task {
         };
         for b in batches {
             // Nobody listening is no error.
-            let _ = shared.batches.send(Arc::new(b));
+            shared.batches.send(Arc::new(b));
         }
         let state = self.mbox.state();
         let mut stored = lock(&shared.stored);

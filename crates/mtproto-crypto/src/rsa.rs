@@ -150,9 +150,17 @@ pub fn increment_temp_key(temp_key: &mut [u8; 32]) {
     }
 }
 
-/// An RSA public key with its MTProto fingerprint.
+/// An RSA public key with its MTProto fingerprint. Clones share one copy
+/// (a client configuration holds several keys, and each connection's
+/// handshake a clone of them).
 #[derive(Clone, PartialEq, Eq)]
 pub struct RsaPublicKey {
+    inner: std::sync::Arc<PublicParts>,
+}
+
+/// What an [`RsaPublicKey`] holds.
+#[derive(PartialEq, Eq)]
+struct PublicParts {
     n: BigUint,
     e: BigUint,
     n_be: Vec<u8>,
@@ -165,7 +173,7 @@ impl fmt::Debug for RsaPublicKey {
         write!(
             f,
             "RsaPublicKey {{ bits: {}, fingerprint: {} }}",
-            self.n.bits(),
+            self.inner.n.bits(),
             self.fingerprint()
         )
     }
@@ -185,11 +193,13 @@ impl RsaPublicKey {
             return Err(RsaError::BadExponent);
         }
         Ok(Self {
-            fingerprint: fingerprint_bytes(n_be, e_be),
-            n,
-            e,
-            n_be: n_be.to_vec(),
-            e_be: e_be.to_vec(),
+            inner: std::sync::Arc::new(PublicParts {
+                fingerprint: fingerprint_bytes(n_be, e_be),
+                n,
+                e,
+                n_be: n_be.to_vec(),
+                e_be: e_be.to_vec(),
+            }),
         })
     }
 
@@ -204,49 +214,49 @@ impl RsaPublicKey {
     pub fn to_pkcs1_pem(&self) -> String {
         pem::pem_encode(
             "RSA PUBLIC KEY",
-            &pem::der_uint_sequence(&[&self.n_be, &self.e_be]),
+            &pem::der_uint_sequence(&[&self.inner.n_be, &self.inner.e_be]),
         )
     }
 
     /// Fingerprint as the TL `long` value (the wire bytes read little-endian).
     pub fn fingerprint(&self) -> i64 {
-        i64::from_le_bytes(self.fingerprint)
+        i64::from_le_bytes(self.inner.fingerprint)
     }
 
     /// Fingerprint bytes as they appear on the wire.
     pub fn fingerprint_bytes(&self) -> [u8; 8] {
-        self.fingerprint
+        self.inner.fingerprint
     }
 
     /// Modulus, big-endian, no leading zeros.
     pub fn n_be(&self) -> &[u8] {
-        &self.n_be
+        &self.inner.n_be
     }
 
     /// Public exponent, big-endian, no leading zeros.
     pub fn e_be(&self) -> &[u8] {
-        &self.e_be
+        &self.inner.e_be
     }
 
     /// Modulus size in bytes.
     pub fn len(&self) -> usize {
-        self.n_be.len()
+        self.inner.n_be.len()
     }
 
     /// Always false (a key has a modulus); present for API symmetry with `len`.
     pub fn is_empty(&self) -> bool {
-        self.n_be.is_empty()
+        self.inner.n_be.is_empty()
     }
 
     /// Textbook RSA: `m^e mod n` for a big-endian `m < n`, output left-padded
     /// to the modulus length.
     pub fn encrypt_raw(&self, m_be: &[u8]) -> Result<Vec<u8>, RsaError> {
         let m = BigUint::from_bytes_be(m_be);
-        if m >= self.n {
+        if m >= self.inner.n {
             return Err(RsaError::InputOutOfRange);
         }
-        let c = m.modpow(&self.e, &self.n).to_bytes_be();
-        let mut out = vec![0u8; self.n_be.len()];
+        let c = m.modpow(&self.inner.e, &self.inner.n).to_bytes_be();
+        let mut out = vec![0u8; self.inner.n_be.len()];
         let start = out.len().saturating_sub(c.len());
         if let Some(dst) = out.get_mut(start..) {
             dst.copy_from_slice(c.get(..dst.len()).unwrap_or(&[]));
@@ -255,7 +265,7 @@ impl RsaPublicKey {
     }
 
     fn require_2048(&self) -> Result<(), RsaError> {
-        if self.n_be.len() == RSA_LEN {
+        if self.inner.n_be.len() == RSA_LEN {
             Ok(())
         } else {
             Err(RsaError::BadModulus)
@@ -295,10 +305,10 @@ impl RsaPublicKey {
             // "If key_aes_encrypted turns out to be greater than or equal to the RSA modulus,
             // the previous steps starting from the generation of new random temp_key are
             // repeated."
-            if BigUint::from_bytes_be(&kae) < self.n {
+            if BigUint::from_bytes_be(&kae) < self.inner.n {
                 // "encrypted_data := RSA(key_aes_encrypted, server_pubkey); ... stored as a
                 // big-endian integer consisting of exactly 256 bytes"
-                let c = BigUint::from_bytes_be(&kae).modpow(&self.e, &self.n);
+                let c = BigUint::from_bytes_be(&kae).modpow(&self.inner.e, &self.inner.n);
                 return to_fixed_be(&c);
             }
             next_temp_key(&mut temp_key);
@@ -345,7 +355,7 @@ impl RsaPublicKey {
         m[20..20 + data.len()].copy_from_slice(data);
         m[20 + data.len()..].copy_from_slice(random_padding);
         // 255 bytes < 2^2040 < n for a 2048-bit modulus
-        let c = BigUint::from_bytes_be(&m).modpow(&self.e, &self.n);
+        let c = BigUint::from_bytes_be(&m).modpow(&self.inner.e, &self.inner.n);
         to_fixed_be(&c)
     }
 
@@ -487,7 +497,6 @@ impl PrivateOp {
     }
 }
 
-
 impl fmt::Debug for RsaPrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // d, p and q are secret.
@@ -548,8 +557,8 @@ impl RsaPrivateKey {
         let qinv = self.q.modinv(&self.p).unwrap_or_default();
         let ints: [Vec<u8>; 9] = [
             vec![],
-            self.public.n_be.clone(),
-            self.public.e_be.clone(),
+            self.public.inner.n_be.clone(),
+            self.public.inner.e_be.clone(),
             self.d.to_bytes_be(),
             self.p.to_bytes_be(),
             self.q.to_bytes_be(),
@@ -593,13 +602,13 @@ impl RsaPrivateKey {
     pub fn decrypt_raw(&self, c_be: &[u8]) -> Result<[u8; RSA_LEN], RsaError> {
         let c = trim(c_be);
         let c_big = BigUint::from_bytes_be(c);
-        if c.len() > RSA_LEN || c_big >= self.public.n {
+        if c.len() > RSA_LEN || c_big >= self.public.inner.n {
             return Err(RsaError::InputOutOfRange);
         }
         let m = self.op.apply(&c_big, &self.p, &self.q)?;
         // The check runs on the secret m in constant time too (a public
         // exponent: square and multiply over its bits).
-        let e = modexp::limbs::<1>(&self.public.e).ok_or(RsaError::BadPrivateKey)?;
+        let e = modexp::limbs::<1>(&self.public.inner.e).ok_or(RsaError::BadPrivateKey)?;
         let back = self.n_mont.pow_public_exp(&m, e[0]);
         if modexp::limbs::<32>(&c_big) != Some(back) {
             return Err(RsaError::BadPrivateKey);

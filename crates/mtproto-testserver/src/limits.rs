@@ -98,6 +98,24 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Room for a load run of up to `connections` connections from one
+    /// address (`mtproto bench`, `mtproto serve --max-connections`): that
+    /// many connections and keys, and no handshake rate limit to speak of;
+    /// every other limit as by default.
+    pub fn for_load(connections: usize) -> Self {
+        Self {
+            max_connections: connections,
+            max_connections_per_ip: connections,
+            handshakes_per_sec: 1_000_000,
+            handshake_burst: 1_000_000,
+            max_handshakes_in_progress: 1024,
+            max_auth_keys: connections.saturating_mul(2),
+            ..Self::default()
+        }
+    }
+}
+
 /// Open connections, in total and per source address.
 #[derive(Debug, Default)]
 pub(crate) struct ConnCounts {

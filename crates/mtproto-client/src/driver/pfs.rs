@@ -141,7 +141,7 @@ impl Driver {
     /// keeps that key, and the next connection sends the binding again
     /// rather than making yet another key.
     pub(super) fn keep_new_temp_key(&mut self) {
-        let Some(s) = self.parked.as_ref() else {
+        let Some(s) = self.parked.as_deref() else {
             return;
         };
         let id = s.auth_key_id();
