@@ -1,6 +1,6 @@
 //! The window of recently received msg_ids.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 use crate::msg_id::{from_key, msg_id_key};
 
@@ -12,35 +12,46 @@ use crate::msg_id::{from_key, msg_id_key};
 /// N, the oldest (i. e. the lowest) is forgotten."
 #[derive(Clone, Debug)]
 pub(crate) struct ReplayWindow {
-    /// msg_id (as its unsigned key, the order of time) -> the connection
-    /// (an epoch number the owner chooses) it arrived on.
-    ids: BTreeMap<u64, u32>,
+    /// (msg_id as its unsigned key, the order of time; the connection, an
+    /// epoch number the owner chooses, it arrived on), in key order. A ring
+    /// buffer: msg_ids mostly arrive in order, so each is added at the back
+    /// and the oldest dropped from the front, and once it has grown to the
+    /// cap nothing is allocated (a B-tree allocated a node every few ids).
+    ids: VecDeque<(u64, u32)>,
     cap: usize,
 }
 
 impl ReplayWindow {
     pub(crate) fn new(cap: usize) -> Self {
         Self {
-            ids: BTreeMap::new(),
+            ids: VecDeque::new(),
             cap: cap.max(1),
         }
+    }
+
+    /// Where key `k` is (`Ok`) or would go (`Err`).
+    fn find(&self, k: u64) -> Result<usize, usize> {
+        self.ids.binary_search_by_key(&k, |&(key, _)| key)
     }
 
     /// Whether `id` would be accepted (not a duplicate, not below a full window).
     pub(crate) fn is_fresh(&self, id: i64) -> bool {
         let k = msg_id_key(id);
-        if self.ids.contains_key(&k) {
+        if self.find(k).is_ok() {
             return false;
         }
-        match self.ids.first_key_value() {
-            Some((&min, _)) if self.ids.len() >= self.cap => k > min,
+        match self.ids.front() {
+            Some(&(min, _)) if self.ids.len() >= self.cap => k > min,
             _ => true,
         }
     }
 
     /// Whether `id` was received on connection `epoch`.
     pub(crate) fn seen_on(&self, id: i64, epoch: u32) -> bool {
-        self.ids.get(&msg_id_key(id)) == Some(&epoch)
+        self.find(msg_id_key(id))
+            .ok()
+            .and_then(|i| self.ids.get(i))
+            .is_some_and(|&(_, e)| e == epoch)
     }
 
     /// Whether the window is full and `id` is below all of it: the sender
@@ -50,8 +61,8 @@ impl ReplayWindow {
         self.ids.len() >= self.cap
             && self
                 .ids
-                .first_key_value()
-                .is_some_and(|(&min, _)| msg_id_key(id) < min)
+                .front()
+                .is_some_and(|&(min, _)| msg_id_key(id) < min)
     }
 
     /// Checks and records `id`, received on connection `epoch`; `false`
@@ -60,23 +71,31 @@ impl ReplayWindow {
         if !self.is_fresh(id) {
             return false;
         }
-        self.ids.insert(msg_id_key(id), epoch);
+        let k = msg_id_key(id);
+        match self.find(k) {
+            Ok(_) => return false,
+            // In order (the usual case): at the back.
+            Err(at) if at == self.ids.len() => self.ids.push_back((k, epoch)),
+            // Out of order: a shift of at most the shorter side (the window
+            // is capped).
+            Err(at) => self.ids.insert(at, (k, epoch)),
+        }
         while self.ids.len() > self.cap {
-            self.ids.pop_first();
+            self.ids.pop_front();
         }
         true
     }
 
     pub(crate) fn contains(&self, id: i64) -> bool {
-        self.ids.contains_key(&msg_id_key(id))
+        self.find(msg_id_key(id)).is_ok()
     }
 
     pub(crate) fn min(&self) -> Option<i64> {
-        self.ids.first_key_value().map(|(k, _)| from_key(*k))
+        self.ids.front().map(|&(k, _)| from_key(k))
     }
 
     pub(crate) fn max(&self) -> Option<i64> {
-        self.ids.last_key_value().map(|(k, _)| from_key(*k))
+        self.ids.back().map(|&(k, _)| from_key(k))
     }
 
     pub(crate) fn clear(&mut self) {

@@ -84,7 +84,7 @@ impl ClientSession {
             &mut self.rng,
         );
         if let Some(r) = self.requests.get_mut(&id) {
-            r.wire = Some(body);
+            r.wire = Some(super::Wire::Built(body));
         }
     }
 

@@ -13,12 +13,12 @@ use mtproto_crypto::packet::Direction;
 use mtproto_tl::mtproto::types;
 use mtproto_tl::Serialize;
 
-use super::scan::{Checked, Decoded, Scan};
+use super::scan::{Decoded, ResultBytes, Scan, Scratch};
 use super::sent_log::Sent;
 use super::{ClientSession, Kind, RequestError, RequestId, SessionEvent};
 use crate::msg_id::{msg_id_key, msg_id_secs};
 use crate::session::{IncomingError, Violation};
-use crate::wire::objects::id_list;
+use crate::wire::objects::{id_list, MAX_IDS_PER_CONSTRUCTOR};
 use crate::wire::{open, BadMsgCode, InnerMessage};
 use crate::{Now, RpcError};
 
@@ -49,45 +49,62 @@ impl ClientSession {
         packet: &mut [u8],
     ) -> Result<(), IncomingError> {
         let now = now.into();
-        let checked = self.check_packet(now, packet);
-        match checked {
-            Ok(messages) => {
+        let scratch = std::mem::take(&mut self.scratch);
+        let (checked, mut scratch) = self.check_packet(now, packet, scratch);
+        let r = match checked {
+            Ok(()) => {
                 self.stats.packets_accepted += 1;
-                self.apply(now, messages);
+                self.apply(now, packet, &mut scratch);
                 Ok(())
             }
             Err(e) => {
                 self.stats.packets_rejected += 1;
                 Err(e)
             }
-        }
+        };
+        scratch.out.clear();
+        self.scratch = scratch;
+        r
     }
 
-    /// Phase one: opens the packet and checks and decodes every message.
-    fn check_packet(&self, now: Now, packet: &mut [u8]) -> Result<Vec<Checked>, IncomingError> {
+    /// Phase one: opens the packet and checks and decodes every message
+    /// into `scratch` (handed back whatever happens).
+    fn check_packet(
+        &self,
+        now: Now,
+        packet: &mut [u8],
+        scratch: Scratch,
+    ) -> (Result<(), IncomingError>, Scratch) {
+        let start = packet.as_ptr() as usize;
+        let span = start..start + packet.len();
         // security_guidelines: auth_key_id, msg_key, length and padding are
         // checked by `open` (x = 8 for server->client).
-        let msg = open(&self.key, Direction::ServerToClient, packet)?;
+        let msg = match open(&self.key, Direction::ServerToClient, packet) {
+            Ok(m) => m,
+            Err(e) => return (Err(e.into()), scratch),
+        };
         // description: "Under no circumstances can a message meant for one
         // session be sent into a different session."
         if msg.header.session_id != self.session_id {
-            return Err(IncomingError::WrongSession {
+            let e = IncomingError::WrongSession {
                 session_id: msg.header.session_id,
-            });
+            };
+            return (Err(e), scratch);
         }
         let top = InnerMessage {
             msg_id: msg.header.msg_id,
             seqno: msg.header.seqno,
             body: msg.body,
         };
-        let mut scan = Scan::new(self, now);
-        scan.message(top, None)?;
-        Ok(scan.out)
+        let mut scan = Scan::new(self, now, span, scratch);
+        let r = scan.message(top, None);
+        (r, scan.scratch)
     }
 
     /// Phase two: every message of a packet that passed phase one, in order.
-    fn apply(&mut self, now: Now, messages: Vec<Checked>) {
-        for m in messages {
+    fn apply(&mut self, now: Now, packet: &[u8], scratch: &mut Scratch) {
+        let Scratch { out, ids, .. } = scratch;
+        for m in out.drain(..) {
             if m.duplicate {
                 self.stats.dropped_replays += 1;
                 continue;
@@ -101,7 +118,7 @@ impl ClientSession {
             if m.seqno & 1 == 1 {
                 self.ack_later(now, m.msg_id);
             }
-            self.dispatch(now, m.msg_id, m.what);
+            self.dispatch(now, packet, ids, m.msg_id, m.what);
         }
     }
 
@@ -110,12 +127,14 @@ impl ClientSession {
     }
 
     /// Hands a decoded message to the function for its constructor.
-    fn dispatch(&mut self, now: Now, msg_id: i64, what: Decoded) {
+    fn dispatch(&mut self, now: Now, packet: &[u8], ids: &[i64], msg_id: i64, what: Decoded) {
         match what {
             Decoded::Container => {}
-            Decoded::RpcResult { req_msg_id, result } => self.on_rpc_result(req_msg_id, result),
+            Decoded::RpcResult { req_msg_id, result } => {
+                self.on_rpc_result(req_msg_id, result, packet)
+            }
             Decoded::Pong { pong, body } => self.on_pong(pong, body),
-            Decoded::MsgsAck(a) => self.on_msgs_ack(a),
+            Decoded::MsgsAck(range) => self.on_msgs_ack(ids.get(range).unwrap_or_default()),
             Decoded::NewSessionCreated(n) => self.on_new_session_created(n),
             Decoded::BadServerSalt(b) => self.on_bad_server_salt(b),
             Decoded::BadMsgNotification(b) => self.on_bad_msg_notification(now, msg_id, b),
@@ -132,7 +151,12 @@ impl ClientSession {
     }
 
     /// `rpc_result`: the answer to one of our requests.
-    fn on_rpc_result(&mut self, req_msg_id: i64, result: Result<Vec<u8>, RpcError>) {
+    fn on_rpc_result(
+        &mut self,
+        req_msg_id: i64,
+        result: Result<ResultBytes, RpcError>,
+        packet: &[u8],
+    ) {
         let id = match self.sent.get(req_msg_id) {
             Some(Sent::Request(id)) if self.requests.contains_key(id) => *id,
             // An answer to an earlier transmission of a request that is
@@ -147,6 +171,22 @@ impl ClientSession {
                 return;
             }
         };
+        // The answer's bytes go into the request's own body buffer (it is
+        // done with): no allocation when the answer is no longer than the
+        // query, as most are.
+        let result = result.map(|bytes| match bytes {
+            ResultBytes::Owned(v) => v,
+            ResultBytes::InPacket(range) => {
+                let mut v = self
+                    .requests
+                    .get_mut(&id)
+                    .map(|r| std::mem::take(&mut r.body))
+                    .unwrap_or_default();
+                v.clear();
+                v.extend_from_slice(packet.get(range).unwrap_or_default());
+                v
+            }
+        });
         self.complete(id, result);
     }
 
@@ -173,13 +213,9 @@ impl ClientSession {
     }
 
     /// `msgs_ack`: the server received these messages.
-    fn on_msgs_ack(&mut self, ack: types::MsgsAck) {
-        for id in id_list(ack.msg_ids) {
-            for rid in self.requests_for(id) {
-                if let Some(req) = self.requests.get_mut(&rid) {
-                    req.acked = true;
-                }
-            }
+    fn on_msgs_ack(&mut self, ids: &[i64]) {
+        for &id in ids.iter().take(MAX_IDS_PER_CONSTRUCTOR) {
+            self.mark_acked(id);
         }
     }
 

@@ -61,22 +61,33 @@ enum Kind {
     Bind,
 }
 
+/// A request's body as it goes on the wire.
+#[derive(Debug)]
+enum Wire {
+    /// The body as the caller gave it.
+    Body,
+    /// Made for the wire: wrapped, compressed, or a binding's.
+    Built(Vec<u8>),
+}
+
 /// One pending request.
 #[derive(Debug)]
 struct Request {
     /// The body as the caller gave it.
     body: Vec<u8>,
     /// The body as it goes on the wire on this connection (wrapped for the
-    /// first query of a connection, possibly `gzip_packed`); built at the
+    /// first query of a connection, possibly `gzip_packed`); chosen at the
     /// first transmission on a connection.
-    wire: Option<Vec<u8>>,
+    wire: Option<Wire>,
     kind: Kind,
     /// When it fails with [`RequestError::Timeout`] (monotonic clock).
     deadline: Monotonic,
     /// The msg_id of the latest transmission.
     msg_id: Option<i64>,
-    /// Every msg_id this request was sent under (latest last, capped).
-    transmissions: Vec<i64>,
+    /// Every msg_id this request was sent under (latest last, capped): the
+    /// first `sent` of these, in place (no allocation per request).
+    transmissions: [i64; MAX_TRANSMISSIONS],
+    sent: u8,
     /// Whether the server acknowledged the latest transmission.
     acked: bool,
     /// Sent on an earlier connection and acknowledged there: its state is
@@ -100,10 +111,28 @@ impl Request {
         self.queued = false;
         self.acked = false;
         self.awaiting_state = false;
-        if self.transmissions.len() >= MAX_TRANSMISSIONS {
-            self.transmissions.remove(0);
+        let n = usize::from(self.sent);
+        if n >= MAX_TRANSMISSIONS {
+            self.transmissions.copy_within(1.., 0);
+            self.transmissions[MAX_TRANSMISSIONS - 1] = msg_id;
+        } else {
+            self.transmissions[n] = msg_id;
+            self.sent += 1;
         }
-        self.transmissions.push(msg_id);
+    }
+
+    /// The msg_ids it was sent under, oldest first.
+    fn transmissions(&self) -> &[i64] {
+        &self.transmissions[..usize::from(self.sent)]
+    }
+
+    /// What goes on the wire (empty before the first transmission).
+    fn wire_body(&self) -> &[u8] {
+        match &self.wire {
+            Some(Wire::Body) => &self.body,
+            Some(Wire::Built(w)) => w,
+            None => &[],
+        }
     }
 
     /// Back to the queue: the next transmission is a new message.
@@ -148,6 +177,8 @@ pub struct ClientSession {
     conn_epoch: u32,
     /// A temporary key being bound: the other queries wait.
     binding: Option<Box<binding::PendingBind>>,
+    /// Phase one's buffers, kept between packets.
+    scratch: scan::Scratch,
 }
 
 /// Counters of what a [`ClientSession`] dropped or did; for tests and metrics.
@@ -218,6 +249,7 @@ impl ClientSession {
             connected: true,
             conn_epoch: 0,
             binding: None,
+            scratch: scan::Scratch::default(),
         }
     }
 
@@ -371,7 +403,8 @@ impl ClientSession {
                 kind,
                 deadline: now.mono.add(timeout),
                 msg_id: None,
-                transmissions: Vec::new(),
+                transmissions: [0; MAX_TRANSMISSIONS],
+                sent: 0,
                 acked: false,
                 awaiting_state: false,
                 resends: 0,
@@ -406,7 +439,7 @@ impl ClientSession {
         if let Some(r) = self.requests.remove(&id) {
             // An answer to another transmission of this request (sent before
             // a re-send or a reconnect) may still come: it is a duplicate.
-            self.sent.mark_answered(&r.transmissions);
+            self.sent.mark_answered(r.transmissions());
             self.outbox.queue.retain(|q| *q != id);
             if r.kind == Kind::Bind {
                 self.bind_answered(id, result);
@@ -449,6 +482,28 @@ impl ClientSession {
         r.requeue();
         self.stats.resends += 1;
         self.outbox.queue.push_back(id);
+    }
+
+    /// Marks acknowledged the pending requests whose latest transmission is
+    /// `msg_id` (directly, or inside the container `msg_id`), as
+    /// [`requests_for`](Self::requests_for) finds them, without collecting
+    /// them (acknowledgements come with every few answers).
+    fn mark_acked(&mut self, msg_id: i64) {
+        let (sent, requests) = (&self.sent, &mut self.requests);
+        let mut direct = |m: i64| {
+            if let Some(sent_log::Sent::Request(id)) = sent.get(m) {
+                if let Some(r) = requests
+                    .get_mut(id)
+                    .filter(|r| r.msg_id == Some(m) && !r.queued)
+                {
+                    r.acked = true;
+                }
+            }
+        };
+        match sent.get(msg_id) {
+            Some(sent_log::Sent::Container(inner)) => inner.iter().for_each(|m| direct(*m)),
+            _ => direct(msg_id),
+        }
     }
 
     /// The pending requests whose latest transmission is `msg_id` (directly,

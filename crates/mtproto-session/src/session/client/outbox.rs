@@ -9,7 +9,7 @@ use mtproto_tl::mtproto::{functions, types};
 use mtproto_tl::Serialize;
 
 use super::sent_log::Sent;
-use super::{ClientSession, ConnectionWrapper, Kind, RequestId};
+use super::{ClientSession, ConnectionWrapper, Kind, RequestId, Wire};
 use crate::wire::objects::{maybe_gzip, MAX_CONTAINER_MESSAGES, MAX_IDS_PER_CONSTRUCTOR};
 use crate::wire::{packet_start, seal, ContainerWriter, MessageHeader};
 use crate::Now;
@@ -33,6 +33,14 @@ pub(super) struct Outbox {
     pub(super) wrapper: Option<ConnectionWrapper>,
     /// The next API query transmitted gets wrapped by `wrapper`.
     pub(super) wrap_next: bool,
+    /// Kept between packets so that packing one allocates nothing once
+    /// the session is warm: the items of the packet being packed, ...
+    items: Vec<Item>,
+    /// ... their msg_ids and seqnos, ...
+    messages: Vec<(i64, i32, Item)>,
+    /// ... and the msgs_ack riding along (its ids and its bytes).
+    ack_ids: Vec<i64>,
+    ack_body: Vec<u8>,
 }
 
 impl core::fmt::Debug for Outbox {
@@ -59,6 +67,8 @@ impl Outbox {
 /// One message being packed.
 enum Item {
     Service(Vec<u8>),
+    /// The msgs_ack in [`Outbox::ack_body`].
+    Acks,
     Keepalive(Vec<u8>),
     StateReq(Vec<u8>, Vec<i64>),
     Request(RequestId),
@@ -96,15 +106,18 @@ impl ClientSession {
             return false;
         }
         self.refresh_salt(now);
-        let items = self.gather(now);
+        let mut items = std::mem::take(&mut self.outbox.items);
+        self.gather(now, &mut items);
         if items.is_empty() {
+            self.outbox.items = items;
             return false;
         }
 
         // Every message gets its msg_id and seqno in order; the container is
         // generated after its contents.
-        let mut messages: Vec<(i64, i32, Item)> = Vec::with_capacity(items.len());
-        for item in items {
+        let mut messages = std::mem::take(&mut self.outbox.messages);
+        messages.clear();
+        for item in items.drain(..) {
             let msg_id = self.msg_ids.next(now.wall);
             if let Item::Request(id) = &item {
                 self.bind_for_msg_id(*id, msg_id);
@@ -113,6 +126,7 @@ impl ClientSession {
             let seqno = self.seqno.next(content);
             messages.push((msg_id, seqno, item));
         }
+        self.outbox.items = items;
 
         packet_start(out);
         let header = if messages.len() == 1 {
@@ -132,10 +146,13 @@ impl ClientSession {
             w.finish();
             let cid = self.msg_ids.next(now.wall);
             let cseq = self.seqno.next(false);
-            let ids = messages.iter().map(|m| m.0).collect();
+            let mut ids = self.sent.spare_ids();
+            ids.extend(messages.iter().map(|m| m.0));
             self.sent.record(cid, Sent::Container(ids));
             (cid, cseq)
         };
+        messages.clear();
+        self.outbox.messages = messages;
         let header = MessageHeader {
             salt: self.salt,
             session_id: self.session_id,
@@ -160,11 +177,8 @@ impl ClientSession {
 
     fn item_body<'a>(&'a self, item: &'a Item) -> &'a [u8] {
         match item {
-            Item::Request(id) => self
-                .requests
-                .get(id)
-                .and_then(|r| r.wire.as_deref())
-                .unwrap_or_default(),
+            Item::Request(id) => self.requests.get(id).map_or(&[], |r| r.wire_body()),
+            Item::Acks => &self.outbox.ack_body,
             Item::Service(b) | Item::Keepalive(b) | Item::StateReq(b, _) => b,
         }
     }
@@ -176,12 +190,14 @@ impl ClientSession {
     /// a single larger message still goes out on its own). What does not fit
     /// waits for the next packet. A request marked `solo` (its container drew
     /// "64: invalid container") goes alone.
-    fn gather(&mut self, now: Now) -> Vec<Item> {
+    fn gather(&mut self, now: Now, items: &mut Vec<Item>) {
+        items.clear();
         let binding = self.is_binding();
         if let Some(&id) = self.outbox.queue.front().filter(|_| !binding) {
             if self.requests.get(&id).is_some_and(|r| r.solo) && self.prepare_wire(id).is_some() {
                 self.outbox.queue.pop_front();
-                return vec![Item::Request(id)];
+                items.push(Item::Request(id));
+                return;
             }
         }
         let max_msgs = self
@@ -191,13 +207,12 @@ impl ClientSession {
         let max_bytes = self.config.max_container_bytes;
         // Room for the msgs_ack that rides along.
         let room = max_msgs.saturating_sub(1).max(1);
-        let mut items: Vec<Item> = Vec::new();
         let mut bytes = 0usize;
         let fits = |items: &Vec<Item>, bytes: usize, len: usize| {
             items.is_empty() || (items.len() < room && bytes + len <= max_bytes)
         };
         while let Some(len) = self.outbox.service.front().map(Vec::len) {
-            if !fits(&items, bytes, len) {
+            if !fits(items, bytes, len) {
                 break;
             }
             if let Some(body) = self.outbox.service.pop_front() {
@@ -252,7 +267,7 @@ impl ClientSession {
                 continue;
             };
             let solo = self.requests.get(&id).is_some_and(|r| r.solo);
-            if solo || !fits(&items, bytes, len) {
+            if solo || !fits(items, bytes, len) {
                 break;
             }
             self.outbox.queue.pop_front();
@@ -263,13 +278,20 @@ impl ClientSession {
         // Acks ride along with anything else, or go alone when due.
         if !self.outbox.pending_acks.is_empty() && (!items.is_empty() || self.acks_due(now)) {
             let n = self.outbox.pending_acks.len().min(MAX_IDS_PER_CONSTRUCTOR);
-            let ids: Vec<i64> = self.outbox.pending_acks.drain(..n).collect();
-            items.push(Item::Service(types::MsgsAck { msg_ids: ids }.to_bytes()));
+            // Into the kept buffers: no allocation once they are grown.
+            let mut ack = types::MsgsAck {
+                msg_ids: std::mem::take(&mut self.outbox.ack_ids),
+            };
+            ack.msg_ids.clear();
+            ack.msg_ids.extend(self.outbox.pending_acks.drain(..n));
+            self.outbox.ack_body.clear();
+            ack.serialize(&mut self.outbox.ack_body);
+            self.outbox.ack_ids = ack.msg_ids;
+            items.push(Item::Acks);
             if self.outbox.pending_acks.is_empty() {
                 self.timers.ack_deadline = None;
             }
         }
-        items
     }
 
     /// Queues a service answer (msgs_state_info, msg_resend_req). The queue
@@ -293,7 +315,7 @@ impl ClientSession {
                 self.sent.record(msg_id, Sent::Request(*id));
                 true
             }
-            Item::Service(_) => {
+            Item::Service(_) | Item::Acks => {
                 self.sent.record(msg_id, Sent::Service);
                 false
             }
@@ -320,26 +342,24 @@ impl ClientSession {
     fn prepare_wire(&mut self, id: RequestId) -> Option<usize> {
         let threshold = self.config.gzip_threshold;
         let r = self.requests.get_mut(&id)?;
-        if let Some(w) = &r.wire {
-            return Some(w.len());
+        if r.wire.is_some() {
+            return Some(r.wire_body().len());
         }
         let w = match r.kind {
-            Kind::User => {
-                let raw = match (&self.outbox.wrapper, self.outbox.wrap_next) {
-                    (Some(f), true) => {
-                        self.outbox.wrap_next = false;
-                        f(&r.body)
-                    }
-                    _ => r.body.clone(),
-                };
-                maybe_gzip(raw, threshold)
-            }
+            Kind::User => match (&self.outbox.wrapper, self.outbox.wrap_next) {
+                (Some(f), true) => {
+                    self.outbox.wrap_next = false;
+                    Wire::Built(maybe_gzip(f(&r.body), threshold))
+                }
+                // Small bodies go as they are, without a copy.
+                _ if r.body.len() < threshold => Wire::Body,
+                _ => Wire::Built(maybe_gzip(r.body.clone(), threshold)),
+            },
             // The binding's body is made for each msg_id when it goes out
             // (`bind_for_msg_id`); its length is fixed.
-            Kind::Ping | Kind::FutureSalts | Kind::Bind => r.body.clone(),
+            Kind::Ping | Kind::FutureSalts | Kind::Bind => Wire::Body,
         };
-        let len = w.len();
         r.wire = Some(w);
-        Some(len)
+        Some(r.wire_body().len())
     }
 }

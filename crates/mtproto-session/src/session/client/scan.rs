@@ -4,7 +4,8 @@
 //! [`IncomingError`] and nothing of the packet is processed.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::HashSet;
+use std::ops::Range;
 
 use mtproto_tl::mtproto::types;
 use mtproto_tl::{
@@ -47,13 +48,14 @@ pub(super) enum Decoded {
     Container,
     RpcResult {
         req_msg_id: i64,
-        result: Result<Vec<u8>, RpcError>,
+        result: Result<ResultBytes, RpcError>,
     },
     Pong {
         pong: types::Pong,
         body: Vec<u8>,
     },
-    MsgsAck(types::MsgsAck),
+    /// msgs_ack: its ids, these of [`Scratch::ids`].
+    MsgsAck(Range<usize>),
     NewSessionCreated(types::NewSessionCreated),
     BadServerSalt(types::BadServerSalt),
     BadMsgNotification(types::BadMsgNotification),
@@ -69,6 +71,26 @@ pub(super) enum Decoded {
     MsgsStateInfo(types::MsgsStateInfo),
     MsgsAllInfo(types::MsgsAllInfo),
     Update(Vec<u8>),
+}
+
+/// Where an answer's bytes are: in the packet (copied out in phase two,
+/// into a buffer that needs no allocation), or inflated already.
+#[derive(Debug)]
+pub(super) enum ResultBytes {
+    /// These bytes of the decrypted packet.
+    InPacket(Range<usize>),
+    /// Inflated from a `gzip_packed`.
+    Owned(Vec<u8>),
+}
+
+/// What phase one fills, kept by the session between packets so that
+/// checking one allocates nothing once they have grown.
+#[derive(Debug, Default)]
+pub(super) struct Scratch {
+    pub(super) out: Vec<Checked>,
+    seen: HashSet<i64>,
+    /// The ids of the packet's msgs_ack messages.
+    pub(super) ids: Vec<i64>,
 }
 
 impl Decoded {
@@ -87,20 +109,40 @@ pub(super) struct Scan<'s> {
     now: Now,
     /// Bytes that may still be inflated or copied out of the packet.
     budget: usize,
-    /// msg_ids seen in this packet.
-    seen: BTreeSet<i64>,
-    pub(super) out: Vec<Checked>,
+    /// Where the decrypted packet lies in memory: answers inside it are
+    /// named by their place in it ([`ResultBytes::InPacket`]).
+    packet: Range<usize>,
+    /// msg_ids seen in this packet, and the messages checked so far.
+    pub(super) scratch: Scratch,
 }
 
 impl<'s> Scan<'s> {
-    pub(super) fn new(session: &'s ClientSession, now: Now) -> Self {
+    /// `packet`: where the packet's bytes lie (addresses), for
+    /// [`ResultBytes::InPacket`].
+    pub(super) fn new(
+        session: &'s ClientSession,
+        now: Now,
+        packet: Range<usize>,
+        scratch: Scratch,
+    ) -> Self {
+        let mut scratch = scratch;
+        scratch.out.clear();
+        scratch.seen.clear();
+        scratch.ids.clear();
         Self {
             session,
             now,
             budget: session.config.max_packet_inflation,
-            seen: BTreeSet::new(),
-            out: Vec::new(),
+            packet,
+            scratch,
         }
+    }
+
+    /// `bytes`'s place in the packet, if it lies in it.
+    fn in_packet(&self, bytes: &[u8]) -> Option<Range<usize>> {
+        let start = bytes.as_ptr() as usize;
+        (self.packet.start <= start && start + bytes.len() <= self.packet.end)
+            .then(|| start - self.packet.start..start - self.packet.start + bytes.len())
     }
 
     fn over_budget(&self) -> IncomingError {
@@ -173,7 +215,7 @@ impl<'s> Scan<'s> {
         }
         // Unique within the container (the container's own id is above its
         // messages', by the rule above).
-        if container.is_some() && !self.seen.insert(msg_id) {
+        if container.is_some() && !self.scratch.seen.insert(msg_id) {
             return Err(IncomingError::Container {
                 msg_id,
                 rule: RULE_UNIQUE,
@@ -201,8 +243,8 @@ impl<'s> Scan<'s> {
             r.read_u32().map_err(malformed)?;
             let inner = parse_container(&mut r).map_err(malformed)?;
             r.finish().map_err(malformed)?;
-            let at = self.out.len();
-            self.out.push(Checked {
+            let at = self.scratch.out.len();
+            self.scratch.out.push(Checked {
                 msg_id,
                 seqno: m.seqno,
                 duplicate,
@@ -212,12 +254,14 @@ impl<'s> Scan<'s> {
                 self.message(im, Some(msg_id))?;
             }
             // A container holding only time-exempt messages is exempt too.
-            let exempt = self.out[at + 1..].iter().all(|c| c.what.time_exempt());
+            let exempt = self.scratch.out[at + 1..]
+                .iter()
+                .all(|c| c.what.time_exempt());
             return self.time_window(msg_id, duplicate, exempt);
         }
         let what = self.body(msg_id, Cow::Borrowed(m.body), 0)?;
         let exempt = what.time_exempt();
-        self.out.push(Checked {
+        self.scratch.out.push(Checked {
             msg_id,
             seqno: m.seqno,
             duplicate,
@@ -288,7 +332,14 @@ impl<'s> Scan<'s> {
                     body: self.copy(&body)?,
                 }
             }
-            types::MsgsAck::CONSTRUCTOR_ID => Decoded::MsgsAck(whole!(types::MsgsAck)),
+            types::MsgsAck::CONSTRUCTOR_ID => {
+                // msgs_ack#62d6b459 msg_ids:Vector<long>: read into the kept
+                // id list (no allocation once it has grown).
+                let start = self.scratch.ids.len();
+                read_long_vector(&mut r, &mut self.scratch.ids).map_err(malformed)?;
+                r.finish().map_err(malformed)?;
+                Decoded::MsgsAck(start..self.scratch.ids.len())
+            }
             types::NewSessionCreated::CONSTRUCTOR_ID => {
                 Decoded::NewSessionCreated(whole!(types::NewSessionCreated))
             }
@@ -338,7 +389,7 @@ impl<'s> Scan<'s> {
         &mut self,
         msg_id: i64,
         result: &[u8],
-    ) -> Result<Result<Vec<u8>, RpcError>, IncomingError> {
+    ) -> Result<Result<ResultBytes, RpcError>, IncomingError> {
         let malformed = |error| IncomingError::Malformed { msg_id, error };
         let mut r = self.reader(result);
         match r.read_u32().map_err(malformed)? {
@@ -350,11 +401,35 @@ impl<'s> Scan<'s> {
                 if ir.read_u32().ok() == Some(types::RpcError::CONSTRUCTOR_ID) {
                     return Ok(Err(read_rpc_error(&mut ir).map_err(malformed)?));
                 }
-                Ok(Ok(inflated))
+                Ok(Ok(ResultBytes::Owned(inflated)))
             }
-            _ => Ok(Ok(self.copy(result)?)),
+            _ => {
+                // Copied out in phase two; counted against the budget now.
+                self.charge(result.len())?;
+                Ok(Ok(match self.in_packet(result) {
+                    Some(range) => ResultBytes::InPacket(range),
+                    None => ResultBytes::Owned(result.to_vec()),
+                }))
+            }
         }
     }
+}
+
+/// A boxed `Vector<long>` appended to `out`, as the generated decoder reads
+/// it (a count the input can hold; a `gzip_packed` one through it).
+fn read_long_vector(r: &mut Reader<'_>, out: &mut Vec<i64>) -> Result<(), DecodeError> {
+    if r.peek_u32().ok() != Some(mtproto_tl::VECTOR_ID) {
+        // A gzip_packed vector, or an error: the generic decoder says which.
+        out.extend(<Vec<i64> as mtproto_tl::Deserialize>::deserialize(r)?);
+        return Ok(());
+    }
+    r.read_u32()?;
+    let count = r.read_vector_len(8)?;
+    out.reserve(count);
+    for _ in 0..count {
+        out.push(r.read_i64()?);
+    }
+    Ok(())
 }
 
 /// The fields of an `rpc_error` (its constructor id consumed), exactly.

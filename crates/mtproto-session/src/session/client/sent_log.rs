@@ -31,7 +31,13 @@ pub(super) enum Sent {
 pub(super) struct SentLog {
     sent: HashMap<i64, Sent>,
     order: VecDeque<i64>,
+    /// Id lists of forgotten containers and state requests, cleared, for
+    /// the next ones (so recording them allocates nothing once warm).
+    spare: Vec<Vec<i64>>,
 }
+
+/// Most spare id lists kept.
+const MAX_SPARE: usize = 64;
 
 impl SentLog {
     /// Remembers `msg_id`, forgetting the oldest beyond the cap.
@@ -40,9 +46,21 @@ impl SentLog {
         self.order.push_back(msg_id);
         while self.order.len() > SENT_LOG_CAP {
             if let Some(old) = self.order.pop_front() {
-                self.sent.remove(&old);
+                if let Some(Sent::Container(mut ids) | Sent::StateReq(mut ids)) =
+                    self.sent.remove(&old)
+                {
+                    if self.spare.len() < MAX_SPARE {
+                        ids.clear();
+                        self.spare.push(ids);
+                    }
+                }
             }
         }
+    }
+
+    /// An empty id list, reused if one is spare.
+    pub(super) fn spare_ids(&mut self) -> Vec<i64> {
+        self.spare.pop().unwrap_or_default()
     }
 
     /// What `msg_id` carried, if it is remembered.
