@@ -187,10 +187,23 @@ impl<const L: usize> Mont<L> {
             p[2 * i + 2] = s;
             ca = c;
             let mut cb = 0u64;
-            for j in i + 3..L {
-                let (s, c) = mac(a[i], a[j], p[i + j], ca);
+            let (ai, ai1) = (a[i], a[i + 1]);
+            let mut j = i + 3;
+            while j + 1 < L {
+                let (s, c) = mac(ai, a[j], p[i + j], ca);
+                let (s, d) = mac(ai1, a[j - 1], s, cb);
+                p[i + j] = s;
+                let (s, c2) = mac(ai, a[j + 1], p[i + j + 1], c);
+                let (s, d2) = mac(ai1, a[j], s, d);
+                p[i + j + 1] = s;
+                ca = c2;
+                cb = d2;
+                j += 2;
+            }
+            if j < L {
+                let (s, c) = mac(ai, a[j], p[i + j], ca);
                 ca = c;
-                let (s, c) = mac(a[i + 1], a[j - 1], s, cb);
+                let (s, c) = mac(ai1, a[j - 1], s, cb);
                 cb = c;
                 p[i + j] = s;
             }
@@ -459,9 +472,12 @@ fn window(exp: &[u64], pos: usize, width: usize) -> u64 {
 fn select<const L: usize>(table: &[[u64; L]; TABLE], index: u64) -> [u64; L] {
     let mut out = [0u64; L];
     for (k, entry) in table.iter().enumerate() {
-        let hit = (k as u64).ct_eq(&index);
+        // All ones for the entry wanted, else zero: made by `subtle` (which
+        // hides the comparison from the optimizer), then applied to whole
+        // limbs with plain and/or, which the compiler can vectorise.
+        let mask = u64::conditional_select(&0, &u64::MAX, (k as u64).ct_eq(&index));
         for (o, e) in out.iter_mut().zip(entry.iter()) {
-            o.conditional_assign(e, hit);
+            *o |= e & mask;
         }
     }
     out

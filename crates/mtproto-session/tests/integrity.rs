@@ -196,29 +196,41 @@ fn server_checks_messages_inside_a_container_like_top_level_ones() {
     let now = p.now;
     let fresh = raw_msg_id(now, 0) & !3;
     let stale = (raw_msg_id(Timestamp::from_secs(now.as_secs() - 600), 0) & !3) + 4;
+    // A msg_id made exactly on a second (low 32 bits zero) is a real
+    // clock's reading: served. One not divisible by 4 is refused (18).
     let zero_low = (fresh >> 32) << 32;
+    let not_by_4 = fresh + 2;
     let ping = |n: i64| functions::Ping { ping_id: n }.to_bytes();
     let body = container(&[
         (stale, 0, ping(1)),
         (zero_low, 0, ping(2)),
-        (fresh + 4, 0, ping(3)),
+        (not_by_4, 0, ping(3)),
+        (fresh + 4, 0, ping(4)),
     ]);
     let pkt = client_packet(&p, 77, fresh + 8, &body);
     p.server.handle_incoming(now, &pkt).unwrap();
     let (bad, pongs) = server_replies(&mut p);
-    // "16: msg_id too low" for the stale one, 18 for the one whose low 32
-    // bits are zero; only the sound one is answered.
+    // "16: msg_id too low" for the stale one, "18: incorrect two lower
+    // order msg_id bits" for the one not divisible by 4; the others are
+    // answered.
     assert_eq!(bad.get(&stale), Some(&16));
-    assert_eq!(bad.get(&zero_low), Some(&18));
-    assert_eq!(pongs, vec![fresh + 4]);
-    assert_eq!(p.server.stats().pings, 1);
-    // A top-level msg_id with zero low bits is refused too.
+    assert_eq!(bad.get(&not_by_4), Some(&18));
+    assert_eq!(bad.get(&zero_low), None);
+    assert_eq!(pongs, vec![zero_low, fresh + 4]);
+    assert_eq!(p.server.stats().pings, 2);
+    // The same at the top level.
     let next = raw_msg_id(now, 0) + (1 << 32);
     let zero_top = (next >> 32) << 32;
-    let pkt = client_packet(&p, 77, zero_top, &ping(4));
+    let pkt = client_packet(&p, 77, zero_top, &ping(5));
     p.server.handle_incoming(now, &pkt).unwrap();
     let (bad, pongs) = server_replies(&mut p);
-    assert_eq!(bad.get(&zero_top), Some(&18));
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(pongs, vec![zero_top]);
+    let odd_top = zero_top + 4 * 16 + 2;
+    let pkt = client_packet(&p, 77, odd_top, &ping(6));
+    p.server.handle_incoming(now, &pkt).unwrap();
+    let (bad, pongs) = server_replies(&mut p);
+    assert_eq!(bad.get(&odd_top), Some(&18));
     assert!(pongs.is_empty());
 }
 

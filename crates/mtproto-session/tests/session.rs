@@ -954,3 +954,49 @@ fn oversized_request_fails_at_once_and_disturbs_nothing() {
     assert!(p.responses(big).is_empty());
     assert_eq!(p.failures(big).len(), 1);
 }
+
+/// The server's msg_id rule 18 is "divisible by 4" and nothing more: a
+/// client msg_id made exactly on a second (low 32 bits zero, as Telethon
+/// makes about once in a million) is served; one not divisible by 4 gets
+/// bad_msg_notification 18.
+#[test]
+fn server_serves_a_msg_id_on_a_whole_second_and_refuses_one_not_divisible_by_4() {
+    use mtproto_session::wire::{seal_message, MessageHeader};
+    let mut p = Pair::new(61);
+    let now = p.now;
+    let whole_second = (now.as_secs() as i64) << 32;
+    for (msg_id, served) in [(whole_second, true), (whole_second + 4 * 1000 + 2, false)] {
+        let header = MessageHeader {
+            salt: SALT,
+            session_id: p.client.session_id(),
+            msg_id,
+            seqno: 1,
+        };
+        let mut packet = Vec::new();
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(msg_id as u64);
+        seal_message(
+            &p.key,
+            mtproto_crypto::packet::Direction::ClientToServer,
+            &header,
+            &req(7),
+            &mut packet,
+            &mut rng,
+        )
+        .unwrap();
+        p.server.handle_incoming(now, &packet).unwrap();
+        let handed_over = p.server.poll_request();
+        assert_eq!(handed_over.is_some(), served, "msg_id {msg_id:#x}");
+        if served {
+            assert_eq!(handed_over.unwrap().0, msg_id);
+        } else {
+            // The answer is a bad_msg_notification with code 18 for it.
+            let out = p.server.poll_transmit(now).expect("a notification");
+            let opened =
+                mtproto_session::testing::open_packet(&p.key, Direction::ServerToClient, &out);
+            let (_, body) = &opened.messages[0];
+            assert_eq!(&body[..4], &0xa7ef_f811u32.to_le_bytes());
+            assert_eq!(i64::from_le_bytes(body[4..12].try_into().unwrap()), msg_id);
+            assert_eq!(i32::from_le_bytes(body[16..20].try_into().unwrap()), 18);
+        }
+    }
+}
