@@ -335,11 +335,18 @@ pub fn client_values(
         ));
     }
     std::thread::scope(|s| {
-        let g_b = s.spawn(|| public_value(g, b, dh_prime));
+        // A thread that cannot be made (the system's limit) is no error:
+        // the two are then computed one after the other.
+        let spawned = std::thread::Builder::new()
+            .name("mtproto-dh".into())
+            .spawn_scoped(s, || public_value(g, b, dh_prime));
         let key = compute_auth_key(g_a, b, dh_prime);
-        // A panic cannot happen in public_value; were it to, it would be
-        // reported as the range error its result would have been checked by.
-        let g_b = g_b.join().unwrap_or(Err(DhError::GaOutOfRange))?;
+        let g_b = match spawned {
+            // public_value does not panic; were it to, the answer would be
+            // the range error its result is checked by.
+            Ok(h) => h.join().unwrap_or(Err(DhError::GaOutOfRange))?,
+            Err(_) => public_value(g, b, dh_prime)?,
+        };
         Ok((g_b, key?))
     })
 }

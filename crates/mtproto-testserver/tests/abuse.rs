@@ -578,8 +578,10 @@ async fn client_that_never_reads() {
         }
         match timeout(Duration::from_millis(500), raw.flush()).await {
             Ok(Ok(n)) => wire += n,
-            Ok(Err(_)) => break,
-            Err(_) => {
+            // The server stopped reading: the write blocks, or, when the
+            // kernel's buffers took everything until the server gave up on
+            // the stalled connection (1 s later), it fails.
+            Ok(Err(_)) | Err(_) => {
                 blocked_after = Some(started.elapsed());
                 break;
             }
