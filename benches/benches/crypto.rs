@@ -208,15 +208,22 @@ fn bench_pq(c: &mut Criterion) {
     g.finish();
 }
 
-fn bench_modexp(c: &mut Criterion) {
-    let mut g = c.benchmark_group("dh_modexp_2048");
-    g.sample_size(20);
+/// The DH step's inputs: Telegram's prime, a secret `b` (and its bytes,
+/// the same value), and a `g_a`.
+fn modexp_inputs() -> ([u8; 256], dh::DhSecret, [u8; 256], [u8; 256]) {
     let p = dh::TELEGRAM_DH_PRIME;
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let b_secret = dh::DhSecret::generate(&mut rng);
     let mut b_bytes = [0u8; 256];
     rand::RngCore::fill_bytes(&mut ChaCha20Rng::seed_from_u64(5), &mut b_bytes);
     let g_a = dh::public_value(3, &dh::DhSecret::generate(&mut rng), &p).unwrap();
+    (p, b_secret, b_bytes, g_a)
+}
+
+fn bench_modexp(c: &mut Criterion) {
+    let mut g = c.benchmark_group("dh_modexp_2048");
+    g.sample_size(20);
+    let (p, b_secret, b_bytes, g_a) = modexp_inputs();
     g.bench_function("ours_ct_g_a_pow_b", |bch| {
         bch.iter(|| dh::pow_secret(black_box(&g_a), &b_secret, &p).unwrap())
     });
@@ -287,12 +294,7 @@ fn min_of_n() {
 /// we used before). Then RSA-2048 private decryption, ours (CRT, constant
 /// time, result checked) against OpenSSL's raw RSA decryption (same key).
 fn modexp_min_of_n(run: &Runner) {
-    let p = dh::TELEGRAM_DH_PRIME;
-    let mut rng = ChaCha20Rng::seed_from_u64(5);
-    let b_secret = dh::DhSecret::generate(&mut rng);
-    let mut b_bytes = [0u8; 256];
-    rand::RngCore::fill_bytes(&mut ChaCha20Rng::seed_from_u64(5), &mut b_bytes);
-    let g_a = dh::public_value(3, &dh::DhSecret::generate(&mut rng), &p).unwrap();
+    let (p, b_secret, b_bytes, g_a) = modexp_inputs();
     let (pn, gan, bn) = (
         num_bigint::BigUint::from_bytes_be(&p),
         num_bigint::BigUint::from_bytes_be(&g_a),

@@ -112,22 +112,20 @@ fn packet_paths(name: &str) {
 }
 
 /// One setTyping round trip through the sans-IO client session: enqueue,
-/// the packet out, the server's answer in, the event. The server's side
-/// runs in between, uncounted.
-#[inline(never)]
-fn measured_client_enqueue(p: &mut Pair, body: Vec<u8>) {
+/// the packet out, the server's answer in, the event. The client's three
+/// steps are each called through a `measured_*` wrapper once warm; the
+/// server's side runs in between, uncounted.
+fn client_enqueue(p: &mut Pair, body: Vec<u8>) {
     let now = p.client_now();
     black_box(p.client.enqueue(now, body));
 }
 
-#[inline(never)]
-fn measured_client_transmit(p: &mut Pair, out: &mut Vec<u8>) -> bool {
+fn client_transmit(p: &mut Pair, out: &mut Vec<u8>) -> bool {
     let now = p.client_now();
     p.client.poll_transmit_into(now, out)
 }
 
-#[inline(never)]
-fn measured_client_receive(p: &mut Pair, packet: &mut [u8]) -> Option<Vec<u8>> {
+fn client_receive(p: &mut Pair, packet: &mut [u8]) -> Option<Vec<u8>> {
     let now = p.client_now();
     p.client
         .handle_incoming_in_place(now, packet)
@@ -141,6 +139,32 @@ fn measured_client_receive(p: &mut Pair, packet: &mut [u8]) -> Option<Vec<u8>> {
     answer
 }
 
+#[inline(never)]
+fn measured_client_enqueue(p: &mut Pair, body: Vec<u8>) {
+    client_enqueue(p, body);
+}
+
+#[inline(never)]
+fn measured_client_transmit(p: &mut Pair, out: &mut Vec<u8>) -> bool {
+    client_transmit(p, out)
+}
+
+#[inline(never)]
+fn measured_client_receive(p: &mut Pair, packet: &mut [u8]) -> Option<Vec<u8>> {
+    client_receive(p, packet)
+}
+
+/// The client's three steps of a round trip (plain or measured).
+type ClientSteps = (
+    fn(&mut Pair, Vec<u8>),
+    fn(&mut Pair, &mut Vec<u8>) -> bool,
+    fn(&mut Pair, &mut [u8]) -> Option<Vec<u8>>,
+);
+
+/// Rounds before counting: the session's queues and maps reach their
+/// working size.
+const WARM_UP: u64 = 20;
+
 fn session_round_trips() {
     let mut p = Pair::new(3);
     let mut out = Vec::with_capacity(1024);
@@ -148,23 +172,21 @@ fn session_round_trips() {
     let mut answer = Vec::new();
     true.serialize(&mut answer);
     let mut body = Vec::with_capacity(64);
-    // Warm up: the session's queues and maps reach their working size.
-    for round in 0..(ITERATIONS + 20) {
+    for round in 0..(ITERATIONS + WARM_UP) {
+        let counted = round >= WARM_UP;
+        let (enqueue, transmit, receive): ClientSteps = if counted {
+            (
+                measured_client_enqueue,
+                measured_client_transmit,
+                measured_client_receive,
+            )
+        } else {
+            (client_enqueue, client_transmit, client_receive)
+        };
         body.clear();
         set_typing().serialize(&mut body);
-        let counted = round >= 20;
-        if counted {
-            measured_client_enqueue(&mut p, std::mem::take(&mut body));
-        } else {
-            let now = p.client_now();
-            p.client.enqueue(now, std::mem::take(&mut body));
-        }
-        while if counted {
-            measured_client_transmit(&mut p, &mut out)
-        } else {
-            let now = p.client_now();
-            p.client.poll_transmit_into(now, &mut out)
-        } {
+        enqueue(&mut p, std::mem::take(&mut body));
+        while transmit(&mut p, &mut out) {
             p.server
                 .handle_incoming_with(p.now, &mut out, |_| Admission::Process)
                 .expect("server accepts");
@@ -173,22 +195,7 @@ fn session_round_trips() {
             p.server.respond(req, Ok(answer.clone()));
         }
         while p.server.poll_transmit_into(p.now, &mut back) {
-            let got = if counted {
-                measured_client_receive(&mut p, &mut back)
-            } else {
-                let now = p.client_now();
-                p.client
-                    .handle_incoming_in_place(now, &mut back)
-                    .expect("accepted");
-                let mut a = None;
-                while let Some(ev) = p.client.poll_event() {
-                    if let SessionEvent::Response { result, .. } = ev {
-                        a = result.ok();
-                    }
-                }
-                a
-            };
-            if let Some(bytes) = got {
+            if let Some(bytes) = receive(&mut p, &mut back) {
                 assert_eq!(bytes, answer);
                 body = bytes;
             }

@@ -355,9 +355,10 @@ impl<const L: usize> Mont<L> {
     }
 
     /// `x * g mod n` for `x < n` (any domain: a plain factor keeps it) and
-    /// a public `g < 8`: the product, then `4n`, `2n` and `n` each taken
+    /// a public `g < 8`: the product, then `4n`, `2n` and `n`
+    /// ([`Mont::small_multiples`], made once per exponentiation) each taken
     /// off under a mask where the rest is at least that.
-    fn mul_small(&self, x: &[u64; L], g: u64) -> [u64; L] {
+    fn mul_small(&self, x: &[u64; L], g: u64, multiples: &[([u64; L], u64); 3]) -> [u64; L] {
         // y = x g < 8n, in L limbs and a top word.
         let mut y = [0u64; L];
         let mut top = 0u64;
@@ -366,15 +367,7 @@ impl<const L: usize> Mont<L> {
             y[i] = s;
             top = hi;
         }
-        for shift in [2u32, 1, 0] {
-            // k n = n << shift, in L limbs and a top word.
-            let mut kn = [0u64; L];
-            let mut prev = 0u64;
-            for i in 0..L {
-                kn[i] = (self.n[i] << shift) | if shift == 0 { 0 } else { prev >> (64 - shift) };
-                prev = self.n[i];
-            }
-            let kn_top = if shift == 0 { 0 } else { prev >> (64 - shift) };
+        for (kn, kn_top) in multiples {
             let mut d = [0u64; L];
             let mut borrow = 0u64;
             for i in 0..L {
@@ -383,7 +376,7 @@ impl<const L: usize> Mont<L> {
                 d[i] = b;
                 borrow = u64::from(b1 | b2);
             }
-            let (d_top, b1) = top.overflowing_sub(kn_top);
+            let (d_top, b1) = top.overflowing_sub(*kn_top);
             let (d_top, b2) = d_top.overflowing_sub(borrow);
             // No borrow out of the top: y >= k n, keep the difference.
             let keep = u64::from(b1 | b2).ct_eq(&0);
@@ -395,6 +388,20 @@ impl<const L: usize> Mont<L> {
         y
     }
 
+    /// `4n`, `2n` and `n`, each in `L` limbs and a top word: what
+    /// [`Mont::mul_small`] takes off.
+    fn small_multiples(&self) -> [([u64; L], u64); 3] {
+        [2u32, 1, 0].map(|shift| {
+            let mut kn = [0u64; L];
+            let mut prev = 0u64;
+            for i in 0..L {
+                kn[i] = (self.n[i] << shift) | if shift == 0 { 0 } else { prev >> (64 - shift) };
+                prev = self.n[i];
+            }
+            (kn, if shift == 0 { 0 } else { prev >> (64 - shift) })
+        })
+    }
+
     /// `g^exp mod n` for a small public base `g` (2 to 7: the DH
     /// generators), constant time in `exp`: for every bit of `exp`, a
     /// square and a multiplication by `g` (cheap: one row of products), kept
@@ -404,13 +411,14 @@ impl<const L: usize> Mont<L> {
         if !(2..8).contains(&g) {
             return None;
         }
+        let multiples = self.small_multiples();
         let mut one = [0u64; L];
         one[0] = 1;
         let mut acc = self.mont_in(&one);
         for limb in exp.iter().rev() {
             for bit in (0..64).rev() {
                 acc = self.sqr(&acc);
-                let times_g = self.mul_small(&acc, g);
+                let times_g = self.mul_small(&acc, g, &multiples);
                 let set = ((limb >> bit) & 1).ct_eq(&1);
                 for i in 0..L {
                     acc[i].conditional_assign(&times_g[i], set);
