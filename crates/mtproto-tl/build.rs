@@ -1,7 +1,8 @@
 //! Generates `mtproto` and `api` from the TL schemas.
 //!
 //! Schema folder: `$MTPROTO_TL_SCHEMA_DIR` if set (e.g. `../shared/tl` for
-//! the full layer), else `<workspace>/tl-schema`. It must hold `mtproto.tl`
+//! the full layer), else this crate's own `schema/` (packaged with it; the
+//! workspace's `tl-schema/` is a link to it). It must hold `mtproto.tl`
 //! and `api.tl`; `$MTPROTO_TL_API` names another API schema file instead of
 //! the folder's `api.tl` (e.g. `../shared/tl/api_layer230_grammers.tl`). When the chosen `mtproto.tl` lacks the core constructors
 //! (`rpc_result`, `message`, `msg_container`, `msg_copy`, `gzip_packed`; the
@@ -12,7 +13,7 @@
 //! `file:line:col: message`.
 //!
 //! The API functions get typed errors from `method_errors.tsv` (the schema
-//! folder's, else `<workspace>/tl-schema/method_errors.tsv`).
+//! folder's, else `schema/method_errors.tsv`).
 //!
 //! With `MTPROTO_FULL_SCHEMA=1`, the cfg `mtproto_full_schema_tests` is
 //! enabled too: the tests against the Telethon objects in `../shared` run
@@ -111,7 +112,7 @@ fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let (dir, full) = match std::env::var_os("MTPROTO_TL_SCHEMA_DIR") {
         Some(d) if !d.is_empty() => (PathBuf::from(d), true),
-        _ => (manifest.join("../../tl-schema"), false),
+        _ => (manifest.join("schema"), false),
     };
     if full {
         println!("cargo:rustc-cfg=mtproto_full_schema");
@@ -153,7 +154,7 @@ fn main() {
     let errors_path = if own.exists() {
         own
     } else {
-        manifest.join("../../tl-schema/method_errors.tsv")
+        manifest.join("schema/method_errors.tsv")
     };
     let errors = read(&errors_path);
     let api_path = match std::env::var_os("MTPROTO_TL_API") {

@@ -16,7 +16,7 @@ const SERVER_AUTH_KEY: &str = "5d2e7d65f49ec28bd029a88761ea27b8a4c79f12226525443
 const SERVER_PACKET: &str = "7a7183c2c10e4f4df945fa9a9abd35e7c3840b61f045304f39674c19c0e209784f50f6226a073529d675c92cbf0bfa8c99a79b3f39c72a5d9a026d431ab7407ca04ecc55187d6c45f17871524edd90cea02ed728e14d7cb18aea2a636158f09459a9437710d894c79f368c4e8164b7647ea98612aefe942c5d92121acb8db02dccceb66d0f8720ac12a06db0582bfd955be34f365118e3bab8cd080ce6b45b28eac56dcd2a29374e";
 
 fn tl_schema_dir() -> String {
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../tl-schema").to_owned()
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../mtproto-tl/schema").to_owned()
 }
 
 #[test]

@@ -327,7 +327,7 @@ impl DynSchema {
     }
 }
 
-/// The embedded `tl-schema/api.tl`.
-pub const BUILTIN_API: &str = include_str!("../../../tl-schema/api.tl");
-/// The embedded `tl-schema/mtproto.tl`.
-pub const BUILTIN_MTPROTO: &str = include_str!("../../../tl-schema/mtproto.tl");
+/// The API schema `mtproto-tl` ships (its `schema/api.tl`).
+pub const BUILTIN_API: &str = mtproto_tl::schema::API_TL;
+/// The service-layer schema `mtproto-tl` ships (its `schema/mtproto.tl`).
+pub const BUILTIN_MTPROTO: &str = mtproto_tl::schema::MTPROTO_TL;

@@ -25,7 +25,7 @@ fn h(s: &str) -> Vec<u8> {
 /// reads `$MTPROTO_TL_SCHEMA_DIR` (and `$MTPROTO_TL_API`) when set, else
 /// our `tl-schema/` (CI builds layer 228 and layer 230 that way).
 fn schema() -> DynSchema {
-    let ours = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tl-schema");
+    let ours = concat!(env!("CARGO_MANIFEST_DIR"), "/../mtproto-tl/schema");
     let root = option_env!("MTPROTO_TL_SCHEMA_DIR")
         .filter(|d| !d.is_empty())
         .unwrap_or(ours);

@@ -16,8 +16,9 @@
 //! ## Generated schema modules
 //!
 //! `build.rs` generates [`mtproto`] and [`api`] (with `mtproto-tl-gen`) from
-//! `<workspace>/tl-schema/{mtproto,api}.tl`; the shipped `api.tl` is a subset
-//! of layer 230 (made by `mtproto-tl-subset` from `tl-schema/api.subset`).
+//! `schema/{mtproto,api}.tl` (in this crate's package; the workspace's
+//! `tl-schema/` links there); the shipped `api.tl` is a subset
+//! of layer 230 (made by `mtproto-tl-subset` from `schema/api.subset`).
 //! Set `MTPROTO_TL_SCHEMA_DIR` to a folder holding `api.tl` and `mtproto.tl`
 //! (e.g. `../shared/tl`, layer 228) to build the whole layer instead, and
 //! `MTPROTO_TL_API` to another API file (e.g.
@@ -82,6 +83,17 @@ pub mod mtproto {
 )]
 pub mod api {
     include!(concat!(env!("OUT_DIR"), "/api.rs"));
+}
+
+/// The schema files this crate ships (`schema/` in its package; the
+/// workspace's `tl-schema/` links to it), as text: what the generated
+/// modules are made of unless `MTPROTO_TL_SCHEMA_DIR` named others at build
+/// time. `mtproto-tl-dyn` parses them to decode without a rebuild.
+pub mod schema {
+    /// `schema/api.tl`: the part of the Telegram API layer built by default.
+    pub const API_TL: &str = include_str!("../schema/api.tl");
+    /// `schema/mtproto.tl`: the MTProto service layer.
+    pub const MTPROTO_TL: &str = include_str!("../schema/mtproto.tl");
 }
 
 pub use error::{DecodeError, DecodeErrorKind, Result};

@@ -11,7 +11,7 @@ use mtproto_tl::{RpcError, TypedError};
 fn rows() -> Vec<(String, i32, String)> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../tl-schema/method_errors.tsv"
+        "/schema/method_errors.tsv"
     );
     std::fs::read_to_string(path)
         .unwrap()
