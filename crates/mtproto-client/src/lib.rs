@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
+//!
 //! An async MTProto 2.0 client on tokio, built on the sans-IO crates
 //! (`mtproto-transport`, `mtproto-session`, `mtproto-crypto`, `mtproto-tl`).
 //!

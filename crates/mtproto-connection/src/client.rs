@@ -249,6 +249,7 @@ impl Connection {
                 Phase::Handshake { session, .. } => session.as_ref(),
                 Phase::Gone => None,
             },
+            #[cfg(feature = "server")]
             Role::Server(_) => None,
         }
     }
@@ -258,6 +259,7 @@ impl Connection {
     pub fn client_session_mut(&mut self) -> Option<&mut ClientSession> {
         match &mut self.role {
             Role::Client(c) => c.session_mut(),
+            #[cfg(feature = "server")]
             Role::Server(_) => None,
         }
     }

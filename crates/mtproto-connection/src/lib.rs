@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
+//!
 //! One sans-IO MTProto connection, for either role, in the shape of
 //! quinn-proto's `Connection`.
 //!
@@ -38,9 +42,14 @@
 //! # let _ = request;
 //! ```
 
+// Without the `server` feature `Role` has one variant: matching on it is
+// irrefutable.
+#![cfg_attr(not(feature = "server"), allow(irrefutable_let_patterns))]
+
 mod client;
 mod event;
 mod link;
+#[cfg(feature = "server")]
 mod server;
 
 use std::collections::VecDeque;
@@ -53,12 +62,14 @@ use rand_chacha::ChaCha20Rng;
 
 pub use client::{ClientParams, ClientStart, TempKeys};
 pub use event::{ClientKey, ConnectionError, EnqueueError, Event, ServerKey};
+#[cfg(feature = "server")]
 pub use server::{
     AdmissionPolicy, KeyStore, PacketTamper, ServerParams, Tampered, MAX_FUTURE_SALTS,
 };
 
 use client::ClientRole;
 use link::Link;
+#[cfg(feature = "server")]
 use server::ServerRole;
 
 /// One MTProto connection (sans-IO), client or server. `Debug` shows the
@@ -92,6 +103,7 @@ impl core::fmt::Debug for Connection {
 #[derive(Debug)]
 enum Role {
     Client(ClientRole),
+    #[cfg(feature = "server")]
     Server(ServerRole),
 }
 
@@ -102,6 +114,7 @@ impl Connection {
             return;
         }
         self.link.push(data);
+        #[cfg(feature = "server")]
         if let Role::Server(_) = self.role {
             match self.link.detect() {
                 Ok(false) => return,
@@ -152,6 +165,7 @@ impl Connection {
         };
         let result = match &mut self.role {
             Role::Client(c) => c.handle_payload(now, plain, &mut payload, &mut cx),
+            #[cfg(feature = "server")]
             Role::Server(s) => s.handle_payload(now, plain, &mut payload, &mut cx),
         };
         if let Err(e) = result {
@@ -167,24 +181,14 @@ impl Connection {
             loop {
                 let more = match &mut self.role {
                     Role::Client(c) => c.poll_packet(now, &mut self.scratch),
+                    #[cfg(feature = "server")]
                     Role::Server(s) => s.poll_packet(now, &mut self.scratch),
                 };
                 if !more {
                     break;
                 }
                 sent = true;
-                let tampered = match &mut self.role {
-                    Role::Server(s) => s.tamper(&self.scratch),
-                    Role::Client(_) => None,
-                };
-                let r = match tampered {
-                    None => self.link.send(&self.scratch),
-                    Some(Tampered::Send(packets)) => {
-                        packets.iter().try_for_each(|p| self.link.send(p))
-                    }
-                    Some(Tampered::TransportError(code)) => self.link.send_error(code),
-                };
-                if let Err(e) = r {
+                if let Err(e) = self.send_scratch() {
                     self.close(ConnectionError::Transport(e));
                     break;
                 }
@@ -194,6 +198,22 @@ impl Connection {
             }
         }
         self.link.take_outbound(out)
+    }
+
+    /// Frames the packet in `scratch` (a server's tamper policy may change
+    /// or replace it first).
+    fn send_scratch(&mut self) -> Result<(), TransportError> {
+        #[cfg(feature = "server")]
+        if let Role::Server(s) = &mut self.role {
+            match s.tamper(&self.scratch) {
+                None => {}
+                Some(Tampered::Send(packets)) => {
+                    return packets.iter().try_for_each(|p| self.link.send(p));
+                }
+                Some(Tampered::TransportError(code)) => return self.link.send_error(code),
+            }
+        }
+        self.link.send(&self.scratch)
     }
 
     /// The next event, if any.

@@ -3,9 +3,9 @@
 //! and the bytes framed and not yet handed to the socket.
 
 use bytes::BytesMut;
-use mtproto_transport::{
-    detect, BoxRng, Transport, TransportConfig, TransportError, TransportErrorCode, TransportKind,
-};
+#[cfg(feature = "server")]
+use mtproto_transport::{detect, TransportErrorCode};
+use mtproto_transport::{BoxRng, Transport, TransportConfig, TransportError, TransportKind};
 
 /// The transport side of a [`Connection`](crate::Connection).
 pub(crate) struct Link {
@@ -13,6 +13,7 @@ pub(crate) struct Link {
     transport: Option<Transport>,
     config: TransportConfig,
     /// For a server's transport, once detected.
+    #[cfg(feature = "server")]
     rng: Option<BoxRng>,
     inbound: BytesMut,
     outbound: BytesMut,
@@ -38,12 +39,14 @@ impl Link {
         Ok(Self {
             transport: Some(Transport::client(kind, config, rng)?),
             config,
+            #[cfg(feature = "server")]
             rng: None,
             inbound: BytesMut::new(),
             outbound: BytesMut::new(),
         })
     }
 
+    #[cfg(feature = "server")]
     /// A server link; the transport is detected from the client's first
     /// bytes.
     pub(crate) fn server(config: TransportConfig, rng: BoxRng) -> Self {
@@ -77,6 +80,7 @@ impl Link {
         self.inbound.extend_from_slice(data);
     }
 
+    #[cfg(feature = "server")]
     /// Detects the transport from the bytes so far (server). `Ok(true)`
     /// once it is known.
     pub(crate) fn detect(&mut self) -> Result<bool, TransportError> {
@@ -108,6 +112,7 @@ impl Link {
         }
     }
 
+    #[cfg(feature = "server")]
     /// Frames a transport error code (server).
     pub(crate) fn send_error(&mut self, code: TransportErrorCode) -> Result<(), TransportError> {
         match self.transport.as_mut() {

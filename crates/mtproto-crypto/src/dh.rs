@@ -268,7 +268,7 @@ impl DhSecret {
 }
 
 /// `base^secret mod dh_prime` in constant time with respect to `secret`
-/// ([`crate::modexp`]: Montgomery arithmetic, fixed 5-bit windows, masked
+/// (the private `modexp` module: Montgomery arithmetic, fixed 5-bit windows, masked
 /// table reads). `dh_prime` must be an odd 2048-bit number, `base` at most
 /// 256 bytes (it is public, and is reduced modulo `dh_prime` first).
 pub fn pow_secret(base: &[u8], secret: &DhSecret, dh_prime: &[u8]) -> Result<[u8; 256], DhError> {

@@ -1,4 +1,6 @@
-//! # mtproto-crypto
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
 //!
 //! Every cryptographic step MTProto 2.0 needs, for the client and the server
 //! side, as a sans-IO library:
@@ -58,6 +60,7 @@ pub mod pq;
 mod prime;
 pub mod rsa;
 pub mod sha;
+#[cfg(feature = "server")]
 pub mod test_keys;
 
 pub use ct::ct_eq;

@@ -119,6 +119,7 @@ impl<const L: usize> Mont<L> {
         })
     }
 
+    #[cfg(feature = "server")] // RSA private keys only
     /// The modulus.
     pub(crate) fn modulus(&self) -> &[u64; L] {
         &self.n
@@ -317,6 +318,7 @@ impl<const L: usize> Mont<L> {
         self.mul(&one, x)
     }
 
+    #[cfg(feature = "server")] // RSA private keys only
     /// `a - b mod n` for `a, b < n` (the correction is masked, not branched).
     pub(crate) fn sub(&self, a: &[u64; L], b: &[u64; L]) -> [u64; L] {
         let mut d = [0u64; L];
@@ -338,6 +340,7 @@ impl<const L: usize> Mont<L> {
         d
     }
 
+    #[cfg(feature = "server")] // RSA private keys only
     /// `base^e mod n` for a public exponent `e` (square and multiply over
     /// its bits: variable time in `e` only, constant in `base`).
     pub(crate) fn pow_public_exp(&self, base: &[u64; L], e: u64) -> [u64; L] {
@@ -495,6 +498,7 @@ fn select<const L: usize>(table: &[[u64; L]; TABLE], index: u64) -> [u64; L] {
     out
 }
 
+#[cfg(feature = "server")] // RSA private keys only
 /// `a * b + c` for 16-limb numbers, as 32 limbs (schoolbook: a fixed
 /// number of steps whatever the values): the last step of RSA by CRT.
 pub(crate) fn mul_add_16(a: &[u64; 16], b: &[u64; 16], c: &[u64; 16]) -> [u64; 32] {

@@ -197,7 +197,10 @@ fn parse_pkcs1_public(der: &[u8]) -> Result<(Vec<u8>, Vec<u8>), PemError> {
     Ok((n, e))
 }
 
-/// Components of a PKCS#1 RSAPrivateKey (big-endian, minimal).
+/// Components of a PKCS#1 RSAPrivateKey (big-endian, minimal). Without the
+/// `server` feature only `n` and `e` are read (a public key may be loaded
+/// from a private PEM).
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) struct PrivateParts {
     pub(crate) n: Vec<u8>,
     pub(crate) e: Vec<u8>,
@@ -221,6 +224,7 @@ fn parse_pkcs1_private_der(der: &[u8]) -> Result<PrivateParts, PemError> {
     Ok(PrivateParts { n, e, d, p, q })
 }
 
+#[cfg(feature = "server")]
 /// Parses a PKCS#1 `RSA PRIVATE KEY` PEM.
 pub(crate) fn parse_private_pem(pem: &str) -> Result<PrivateParts, PemError> {
     let (kind, der) = pem_decode(pem)?;

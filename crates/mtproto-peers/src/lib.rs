@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
+//!
 //! Naming peers the way users do ([`PeerRef`]) and the cache of access
 //! hashes that makes it possible ([`PeerCache`]). Sans-IO: the one network
 //! step, `contacts.resolveUsername` for a username not seen before, is the
@@ -12,7 +16,7 @@
 //! | form | example | resolved by |
 //! |---|---|---|
 //! | username | `@alice`, `alice`, `t.me/alice`, `https://t.me/alice` | the cache, else `contacts.resolveUsername` |
-//! | Bot-API chat id | `1001` (user), `-3001` (basic group), `-1002001` (channel or supergroup) | the cache (a basic group needs nothing) |
+//! | Bot-API chat id | `1001` (user), `-3001` (basic group), `-1000000002001` (channel or supergroup) | the cache (a basic group needs nothing) |
 //! | `Peer` | `peerUser { user_id: 1001 }` | the cache |
 //! | `Message` | a received message | its chat (`peer_id`); its sender where a user is wanted |
 //! | `Update` | `updateNewMessage`, `updateUserTyping`, ... | the peer it concerns |

@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
+//!
 //! Sans-IO MTProto 2.0 core.
 //!
 //! Nothing here performs I/O, reads a clock or draws OS randomness: bytes,

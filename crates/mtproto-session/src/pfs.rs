@@ -10,13 +10,17 @@
 //! then the first request of a session on it is the binding
 //! ([`ClientSession::bind_temp_key`](crate::session::ClientSession::bind_temp_key)),
 //! whose `encrypted_message` [`bind_request`] builds for the msg_id it goes
-//! out under. The server checks it with [`verify_bind`].
+//! out under. The server checks it with `verify_bind` (feature `server`).
 
-use mtproto_crypto::packet::{decrypt_v1, encrypt_v1, V1_HEADER_LEN};
+#[cfg(feature = "server")]
+use mtproto_crypto::packet::decrypt_v1;
+use mtproto_crypto::packet::{encrypt_v1, V1_HEADER_LEN};
 use mtproto_crypto::{AuthKey, Direction};
 use mtproto_tl::api::functions::auth::BindTempAuthKey;
 use mtproto_tl::mtproto::{enums, types};
-use mtproto_tl::{Deserialize, RpcError, Serialize};
+use mtproto_tl::Serialize;
+#[cfg(feature = "server")]
+use mtproto_tl::{Deserialize, RpcError};
 use rand::RngCore;
 
 /// `bind_auth_key_inner` is five fields: 8 + 8 + 8 + 8 + 4 bytes and the
@@ -112,6 +116,7 @@ pub fn bind_request<R: RngCore + ?Sized>(
     .to_bytes()
 }
 
+#[cfg(feature = "server")]
 /// How a binding failed on the server: each is one of the method's
 /// documented errors (see [`BindError::rpc_error`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,6 +133,7 @@ pub enum BindError {
     AlreadyBound,
 }
 
+#[cfg(feature = "server")]
 impl BindError {
     /// The `rpc_error` the server answers with (all are code 400 in the
     /// method's documentation).
@@ -142,6 +148,7 @@ impl BindError {
     }
 }
 
+#[cfg(feature = "server")]
 impl core::fmt::Display for BindError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
@@ -153,8 +160,10 @@ impl core::fmt::Display for BindError {
     }
 }
 
+#[cfg(feature = "server")]
 impl std::error::Error for BindError {}
 
+#[cfg(feature = "server")]
 /// What the server knows of a binding request besides its body: the key
 /// and session it came in, its msg_id, the clock, and the temporary key.
 #[derive(Clone, Copy, Debug)]
@@ -172,6 +181,7 @@ pub struct BindContext {
     pub now_secs: i64,
 }
 
+#[cfg(feature = "server")]
 /// A binding the server accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Binding {
@@ -181,6 +191,7 @@ pub struct Binding {
     pub expires_at: i32,
 }
 
+#[cfg(feature = "server")]
 /// Checks an `auth.bindTempAuthKey` request `body` (the bare function, its
 /// constructor id included). `perm_key` finds a permanent key by id.
 /// Checks every field of `bind_auth_key_inner` against the request and

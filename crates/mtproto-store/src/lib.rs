@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
+//!
 //! Session storage for MTProto clients: what a client must keep to come
 //! back without a new handshake, without losing its peers or its place in
 //! the update sequence.

@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
+//!
 //! A loopback MTProto 2.0 test server on tokio, a thin shell over the
 //! sans-IO server role of `mtproto-connection` (transport detection, the
 //! server handshake, a server session per auth key).

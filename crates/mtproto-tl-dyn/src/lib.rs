@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
+//!
 //! Run-time decoding and re-encoding of TL, driven by a schema parsed at run
 //! time (no code generation, no rebuild).
 //!
@@ -101,7 +105,8 @@ impl DynSchema {
     }
 }
 
-/// Fuzz entry points (not part of the stable API).
+/// Fuzz entry points (not part of the stable API; feature `testing`).
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod fuzz {
     use crate::DynSchema;

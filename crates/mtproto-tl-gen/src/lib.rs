@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
+//!
 //! Generates Rust source from a parsed TL schema.
 //!
 //! The output is meant to be `include!`d inside a module of the

@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
+//!
 //! Parser for the TL schema language as Telegram uses it.
 //!
 //! ```

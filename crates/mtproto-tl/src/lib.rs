@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
+//!
 //! TL runtime for MTProto.
 //!
 //! Encoding cannot fail: every value writes itself into a `Vec<u8>`. (The

@@ -9,10 +9,7 @@ use mtproto_tl::{RpcError, TypedError};
 
 /// (method, code, name) rows of the shipped data file.
 fn rows() -> Vec<(String, i32, String)> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/schema/method_errors.tsv"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/method_errors.tsv");
     std::fs::read_to_string(path)
         .unwrap()
         .lines()

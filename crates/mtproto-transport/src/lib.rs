@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
+//!
 //! MTProto transports as sans-IO codecs over [`bytes::BytesMut`].
 //!
 //! Implements the TCP envelopes of <https://core.telegram.org/mtproto/mtproto-transports>:
@@ -28,6 +32,7 @@
 mod detect;
 mod error;
 mod framing;
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod fuzz;
 mod kind;

@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## In detail
+//!
 //! The Telegram update sequences, sans-IO (core.telegram.org/api/updates).
 //!
 //! Everything the server pushes carries its place: `seq` on `updates` and

@@ -4,11 +4,14 @@
 use core::fmt;
 
 use super::client::{AwaitingDhGen, AwaitingResPq, AwaitingServerDhParams, DhGenResult};
+#[cfg(feature = "server")]
 use super::server::{
     AwaitingReqDhParams, AwaitingReqPq, AwaitingSetClientDhParams, SetClientDhAnswer,
     SetClientDhResult,
 };
-use super::{ClientHandshake, MsgIdSource, ServerHandshake};
+#[cfg(feature = "server")]
+use super::ServerHandshake;
+use super::{ClientHandshake, MsgIdSource};
 
 macro_rules! name_only {
     ($($t:ident),* $(,)?) => {
@@ -20,13 +23,12 @@ macro_rules! name_only {
     };
 }
 
+name_only!(AwaitingResPq, AwaitingServerDhParams, AwaitingDhGen);
+#[cfg(feature = "server")]
 name_only!(
-    AwaitingResPq,
-    AwaitingServerDhParams,
-    AwaitingDhGen,
     AwaitingReqPq,
     AwaitingReqDhParams,
-    AwaitingSetClientDhParams,
+    AwaitingSetClientDhParams
 );
 
 impl fmt::Debug for DhGenResult {
@@ -38,6 +40,7 @@ impl fmt::Debug for DhGenResult {
     }
 }
 
+#[cfg(feature = "server")]
 impl fmt::Debug for SetClientDhResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -47,6 +50,7 @@ impl fmt::Debug for SetClientDhResult {
     }
 }
 
+#[cfg(feature = "server")]
 impl fmt::Debug for SetClientDhAnswer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -65,6 +69,7 @@ impl<M: MsgIdSource> fmt::Debug for ClientHandshake<M> {
     }
 }
 
+#[cfg(feature = "server")]
 impl<M: MsgIdSource> fmt::Debug for ServerHandshake<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServerHandshake")

@@ -38,6 +38,7 @@ pub(crate) fn decode_error(e: DecodeError) -> ErrorKind {
     }
 }
 
+#[cfg(feature = "server")]
 /// The constructor id at the start of `body` (a decode error if shorter than 4 bytes).
 pub(crate) fn peek_id(body: &[u8]) -> Result<u32, ErrorKind> {
     Reader::new(body).peek_u32().map_err(decode_error)
@@ -181,6 +182,7 @@ pub(crate) fn pq_inner_data(variant: PqInnerVariant, f: PqInnerFields) -> enums:
     }
 }
 
+#[cfg(feature = "server")]
 /// Splits a decoded `P_Q_inner_data` into its variant and shared fields.
 pub(crate) fn split_pq_inner_data(d: enums::PQInnerData) -> (PqInnerVariant, PqInnerFields) {
     match d {

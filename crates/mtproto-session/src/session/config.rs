@@ -17,7 +17,7 @@ pub const DEFAULT_MAX_REQUEST_LEN: usize = 16 * 1024 * 1024 - REQUEST_OVERHEAD;
 #[non_exhaustive]
 pub struct Config {
     /// How long a request may stay unanswered before it fails with
-    /// [`RequestError::Timeout`] (default 60 s).
+    /// [`RequestError::Timeout`](super::RequestError::Timeout) (default 60 s).
     pub request_timeout: Duration,
     /// How long a received content-related message may wait for its
     /// `msgs_ack` to ride along with another message (default 5 s).
@@ -34,7 +34,7 @@ pub struct Config {
     /// equal to 75 seconds."
     pub disconnect_delay_secs: i32,
     /// How long the keepalive's `pong` may take before the connection is
-    /// reported dead with [`SessionEvent::ConnectionDead`] (default 20 s; `None`
+    /// reported dead with [`SessionEvent::ConnectionDead`](super::SessionEvent::ConnectionDead) (default 20 s; `None`
     /// disables the check).
     pub pong_timeout: Option<Duration>,
     /// Request bodies longer than this are sent as `gzip_packed` when that
@@ -58,7 +58,7 @@ pub struct Config {
     /// transport carries.
     pub max_request_len: usize,
     /// How many times one request is re-sent (salt, time, msg_id problems)
-    /// before it fails with [`RequestError::TooManyResends`].
+    /// before it fails with [`RequestError::TooManyResends`](super::RequestError::TooManyResends).
     pub max_resends: u32,
     /// The amplification bound: the most bytes one incoming packet may make
     /// the session inflate (`gzip_packed`, however nested, in however many

@@ -7,7 +7,7 @@ use mtproto_tl::DecodeError;
 
 use crate::wire::BadMsgCode;
 
-/// Identifies one request enqueued on a [`ClientSession`]. Stays the same
+/// Identifies one request enqueued on a [`ClientSession`](super::ClientSession). Stays the same
 /// when the request is re-sent under a new msg_id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RequestId(pub u64);
@@ -27,7 +27,7 @@ pub enum RequestError {
     /// "64: invalid container" — the container carrying the request was
     /// rejected as a whole.
     InvalidContainer,
-    /// The request was re-sent [`Config::max_resends`] times without success.
+    /// The request was re-sent [`Config::max_resends`](super::Config::max_resends) times without success.
     TooManyResends,
     /// The request body is longer than [`Config::max_request_len`](super::Config::max_request_len):
     /// it failed at once and was never sent.

@@ -81,13 +81,13 @@ pub enum SessionEvent {
     /// A server message the session could not use.
     ProtocolViolation(Violation),
     /// The keepalive `ping_delay_disconnect` got no `pong` within
-    /// [`Config::pong_timeout`]: the connection is presumed dead. The owner
-    /// should close it, call [`ClientSession::connection_lost`], reconnect
-    /// and call [`ClientSession::resume_on_new_connection`].
+    /// [`Config::pong_timeout`](super::Config::pong_timeout): the connection is presumed dead. The owner
+    /// should close it, call [`ClientSession::connection_lost`](super::ClientSession::connection_lost), reconnect
+    /// and call [`ClientSession::resume_on_new_connection`](super::ClientSession::resume_on_new_connection).
     ConnectionDead,
     /// `auth.bindTempAuthKey` was answered `boolTrue`: the temporary key
     /// is bound until `expires_at` (server time), and the queries held for
-    /// it go out (see [`ClientSession::bind_temp_key`]).
+    /// it go out (see [`ClientSession::bind_temp_key`](super::ClientSession::bind_temp_key)).
     TempKeyBound {
         /// The expiry the binding named.
         expires_at: i32,

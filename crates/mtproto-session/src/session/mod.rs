@@ -20,6 +20,7 @@ mod config;
 mod errors;
 mod events;
 mod replay;
+#[cfg(feature = "server")]
 mod server;
 
 pub use client::{ClientSession, ConnectionWrapper, SessionStats};
@@ -28,7 +29,9 @@ pub use errors::{Check, IncomingError, RequestError, RequestId};
 pub use events::{BindFailure, SessionEvent, Violation};
 pub use mtproto_crypto::{AuthKey, PacketError};
 pub use mtproto_tl::DecodeError;
+#[cfg(feature = "server")]
 pub use replay::KeyReplayWindow;
+#[cfg(feature = "server")]
 pub use server::{Admission, ServerSession, ServerSessionStats};
 
 pub use crate::RpcError;

@@ -54,6 +54,7 @@ impl ReplayWindow {
             .is_some_and(|&(_, e)| e == epoch)
     }
 
+    #[cfg(feature = "server")]
     /// Whether the window is full and `id` is below all of it: the sender
     /// cannot be told apart from a replay, so it must be refused as "too
     /// low" (the message is not processed).
@@ -121,6 +122,7 @@ impl ReplayWindow {
     }
 }
 
+#[cfg(feature = "server")]
 /// The replay window of one auth key, shared by every connection and
 /// session on it (server role): a client packet captured on one connection
 /// and written again on another, or after a new session starts, within the
@@ -128,6 +130,7 @@ impl ReplayWindow {
 #[derive(Clone, Debug)]
 pub struct KeyReplayWindow(std::sync::Arc<std::sync::Mutex<ReplayWindow>>);
 
+#[cfg(feature = "server")]
 impl KeyReplayWindow {
     /// A window remembering the last `cap` msg_ids received under the key.
     pub fn new(cap: usize) -> Self {
