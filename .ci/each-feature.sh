@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds (cargo check) every workspace package with no features, then with
 # each of its features alone: what `cargo hack check --each-feature
-# --no-dev-deps` does, without installing cargo-hack. Warnings are errors,
+# --no-dev-deps` does, without installing cargo-hack. Then each package's
+# tests, benches and examples on their own (`-p P --all-targets`), so that
+# none relies on a feature only another package's build turns on. Warnings are errors,
 # so a feature that leaves code unused or unbuildable fails here. Its own
 # target directory keeps the RUSTFLAGS change from rebuilding the main one.
 set -euo pipefail
@@ -22,5 +24,7 @@ for p in json.load(sys.stdin)["packages"]:
     echo "--- $pkg: --features $f"
     cargo check -q -p "$pkg" --no-default-features --features "$f"
   done
+  echo "--- $pkg: all targets, on its own"
+  cargo check -q -p "$pkg" --all-targets
 done
-echo "every package builds with no features and with each feature alone"
+echo "every package builds with no features, with each feature alone, and with its tests on its own"
