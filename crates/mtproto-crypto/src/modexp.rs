@@ -19,7 +19,8 @@
 //! `MIN_OF_N=modexp cargo bench -p mtproto-benches --bench crypto` measures
 //! it against the variable-time `num-bigint` and crypto-bigint's constant-time
 //! exponentiation, and with the bench crate's `openssl` feature against
-//! OpenSSL's variable-time `BN_mod_exp` (1.62-1.66x of it here).
+//! OpenSSL's variable-time `BN_mod_exp` (1.61-1.66x of it here; 1.50x built
+//! with `-C target-cpu=native`, where the compiler may use `mulx`/`adx`).
 
 // Limb arithmetic reads clearest with indices (several arrays in step),
 // and splitting a 128-bit product into its two 64-bit halves truncates on
